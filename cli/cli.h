@@ -1,0 +1,31 @@
+/*
+ * The ferry command: what every command file shares.
+ */
+#ifndef FERRY_CLI_CLI_H
+#define FERRY_CLI_CLI_H
+
+#include <stdio.h>
+
+/* Exit codes of every command (docs/CLI.md). */
+#define CLI_OK		0
+#define CLI_FAIL	1
+#define CLI_USAGE	2
+
+struct cli_ctx {
+	const char	*progname;
+	char		*db_path;	/* --db, $FERRY_DB, or the default */
+	char		*tenant;	/* --tenant, $FERRY_TENANT, or "default" */
+};
+
+struct cli_cmd {
+	const char	*name;
+	const char	*usage;		/* arguments, after the name */
+	const char	*summary;	/* one line for "ferry --help" */
+	int		(*exec)(struct cli_ctx *, int, char **);
+};
+
+void	cli_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+int	cli_usage_error(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,348 @@
+/*
+ * Kafka client handles.
+ *
+ * Every librdkafka handle ferry makes is configured here from an endpoint
+ * description, so that security settings, the broker version hint and error
+ * reporting are the same for the producer, "ferry decode" and the
+ * prechecks.  librdkafka reports connection and authentication failures
+ * asynchronously, through the error callback, and otherwise just retries
+ * forever; kafka_client_check() turns the first fatal-looking report into a
+ * sentence for the user ("authentication failed for user 'u' with
+ * SCRAM-SHA-256: ...") instead of a timeout.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "engine/kafka_client.h"
+
+/*
+ * State of one handle, reached from librdkafka's callbacks (which run on
+ * librdkafka's threads, hence the mutex).
+ */
+struct kafka_client_state {
+	pthread_mutex_t		 mtx;
+	rd_kafka_resp_err_t	 err;		/* first error worth reporting */
+	char			*reason;
+	char			*who;		/* "user@brokers (mechanism)" */
+	enum kafka_sasl		 sasl;
+	char			*user;
+	void			*arg;		/* the caller's, see kafka_client_arg() */
+};
+
+static const char *kafka_sasl_names[] = {
+	"none", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"
+};
+
+void
+kafka_client_opts_init(struct kafka_client_opts *o)
+{
+	memset(o, 0, sizeof *o);
+}
+
+void
+kafka_client_opts_release(struct kafka_client_opts *o)
+{
+	free(o->brokers);
+	free(o->user);
+	xfree_secret(o->password);
+	free(o->tls_ca);
+	free(o->version);
+	kafka_client_opts_init(o);
+}
+
+/* "plain", "scram-sha-256", "scram-sha-512" (any case), "none". */
+int
+kafka_client_parse_sasl(const char *s, enum kafka_sasl *sasl)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof kafka_sasl_names / sizeof kafka_sasl_names[0];
+	    i++) {
+		if (strcasecmp(s, kafka_sasl_names[i]) == 0) {
+			*sasl = (enum kafka_sasl)i;
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+const char *
+kafka_client_sasl_name(enum kafka_sasl sasl)
+{
+	return (kafka_sasl_names[sasl]);
+}
+
+/* "brokers" or "user@brokers with MECHANISM", for messages; a new string. */
+char *
+kafka_client_describe(const struct kafka_client_opts *o)
+{
+	if (o->sasl == KAFKA_SASL_NONE)
+		return (xasprintf("%s%s", o->brokers, o->tls ? " (TLS)" : ""));
+	return (xasprintf("%s as user '%s' with %s%s", o->brokers,
+	    o->user != NULL ? o->user : "", kafka_sasl_names[o->sasl],
+	    o->tls ? " over TLS" : ""));
+}
+
+/* Set one property; on failure *cause names it (never its value). */
+int
+kafka_client_set(rd_kafka_conf_t *conf, const char *name, const char *value,
+    char **cause)
+{
+	char	 errstr[512];
+
+	if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) !=
+	    RD_KAFKA_CONF_OK) {
+		*cause = xasprintf("Kafka setting %s: %s", name, errstr);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+kafka_client_state_free(struct kafka_client_state *st)
+{
+	if (st == NULL)
+		return;
+	pthread_mutex_destroy(&st->mtx);
+	free(st->reason);
+	free(st->who);
+	free(st->user);
+	free(st);
+}
+
+/*
+ * Runs on a librdkafka thread.  Keeps the first error that says the
+ * endpoint is unusable: authentication, all brokers down, SSL, a fatal
+ * error.  Transient ones are logged at debug level only; librdkafka retries
+ * them.
+ */
+static void
+kafka_client_error_cb(rd_kafka_t *rk, int err, const char *reason,
+    void *opaque)
+{
+	struct kafka_client_state	*st = opaque;
+
+	log_debug("kafka %s: %s: %s", rd_kafka_name(rk),
+	    rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+	switch (err) {
+	case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+	case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+	case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+	case RD_KAFKA_RESP_ERR__SSL:
+	case RD_KAFKA_RESP_ERR__FATAL:
+	case RD_KAFKA_RESP_ERR__RESOLVE:
+		break;
+	default:
+		return;
+	}
+	pthread_mutex_lock(&st->mtx);
+	/* Authentication outranks "all brokers down", which follows it. */
+	if (st->err == 0 || (st->err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN &&
+	    err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)) {
+		st->err = (rd_kafka_resp_err_t)err;
+		free(st->reason);
+		st->reason = xstrdup(reason);
+	}
+	pthread_mutex_unlock(&st->mtx);
+}
+
+/* Runs on a librdkafka thread: librdkafka's own log lines, into ours. */
+static void
+kafka_client_log_cb(const rd_kafka_t *rk, int level, const char *fac,
+    const char *buf)
+{
+	/*
+	 * librdkafka logs every failed connection attempt at level 3; the
+	 * failure that matters reaches the user through the error callback
+	 * as one sentence, so these are detail.
+	 */
+	if (level <= 3)
+		log_info("kafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
+	else
+		log_debug("kafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
+}
+
+/*
+ * A new librdkafka configuration for the endpoint o, or NULL with *cause.
+ * The caller adds role-specific settings and passes it to
+ * kafka_client_new(), which takes ownership.
+ */
+rd_kafka_conf_t *
+kafka_client_conf(const struct kafka_client_opts *o, char **cause)
+{
+	rd_kafka_conf_t	*conf;
+	const char	*proto;
+
+	conf = rd_kafka_conf_new();
+	if (kafka_client_set(conf, "bootstrap.servers", o->brokers, cause) != 0)
+		goto fail;
+	if (o->sasl != KAFKA_SASL_NONE)
+		proto = o->tls ? "sasl_ssl" : "sasl_plaintext";
+	else
+		proto = o->tls ? "ssl" : "plaintext";
+	if (kafka_client_set(conf, "security.protocol", proto, cause) != 0)
+		goto fail;
+	if (o->sasl != KAFKA_SASL_NONE) {
+		if (kafka_client_set(conf, "sasl.mechanisms",
+		    kafka_sasl_names[o->sasl], cause) != 0 ||
+		    kafka_client_set(conf, "sasl.username",
+		    o->user != NULL ? o->user : "", cause) != 0 ||
+		    kafka_client_set(conf, "sasl.password",
+		    o->password != NULL ? o->password : "", cause) != 0)
+			goto fail;
+	}
+	if (o->tls_ca != NULL &&
+	    kafka_client_set(conf, "ssl.ca.location", o->tls_ca, cause) != 0)
+		goto fail;
+	/*
+	 * Brokers before 0.10 cannot say which API versions they speak;
+	 * the hint tells librdkafka.  From 0.10 on it asks.
+	 */
+	if (o->version != NULL && strncmp(o->version, "0.", 2) == 0 &&
+	    strncmp(o->version, "0.10", 4) != 0 &&
+	    strncmp(o->version, "0.11", 4) != 0) {
+		if (kafka_client_set(conf, "api.version.request", "false",
+		    cause) != 0 ||
+		    kafka_client_set(conf, "broker.version.fallback",
+		    o->version, cause) != 0)
+			goto fail;
+	}
+	rd_kafka_conf_set_log_cb(conf, kafka_client_log_cb);
+	return (conf);
+fail:
+	rd_kafka_conf_destroy(conf);
+	return (NULL);
+}
+
+/*
+ * Create a handle of the given type from conf (taken over, even on
+ * failure).  Returns the handle (destroy with kafka_client_destroy()) or
+ * NULL with *cause.  The handle's opaque belongs to this file: callbacks
+ * find the caller's arg with kafka_client_arg().
+ */
+rd_kafka_t *
+kafka_client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
+    const struct kafka_client_opts *o, void *arg, char **cause)
+{
+	struct kafka_client_state	*st;
+	rd_kafka_t			*rk;
+	char				 errstr[512];
+
+	st = xcalloc(1, sizeof *st);
+	pthread_mutex_init(&st->mtx, NULL);
+	st->who = kafka_client_describe(o);
+	st->sasl = o->sasl;
+	st->user = o->user != NULL ? xstrdup(o->user) : NULL;
+	st->arg = arg;
+	rd_kafka_conf_set_opaque(conf, st);
+	rd_kafka_conf_set_error_cb(conf, kafka_client_error_cb);
+	if ((rk = rd_kafka_new(type, conf, errstr, sizeof errstr)) == NULL) {
+		*cause = xasprintf("Kafka %s: %s", st->who, errstr);
+		rd_kafka_conf_destroy(conf);
+		kafka_client_state_free(st);
+		return (NULL);
+	}
+	return (rk);
+}
+
+static struct kafka_client_state *
+kafka_client_state(const rd_kafka_t *rk)
+{
+	return (rd_kafka_opaque(rk));
+}
+
+/* The arg given to kafka_client_new(); any thread. */
+void *
+kafka_client_arg(const rd_kafka_t *rk)
+{
+	return (kafka_client_state(rk)->arg);
+}
+
+/*
+ * Wait up to timeout_ms for the cluster to answer a metadata request.
+ * Returns 0, or -1 with *cause: the first error the callbacks recorded
+ * (authentication, unreachable brokers) in plain words, else a timeout.
+ */
+int
+kafka_client_check(rd_kafka_t *rk, int timeout_ms, char **cause)
+{
+	struct kafka_client_state	*st = kafka_client_state(rk);
+	const struct rd_kafka_metadata	*md;
+	rd_kafka_resp_err_t		 err;
+	uint64_t			 deadline;
+	int				 step, failed;
+
+	/*
+	 * The error callback runs only from rd_kafka_poll(), so ask for
+	 * metadata in short steps and serve callbacks in between: a wrong
+	 * password is then reported at once, not after the whole timeout.
+	 */
+	deadline = util_mono_us() + (uint64_t)timeout_ms * 1000;
+	for (;;) {
+		step = timeout_ms < 500 ? timeout_ms : 500;
+		err = rd_kafka_metadata(rk, 0, NULL, &md, step);
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			rd_kafka_metadata_destroy(md);
+			return (0);
+		}
+		rd_kafka_poll(rk, 0);
+		pthread_mutex_lock(&st->mtx);
+		failed = st->err != 0 &&
+		    st->err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+		pthread_mutex_unlock(&st->mtx);
+		if (failed || util_mono_us() >= deadline)
+			break;
+	}
+	pthread_mutex_lock(&st->mtx);
+	switch (st->err) {
+	case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+	case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+		*cause = xasprintf("Kafka %s: authentication failed for user "
+		    "'%s' with %s (check the user, the password file and the "
+		    "mechanism): %s", st->who, st->user != NULL ? st->user : "",
+		    kafka_sasl_names[st->sasl], st->reason);
+		break;
+	case RD_KAFKA_RESP_ERR__SSL:
+		*cause = xasprintf("Kafka %s: TLS failed: %s", st->who,
+		    st->reason);
+		break;
+	case RD_KAFKA_RESP_ERR__RESOLVE:
+	case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+		*cause = xasprintf("Kafka %s: no broker reachable (is the "
+		    "cluster running, and is the address right?): %s",
+		    st->who, st->reason);
+		break;
+	default:
+		*cause = xasprintf("Kafka %s: no answer to a metadata request "
+		    "within %d ms: %s", st->who, timeout_ms,
+		    rd_kafka_err2str(err));
+		break;
+	}
+	pthread_mutex_unlock(&st->mtx);
+	return (-1);
+}
+
+/*
+ * Destroy a handle made by kafka_client_new() and its state.  Producers
+ * should be flushed first; this does not wait for deliveries.
+ */
+void
+kafka_client_destroy(rd_kafka_t *rk)
+{
+	struct kafka_client_state	*st;
+
+	if (rk == NULL)
+		return;
+	st = kafka_client_state(rk);
+	rd_kafka_destroy(rk);
+	kafka_client_state_free(st);
+}

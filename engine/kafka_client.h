@@ -1,0 +1,42 @@
+/*
+ * Kafka client configuration shared by the producer, the consumer of
+ * "ferry decode" and the prechecks.
+ */
+#ifndef FERRY_ENGINE_KAFKA_CLIENT_H
+#define FERRY_ENGINE_KAFKA_CLIENT_H
+
+#include <librdkafka/rdkafka.h>
+
+enum kafka_sasl {
+	KAFKA_SASL_NONE = 0,
+	KAFKA_SASL_PLAIN,
+	KAFKA_SASL_SCRAM_SHA_256,
+	KAFKA_SASL_SCRAM_SHA_512,
+};
+
+struct kafka_client_opts {
+	char		*brokers;	/* host:port[,host:port...] */
+	enum kafka_sasl	 sasl;
+	char		*user;
+	char		*password;
+	int		 tls;
+	char		*tls_ca;
+	char		*version;	/* broker version hint, e.g. "0.10.1" */
+};
+
+void	 kafka_client_opts_init(struct kafka_client_opts *);
+void	 kafka_client_opts_release(struct kafka_client_opts *);
+int	 kafka_client_parse_sasl(const char *, enum kafka_sasl *);
+const char *kafka_client_sasl_name(enum kafka_sasl);
+char	*kafka_client_describe(const struct kafka_client_opts *);
+rd_kafka_conf_t *kafka_client_conf(const struct kafka_client_opts *,
+	    char **);
+int	 kafka_client_set(rd_kafka_conf_t *, const char *, const char *,
+	    char **);
+rd_kafka_t *kafka_client_new(rd_kafka_type_t, rd_kafka_conf_t *,
+	    const struct kafka_client_opts *, void *, char **);
+void	*kafka_client_arg(const rd_kafka_t *);
+int	 kafka_client_check(rd_kafka_t *, int, char **);
+void	 kafka_client_destroy(rd_kafka_t *);
+
+#endif

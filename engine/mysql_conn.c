@@ -1,0 +1,246 @@
+/*
+ * Opening connections to the source (and, later, target) databases.
+ *
+ * Connector/C does the handshake, TLS and every authentication plugin it
+ * knows; this file turns ferry's endpoint description into its options and
+ * its failures into sentences a user can act on ("access denied for user
+ * 'repl': check the password file"), always with the server's own error
+ * code and text.  The password never reaches a log or an error message.
+ */
+#include "config.h"
+
+#include <errmsg.h>
+#include <mysqld_error.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/url.h"
+#include "common/xmalloc.h"
+#include "engine/mysql_conn.h"
+
+#define MYSQL_CONN_DEFAULT_PORT		3306
+#define MYSQL_CONN_CONNECT_TIMEOUT	10
+
+void
+mysql_conn_opts_init(struct mysql_conn_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->port = MYSQL_CONN_DEFAULT_PORT;
+	o->connect_timeout = MYSQL_CONN_CONNECT_TIMEOUT;
+}
+
+void
+mysql_conn_opts_release(struct mysql_conn_opts *o)
+{
+	free(o->host);
+	free(o->socket);
+	free(o->user);
+	xfree_secret(o->password);
+	free(o->database);
+	free(o->tls_ca);
+	mysql_conn_opts_init(o);
+}
+
+/*
+ * Fill o from "mysql://USER@HOST[:PORT][/DB][?tls=1&tls-ca=F&socket=PATH]"
+ * (scheme "mariadb" too).  The password comes separately.
+ */
+int
+mysql_conn_opts_from_url(struct mysql_conn_opts *o, const char *s,
+    char **cause)
+{
+	struct url	*u;
+	const char	*v;
+	char		*why;
+	size_t		 i;
+
+	if ((u = url_parse(s, &why)) == NULL) {
+		*cause = xasprintf("invalid MySQL URL: %s", why);
+		free(why);
+		return (-1);
+	}
+	if (strcmp(u->scheme, "mysql") != 0 &&
+	    strcmp(u->scheme, "mariadb") != 0) {
+		*cause = xasprintf("invalid MySQL URL '%s': the scheme must be "
+		    "mysql://", s);
+		goto fail;
+	}
+	if (u->user == NULL) {
+		*cause = xasprintf("invalid MySQL URL '%s': no user (expected "
+		    "mysql://USER@HOST:PORT)", s);
+		goto fail;
+	}
+	for (i = 0; i < u->nparams; i++) {
+		if (strcmp(u->params[i].key, "tls") != 0 &&
+		    strcmp(u->params[i].key, "tls-ca") != 0 &&
+		    strcmp(u->params[i].key, "socket") != 0 &&
+		    strcmp(u->params[i].key, "connect-timeout") != 0) {
+			*cause = xasprintf("invalid MySQL URL '%s': unknown "
+			    "parameter '%s' (known: tls, tls-ca, socket, "
+			    "connect-timeout)", s, u->params[i].key);
+			goto fail;
+		}
+	}
+	mysql_conn_opts_release(o);
+	o->host = xstrdup(u->host);
+	if (u->port != 0)
+		o->port = u->port;
+	o->user = xstrdup(u->user);
+	if (u->path != NULL)
+		o->database = xstrdup(u->path);
+	if ((v = url_param(u, "tls")) != NULL) {
+		if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 ||
+		    strcmp(v, "") == 0)
+			o->tls = 1;
+		else if (strcmp(v, "0") != 0 && strcmp(v, "false") != 0) {
+			*cause = xasprintf("invalid MySQL URL '%s': tls must "
+			    "be 1 or 0", s);
+			goto fail;
+		}
+	}
+	if ((v = url_param(u, "tls-ca")) != NULL) {
+		o->tls_ca = xstrdup(v);
+		o->tls = 1;
+	}
+	if ((v = url_param(u, "socket")) != NULL)
+		o->socket = xstrdup(v);
+	if ((v = url_param(u, "connect-timeout")) != NULL) {
+		char	*end;
+		long	 t = strtol(v, &end, 10);
+
+		if (*v == '\0' || *end != '\0' || t < 1 || t > 3600) {
+			*cause = xasprintf("invalid MySQL URL '%s': "
+			    "connect-timeout must be 1 to 3600 seconds", s);
+			goto fail;
+		}
+		o->connect_timeout = (unsigned int)t;
+	}
+	url_free(u);
+	return (0);
+fail:
+	url_free(u);
+	return (-1);
+}
+
+/* "user@host:port" or "user@socket", for messages; a new string. */
+char *
+mysql_conn_describe(const struct mysql_conn_opts *o)
+{
+	if (o->socket != NULL)
+		return (xasprintf("%s@%s", o->user != NULL ? o->user : "?",
+		    o->socket));
+	return (xasprintf("%s@%s:%u", o->user != NULL ? o->user : "?",
+	    o->host != NULL ? o->host : "?", o->port));
+}
+
+/*
+ * The last error on m as one sentence: what was being done (what), the
+ * server's code and SQLSTATE and text, and for the common mistakes what to
+ * check.  Returns a new string.
+ */
+char *
+mysql_conn_error(MYSQL *m, const char *what)
+{
+	unsigned int	 code = mysql_errno(m);
+	const char	*hint = "";
+
+	switch (code) {
+	case ER_ACCESS_DENIED_ERROR:
+	case ER_DBACCESS_DENIED_ERROR:
+		hint = " (check the user name and the password file)";
+		break;
+	case CR_CONN_HOST_ERROR:
+	case CR_CONNECTION_ERROR:
+		hint = " (is the server running, and is the address right?)";
+		break;
+	case CR_UNKNOWN_HOST:
+		hint = " (check the host name)";
+		break;
+	case CR_SSL_CONNECTION_ERROR:
+		hint = " (the server may not offer TLS, or its certificate "
+		    "was not verified)";
+		break;
+	}
+	return (xasprintf("%s: error %u (%s): %s%s", what, code,
+	    mysql_sqlstate(m), mysql_error(m), hint));
+}
+
+/*
+ * Connect.  Returns a new connection (close with mysql_close()) or NULL with
+ * *cause set.  Thread-safe once mysql_library_init() has run (main() does
+ * that before any thread starts).
+ */
+MYSQL *
+mysql_conn_open(const struct mysql_conn_opts *o, char **cause)
+{
+	MYSQL		*m;
+	char		*who, *what;
+	unsigned int	 proto;
+	my_bool		 on = 1;
+
+	if ((m = mysql_init(NULL)) == NULL)
+		fatalx("%s: mysql_init failed", __func__);
+	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &o->connect_timeout);
+	if (o->read_timeout != 0) {
+		mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &o->read_timeout);
+		mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &o->read_timeout);
+	}
+	proto = o->socket != NULL ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
+	mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
+	/* Text is exchanged as utf8mb4; row values keep their own charsets. */
+	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (o->tls) {
+		mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &on);
+		mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+		if (o->tls_ca != NULL)
+			mysql_optionsv(m, MYSQL_OPT_SSL_CA, o->tls_ca);
+	}
+	if (mysql_real_connect(m, o->socket != NULL ? "localhost" : o->host,
+	    o->user, o->password != NULL ? o->password : "", o->database,
+	    o->socket != NULL ? 0 : o->port, o->socket, 0) == NULL) {
+		who = mysql_conn_describe(o);
+		what = xasprintf("cannot connect to MySQL %s", who);
+		*cause = mysql_conn_error(m, what);
+		free(what);
+		free(who);
+		mysql_close(m);
+		return (NULL);
+	}
+	return (m);
+}
+
+/*
+ * Run a query returning one row of one column and return its value as a
+ * new string in *value (NULL for SQL NULL).  Returns 0, or -1 with *cause
+ * set (also when the query returns no row).
+ */
+int
+mysql_conn_query_string(MYSQL *m, const char *sql, char **value, char **cause)
+{
+	MYSQL_RES	*res;
+	MYSQL_ROW	 row;
+	char		*what;
+
+	if (mysql_query(m, sql) != 0) {
+		what = xasprintf("query '%s' failed", sql);
+		*cause = mysql_conn_error(m, what);
+		free(what);
+		return (-1);
+	}
+	if ((res = mysql_store_result(m)) == NULL) {
+		what = xasprintf("query '%s' returned no result", sql);
+		*cause = mysql_errno(m) != 0 ? mysql_conn_error(m, what) :
+		    xstrdup(what);
+		free(what);
+		return (-1);
+	}
+	if ((row = mysql_fetch_row(res)) == NULL) {
+		*cause = xasprintf("query '%s' returned no row", sql);
+		mysql_free_result(res);
+		return (-1);
+	}
+	*value = row[0] != NULL ? xstrdup(row[0]) : NULL;
+	mysql_free_result(res);
+	return (0);
+}

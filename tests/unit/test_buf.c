@@ -1,0 +1,184 @@
+/*
+ * common/buf.c: growth, the NUL invariant, reuse, detach, printf of every
+ * size, and overflow as a fatal bug rather than a wrap-around.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "tests/lib/testutil.h"
+
+START_TEST(test_empty)
+{
+	struct buf	 b = BUF_INITIALIZER;
+
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_str_eq(buf_str(&b), "");
+	ck_assert_ptr_nonnull(b.data);
+	buf_release(&b);
+	ck_assert_ptr_null(b.data);
+	buf_release(&b);	/* twice is harmless */
+}
+END_TEST
+
+START_TEST(test_growth)
+{
+	struct buf	 b;
+	size_t		 i, reallocs = 0, cap = 0;
+
+	buf_init(&b);
+	/* 1 MiB one byte at a time: contents exact, growth geometric. */
+	for (i = 0; i < 1 << 20; i++) {
+		buf_addc(&b, (unsigned char)(i * 7));
+		if (b.cap != cap) {
+			reallocs++;
+			cap = b.cap;
+		}
+		ck_assert(b.cap > b.len);
+	}
+	ck_assert_uint_eq(b.len, 1 << 20);
+	for (i = 0; i < b.len; i++)
+		ck_assert_uint_eq(b.data[i], (unsigned char)(i * 7));
+	ck_assert_uint_eq(b.data[b.len], 0);
+	ck_assert_uint_le(reallocs, 20);
+	buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_large_add)
+{
+	struct buf	 b = BUF_INITIALIZER;
+	unsigned char	*big;
+	size_t		 n = 16u << 20;
+
+	/* One 16 MiB append (a LONGBLOB-sized value) in a single growth. */
+	big = malloc(n);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 0xab, n);
+	buf_adds(&b, "head");
+	buf_add(&b, big, n);
+	ck_assert_uint_eq(b.len, n + 4);
+	ck_assert_mem_eq(b.data, "head", 4);
+	ck_assert_uint_eq(b.data[4], 0xab);
+	ck_assert_uint_eq(b.data[n + 3], 0xab);
+	ck_assert_uint_eq(b.data[n + 4], 0);
+	free(big);
+	buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_reset_keeps_memory)
+{
+	struct buf	 b = BUF_INITIALIZER;
+	unsigned char	*data;
+	size_t		 cap;
+
+	buf_printf(&b, "%0*d", 1000, 7);
+	data = b.data;
+	cap = b.cap;
+	buf_reset(&b);
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_str_eq(buf_str(&b), "");
+	buf_printf(&b, "%0*d", 900, 8);
+	ck_assert_ptr_eq(b.data, data);
+	ck_assert_uint_eq(b.cap, cap);
+	buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_printf)
+{
+	struct buf	 b = BUF_INITIALIZER;
+	char		 expect[5000];
+
+	buf_printf(&b, "%s=%d", "x", 42);
+	ck_assert_str_eq(buf_str(&b), "x=42");
+	/* Longer than the first try's room: formatted again after growth. */
+	memset(expect, 'z', 4999);
+	expect[4999] = '\0';
+	buf_printf(&b, "/%s", expect);
+	ck_assert_uint_eq(b.len, 5 + 4999);
+	ck_assert_mem_eq(b.data, "x=42/", 5);
+	ck_assert_str_eq((char *)b.data + 5, expect);
+	buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_truncate_detach)
+{
+	struct buf	 b = BUF_INITIALIZER;
+	char		*s;
+	size_t		 len;
+
+	buf_adds(&b, "hello, world");
+	buf_truncate(&b, 5);
+	ck_assert_str_eq(buf_str(&b), "hello");
+	s = buf_detach(&b, &len);
+	ck_assert_uint_eq(len, 5);
+	ck_assert_str_eq(s, "hello");
+	ck_assert_ptr_null(b.data);
+	ck_assert_uint_eq(b.len, 0);
+	free(s);
+	s = buf_detach(&b, &len);	/* empty: "", not NULL */
+	ck_assert_str_eq(s, "");
+	ck_assert_uint_eq(len, 0);
+	free(s);
+}
+END_TEST
+
+START_TEST(test_binary)
+{
+	struct buf	 b = BUF_INITIALIZER;
+	const unsigned char bytes[] = { 0, 1, 0, 255, 0 };
+
+	buf_add(&b, bytes, sizeof bytes);
+	buf_add(&b, NULL, 0);
+	ck_assert_uint_eq(b.len, sizeof bytes);
+	ck_assert_mem_eq(b.data, bytes, sizeof bytes);
+	buf_release(&b);
+}
+END_TEST
+
+/* A size that cannot be represented is a bug: the process ends, exit 1. */
+START_TEST(test_overflow_is_fatal)
+{
+	struct buf	 b = BUF_INITIALIZER;
+
+	buf_adds(&b, "x");
+	buf_reserve(&b, SIZE_MAX - 1);
+	ck_abort_msg("buf_reserve(SIZE_MAX - 1) returned");
+}
+END_TEST
+
+START_TEST(test_truncate_beyond_is_fatal)
+{
+	struct buf	 b = BUF_INITIALIZER;
+
+	buf_adds(&b, "abc");
+	buf_truncate(&b, 4);
+	ck_abort_msg("buf_truncate beyond the end returned");
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("buf");
+	TCase	*tc = tcase_create("buf");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_empty);
+	tcase_add_test(tc, test_growth);
+	tcase_add_test(tc, test_large_add);
+	tcase_add_test(tc, test_reset_keeps_memory);
+	tcase_add_test(tc, test_printf);
+	tcase_add_test(tc, test_truncate_detach);
+	tcase_add_test(tc, test_binary);
+	tcase_add_exit_test(tc, test_overflow_is_fatal, 1);
+	tcase_add_exit_test(tc, test_truncate_beyond_is_fatal, 1);
+	suite_add_tcase(s, tc);
+	return (testutil_run(s));
+}
