@@ -1,0 +1,28 @@
+# tools/lib.sh: paths shared by tools/deps, sandbox, test and quickstart.
+# Sourced, not run.
+
+# Where tools/deps keeps what it fetches and builds, outside the checkout.
+FERRY_CACHE=${FERRY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ferry}
+FERRY_KAFKA_VERSION=${FERRY_KAFKA_VERSION:-4.4.0}
+FERRY_KAFKA_LIB=${FERRY_KAFKA_LIB:-$FERRY_CACHE/kafka-$FERRY_KAFKA_VERSION/lib}
+FERRY_RDKAFKA_VERSION=2.8.0
+FERRY_RDKAFKA=${FERRY_RDKAFKA:-$FERRY_CACHE/librdkafka-$FERRY_RDKAFKA_VERSION}
+export FERRY_CACHE FERRY_KAFKA_VERSION FERRY_KAFKA_LIB FERRY_RDKAFKA
+
+# configure finds the librdkafka tools/deps built before the system's.
+FERRY_PKG_CONFIG_PATH=$FERRY_RDKAFKA/lib/pkgconfig
+
+# The shared reference data (docs, binlog corpus, DTS schema): beside the
+# checkout, unless FERRY_SHARED says otherwise.
+ferry_find_shared() {
+	local top=$1
+	if [ -n "${FERRY_SHARED:-}" ]; then
+		echo "$FERRY_SHARED"
+	elif [ -d "$top/../shared/reference" ]; then
+		(cd "$top/../shared" && pwd)
+	fi
+}
+
+ferry_jobs() {
+	nproc 2>/dev/null || echo 2
+}
