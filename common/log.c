@@ -353,7 +353,7 @@ log_redact(struct buf *b)
  * allocates nothing and takes the mutex only if it is free, because this
  * thread may hold it.
  */
-static void
+static void __attribute__((format(printf, 4, 0)))
 log_vlog_raw(const char *stamp, long nsec, enum log_level level,
     const char *fmt, va_list ap)
 {
