@@ -24,6 +24,8 @@ struct cli_cmd {
 	int		(*exec)(struct cli_ctx *, int, char **);
 };
 
+int	cmd_binlog(struct cli_ctx *, int, char **);
+
 void	cli_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 int	cli_usage_error(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
