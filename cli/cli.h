@@ -26,6 +26,8 @@ struct cli_cmd {
 
 int	cmd_binlog(struct cli_ctx *, int, char **);
 
+int	cli_read_secret(const char *, const char *, const char *, int,
+	    char **);
 void	cli_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 int	cli_usage_error(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));

@@ -13,23 +13,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/binlog_print.h"
 #include "cli/cli.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
 #include "engine/binlog.h"
+#include "engine/binlog_client.h"
 #include "engine/binlog_file.h"
+#include "engine/mysql_conn.h"
 
 static void
 binlog_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: ferry binlog dump [--format json|text] FILE...\n"
+	    "       ferry binlog dump --source mysql://USER@HOST:PORT\n"
+	    "             [--password-file F | --password-env VAR]\n"
+	    "             [--from FILE:POS | --from-gtid SET] [--count N | "
+	    "--stop-never]\n"
+	    "             [--server-id N] [--format json|text]\n"
 	    "\n"
-	    "Decode binlog files and print one event per line.\n"
+	    "Decode binlog files, or the binlog of a live server read as a "
+	    "replica, and\n"
+	    "print one event per line.\n"
 	    "\n"
-	    "  --format json|text  JSON objects (the default) or text\n");
+	    "  --format json|text  JSON objects (the default) or text\n"
+	    "  --source URL        read from this server (mysql://USER@HOST:PORT"
+	    "[?tls=1])\n"
+	    "  --password-file F   the password, from a file (never on the "
+	    "command line)\n"
+	    "  --password-env VAR  the password, from an environment variable\n"
+	    "  --from FILE:POS     start at this binlog file and position "
+	    "(default: the\n"
+	    "                      first binlog the server has)\n"
+	    "  --from-gtid SET     start after this GTID set (MySQL) or "
+	    "position (MariaDB)\n"
+	    "  --count N           stop after N events\n"
+	    "  --stop-never        wait for new events instead of stopping at "
+	    "the end\n"
+	    "  --server-id N       the replica server id to use (default: "
+	    "random)\n");
 }
 
 /* Dump one file; returns CLI_OK or CLI_FAIL (the error already said). */
@@ -87,20 +112,155 @@ bad:
 	return (status);
 }
 
+/* Dump a live server's binlog. */
+static int
+binlog_dump_source(struct binlog_client_opts *o, uint64_t count,
+    struct binlog_printer *bp)
+{
+	struct binlog_client	*c;
+	struct binlog_decoder	*dec;
+	struct binlog_event	 ev;
+	enum binlog_client_error kind;
+	const uint8_t		*raw;
+	size_t			 len;
+	uint64_t		 off, n = 0;
+	char			*cause = NULL;
+	int			 rc, status = CLI_OK;
+
+	if ((c = binlog_client_open(o, &kind, &cause)) == NULL) {
+		cli_error("%s", cause);
+		free(cause);
+		return (CLI_FAIL);
+	}
+	dec = binlog_decoder_new();
+	binlog_decoder_set_checksum(dec, binlog_client_checksum(c));
+	while (count == 0 || n < count) {
+		rc = binlog_client_next(c, &raw, &len, &off, &kind, &cause);
+		if (rc == 0)
+			break;
+		if (rc < 0) {
+			fflush(stdout);
+			cli_error("%s", cause);
+			status = CLI_FAIL;
+			break;
+		}
+		bp->file = binlog_client_file(c);
+		if (binlog_decoder_feed(dec, raw, len, off, &cause) != 0)
+			goto bad;
+		while ((rc = binlog_decoder_next(dec, &ev, &cause)) == 1) {
+			if (binlog_print_event(bp, dec, &ev, stdout,
+			    &cause) != 0)
+				goto bad;
+			n++;
+		}
+		if (rc < 0)
+			goto bad;
+		if (fflush(stdout) != 0) {
+			cli_error("cannot write the output");
+			status = CLI_FAIL;
+			break;
+		}
+		continue;
+bad:
+		fflush(stdout);
+		cli_error("%s: offset %" PRIu64 ": %s", binlog_client_file(c),
+		    off, cause);
+		status = CLI_FAIL;
+		break;
+	}
+	free(cause);
+	bp->file = NULL;
+	binlog_decoder_free(dec);
+	binlog_client_close(c);
+	return (status);
+}
+
+/* "FILE:POS" */
+static int
+binlog_parse_from(const char *s, struct binlog_client_opts *o)
+{
+	const char	*colon = strrchr(s, ':');
+	char		*cause = NULL;
+
+	if (colon == NULL || colon == s) {
+		cli_usage_error("--from takes FILE:POS, not '%s'", s);
+		return (-1);
+	}
+	if (util_parse_u64(colon + 1, 4, UINT32_MAX, &o->pos, &cause) != 0) {
+		cli_usage_error("--from %s: the position %s", s, cause);
+		free(cause);
+		return (-1);
+	}
+	o->file = xstrndup(s, (size_t)(colon - s));
+	return (0);
+}
+
 static int
 binlog_dump(int argc, char **argv)
 {
 	static const struct option	 opts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "source", required_argument, NULL, 's' },
+		{ "password-file", required_argument, NULL, 'P' },
+		{ "password-env", required_argument, NULL, 'E' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "from-gtid", required_argument, NULL, 'G' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "stop-never", no_argument, NULL, 'n' },
+		{ "server-id", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct binlog_printer		 bp;
+	struct binlog_client_opts	 o;
 	enum binlog_print_format	 fmt = BINLOG_PRINT_JSON;
-	int				 ch, i, status = CLI_OK;
+	const char			*source = NULL, *pwfile = NULL;
+	const char			*pwenv = NULL;
+	char				*cause = NULL, *prompt;
+	uint64_t			 count = 0, v;
+	int				 ch, i, status = CLI_OK, stop_never = 0;
 
+	binlog_client_opts_init(&o);
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
+		case 's':
+			source = optarg;
+			break;
+		case 'P':
+			pwfile = optarg;
+			break;
+		case 'E':
+			pwenv = optarg;
+			break;
+		case 'F':
+			if (binlog_parse_from(optarg, &o) != 0) {
+				status = CLI_USAGE;
+				goto out;
+			}
+			break;
+		case 'G':
+			free(o.gtid);
+			o.gtid = xstrdup(optarg);
+			break;
+		case 'c':
+			if (util_parse_u64(optarg, 1, UINT64_MAX, &count,
+			    &cause) != 0) {
+				status = cli_usage_error("--count: %s", cause);
+				goto out;
+			}
+			break;
+		case 'n':
+			stop_never = 1;
+			break;
+		case 'i':
+			if (util_parse_u64(optarg, 1, UINT32_MAX, &v,
+			    &cause) != 0) {
+				status = cli_usage_error("--server-id: %s",
+				    cause);
+				goto out;
+			}
+			o.server_id = (uint32_t)v;
+			break;
 		case 'f':
 			if (strcmp(optarg, "json") == 0)
 				fmt = BINLOG_PRINT_JSON;
@@ -112,24 +272,79 @@ binlog_dump(int argc, char **argv)
 			break;
 		case 'h':
 			binlog_usage(stdout);
-			return (CLI_OK);
+			goto out;
 		default:
 			binlog_usage(stderr);
-			return (CLI_USAGE);
+			status = CLI_USAGE;
+			goto out;
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0)
-		return (cli_usage_error("binlog dump needs a FILE"));
-	binlog_printer_init(&bp, fmt);
-	for (i = 0; i < argc && status == CLI_OK; i++)
-		status = binlog_dump_file(argv[i], &bp);
+	if (source == NULL) {
+		if (argc == 0) {
+			status = cli_usage_error("binlog dump needs a FILE or "
+			    "--source");
+			goto out;
+		}
+		if (pwfile != NULL || pwenv != NULL || o.file != NULL ||
+		    o.gtid != NULL || count != 0 || stop_never ||
+		    o.server_id != 0) {
+			status = cli_usage_error("--password-*, --from, "
+			    "--from-gtid, --count, --stop-never and --server-id "
+			    "go with --source");
+			goto out;
+		}
+		binlog_printer_init(&bp, fmt);
+		for (i = 0; i < argc && status == CLI_OK; i++)
+			status = binlog_dump_file(argv[i], &bp);
+	} else {
+		if (argc != 0) {
+			status = cli_usage_error("give --source or FILEs, not "
+			    "both");
+			goto out;
+		}
+		if (o.file != NULL && o.gtid != NULL) {
+			status = cli_usage_error("give --from or --from-gtid, "
+			    "not both");
+			goto out;
+		}
+		if (count != 0 && stop_never) {
+			status = cli_usage_error("give --count or "
+			    "--stop-never, not both");
+			goto out;
+		}
+		if (mysql_conn_opts_from_url(&o.conn, source, &cause) != 0) {
+			status = cli_usage_error("--source: %s", cause);
+			goto out;
+		}
+		prompt = xasprintf("Password for %s@%s: ", o.conn.user,
+		    o.conn.host);
+		if (cli_read_secret(pwfile, pwenv, prompt, 1,
+		    &o.conn.password) != 0) {
+			free(prompt);
+			status = CLI_FAIL;
+			goto out;
+		}
+		free(prompt);
+		if (o.server_id == 0) {
+			/* High and random: unlikely to meet a real replica. */
+			o.server_id = 0x40000000u | ((uint32_t)getpid() << 8) |
+			    (uint32_t)(util_wall_us() & 0xff);
+		}
+		o.nonblocking = !stop_never;
+		o.heartbeat_ms = stop_never ? 10000 : 0;
+		binlog_printer_init(&bp, fmt);
+		status = binlog_dump_source(&o, count, &bp);
+	}
 	binlog_printer_release(&bp);
 	if (fflush(stdout) != 0 && status == CLI_OK) {
 		cli_error("cannot write the output");
 		status = CLI_FAIL;
 	}
+out:
+	free(cause);
+	binlog_client_opts_release(&o);
 	return (status);
 }
 

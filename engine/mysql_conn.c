@@ -186,6 +186,8 @@ mysql_conn_open(const struct mysql_conn_opts *o, char **cause)
 		mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &o->read_timeout);
 		mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &o->read_timeout);
 	}
+	if (o->max_packet != 0)
+		mysql_optionsv(m, MYSQL_OPT_MAX_ALLOWED_PACKET, &o->max_packet);
 	proto = o->socket != NULL ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
 	mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
 	/* Text is exchanged as utf8mb4; row values keep their own charsets. */

@@ -17,6 +17,7 @@ struct mysql_conn_opts {
 	char		*tls_ca;	/* CA file for verification, or NULL */
 	unsigned int	 connect_timeout;	/* seconds */
 	unsigned int	 read_timeout;		/* seconds; 0: none */
+	unsigned long	 max_packet;		/* bytes; 0: the default */
 };
 
 void	 mysql_conn_opts_init(struct mysql_conn_opts *);

@@ -552,3 +552,18 @@ value_equal(const struct value *a, const struct value *b)
 		    memcmp(a->bytes.p, b->bytes.p, a->bytes.len) == 0));
 	}
 }
+
+/*
+ * How many 0x00 bytes a BINARY(n) value lacks.  The server pads BINARY
+ * values to their full length but writes them to the binlog without the
+ * trailing zeros; SELECT returns them padded, and so must ferry.  (CHAR
+ * values lose trailing spaces in both, so they need nothing.)
+ */
+size_t
+value_binary_pad(const struct value *v, const struct column *col)
+{
+	if (v->kind != VALUE_STRING || col->type != COLTYPE_STRING ||
+	    col->collation != 63 || v->bytes.len >= col->length)
+		return (0);
+	return (col->length - v->bytes.len);
+}

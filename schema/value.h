@@ -77,5 +77,6 @@ void	 value_time_text(const struct value *, unsigned int, struct buf *);
 int	 value_render_json(const struct value *, const struct column *,
 	    struct buf *, char **);
 int	 value_equal(const struct value *, const struct value *);
+size_t	 value_binary_pad(const struct value *, const struct column *);
 
 #endif

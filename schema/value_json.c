@@ -31,6 +31,18 @@ value_json_string(const struct value *v, const struct column *col,
 	struct buf	 tmp = BUF_INITIALIZER;
 	const char	*cs;
 
+	size_t		 pad;
+
+	if ((pad = value_binary_pad(v, col)) > 0) {
+		buf_add(&tmp, v->bytes.p, v->bytes.len);
+		buf_reserve(&tmp, pad);
+		memset(tmp.data + tmp.len, 0, pad);
+		tmp.len += pad;
+		tmp.data[tmp.len] = '\0';
+		json_add_hex(out, tmp.data, tmp.len);
+		buf_release(&tmp);
+		return;
+	}
 	if (col->collation == CHARSET_BINARY ||
 	    (col->collation == 0 &&
 	    !charset_is_utf8(v->bytes.p, v->bytes.len))) {
