@@ -58,6 +58,7 @@ struct binlog_client {
 	int		 checksum;
 	char		*file;		/* current binlog file */
 	atomic_int	 stopped;
+	int		 nonblocking;
 	char		*who;
 };
 
@@ -359,6 +360,7 @@ binlog_client_open(const struct binlog_client_opts *o,
 	    binlog_client_dump(c, o, kind, cause) != 0)
 		goto fail;
 	c->file = xstrdup(o->file != NULL ? o->file : "");
+	c->nonblocking = o->nonblocking;
 	*kind = BINLOG_CLIENT_OK;
 	return (c);
 fail_kind:
@@ -398,8 +400,15 @@ binlog_client_next(struct binlog_client *c, const uint8_t **ev, size_t *len,
 		return (-1);
 	}
 	p = c->m->net.read_pos;
-	if (p[0] == 0xfe && n < 8)
-		return (0);		/* end of a non-blocking dump */
+	if (p[0] == 0xfe && n < 8) {
+		if (c->nonblocking)
+			return (0);	/* the end of what there is */
+		/* A blocking dump ends only when the server goes away. */
+		*cause = xasprintf("reading the binlog of %s: the server ended "
+		    "the stream (shutting down?)", c->who);
+		*kind = BINLOG_CLIENT_TRANSIENT;
+		return (-1);
+	}
 	if (p[0] == 0xff) {
 		/* An error packet: code, '#' and SQLSTATE, message. */
 		unsigned int	 code = n >= 3 ? le16(p + 1) : 0;

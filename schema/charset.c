@@ -235,6 +235,7 @@ charset_iconv(const char *name, const uint8_t *p, size_t len,
 
 	if ((cd = iconv_open("UTF-8", name)) == (iconv_t)-1)
 		return (charset_utf8_copy(p, len, out) | 1);
+	buf_reserve(out, 0);	/* data exists even when nothing converts */
 	in = (char *)(uintptr_t)p;
 	inleft = len;
 	while (inleft > 0) {

@@ -36,6 +36,8 @@ def corpus(name):
 def check(cond, msg):
     """Record a failure without stopping, so one run shows them all."""
     if not cond:
+        if len(msg) > 600:
+            msg = msg[:600] + f"... ({len(msg)} characters)"
         failures.append(msg)
         print(f"FAIL: {msg}", file=sys.stderr)
     return cond
@@ -54,8 +56,10 @@ def finish():
 
 
 def dump(path, *extra, expect_rc=0):
-    """Run ferry binlog dump on path; return (events, stderr)."""
-    p = subprocess.run([FERRY, "binlog", "dump", *extra, path],
+    """Run ferry binlog dump on path (None: a live --source in extra);
+    return (events, stderr)."""
+    p = subprocess.run([FERRY, "binlog", "dump", *extra] +
+                       ([path] if path is not None else []),
                        capture_output=True, text=True)
     if p.returncode != expect_rc:
         check(False, f"ferry binlog dump {path}: exit {p.returncode}, "
