@@ -1,0 +1,235 @@
+/*
+ * The binlog decoder's pieces, with expected values from outside ferry:
+ * the corpus files (server-written bytes), MySQL's documented DECIMAL
+ * encodings, and hand-checked character set conversions.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "engine/binlog.h"
+#include "engine/binlog_file.h"
+#include "engine/gtid.h"
+#include "schema/charset.h"
+#include "schema/value.h"
+#include "tests/lib/testutil.h"
+
+static struct buf
+slurp_corpus(const char *name)
+{
+	struct buf	 b = BUF_INITIALIZER;
+	char		*path, *cause = NULL;
+
+	path = xasprintf("%s/reference/binlog-corpus/%s", testutil_shared_dir(),
+	    name);
+	if (util_read_file(path, 1 << 24, &b, &cause) != 0)
+		ck_abort_msg("%s", cause);
+	free(path);
+	return (b);
+}
+
+/* Each of the three malformed WRITE_ROWS v2 events is refused alone. */
+START_TEST(test_invalid_row_v2_tags)
+{
+	struct buf		 f = slurp_corpus("invalid_row_v2_tag.001");
+	struct binlog_decoder	*dec = binlog_decoder_new();
+	struct binlog_event	 ev;
+	static const size_t	 offs[] = { 256, 287, 320, 353 };
+	char			*cause = NULL;
+	size_t			 i;
+
+	ck_assert_uint_eq(f.len, 353);
+	ck_assert_int_eq(binlog_decoder_feed(dec, f.data + 4, 252, 4, &cause),
+	    0);
+	ck_assert_int_eq(binlog_decoder_next(dec, &ev, &cause), 1);
+	ck_assert_int_eq(ev.h.type, BINLOG_FORMAT_DESCRIPTION);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(binlog_decoder_feed(dec, f.data + offs[i],
+		    offs[i + 1] - offs[i], offs[i], &cause), 0);
+		ck_assert_int_eq(binlog_decoder_next(dec, &ev, &cause), -1);
+		ck_assert_msg(strstr(cause, "extra data") != NULL,
+		    "event at %zu: %s", offs[i], cause);
+		free(cause);
+		cause = NULL;
+	}
+	binlog_decoder_free(dec);
+	buf_release(&f);
+}
+END_TEST
+
+/* A flipped byte is caught by the CRC32, at the event that holds it. */
+START_TEST(test_checksum_mismatch)
+{
+	struct buf		 f = slurp_corpus("mariadb-bin.000001");
+	struct binlog_decoder	*dec = binlog_decoder_new();
+	struct binlog_event	 ev;
+	uint64_t		 off = 4;
+	char			*cause = NULL;
+	int			 rc, failed_at = -1;
+	uint32_t		 size;
+
+	f.data[476 + 40] ^= 0x01;	/* inside the first TABLE_MAP */
+	while (off < f.len) {
+		size = (uint32_t)f.data[off + 9] | (uint32_t)f.data[off + 10] << 8;
+		rc = binlog_decoder_feed(dec, f.data + off, size, off, &cause);
+		if (rc != 0) {
+			failed_at = (int)off;
+			break;
+		}
+		while (binlog_decoder_next(dec, &ev, &cause) == 1)
+			;
+		off += size;
+	}
+	ck_assert_int_eq(failed_at, 476);
+	ck_assert_msg(strstr(cause, "checksum mismatch") != NULL, "%s", cause);
+	free(cause);
+	binlog_decoder_free(dec);
+	buf_release(&f);
+}
+END_TEST
+
+/* MySQL documents DECIMAL(14,4) 1234567890.1234 as 81 0D FB 38 D2 04 D2. */
+START_TEST(test_decimal_documented)
+{
+	static const uint8_t	 pos[] = { 0x81, 0x0d, 0xfb, 0x38, 0xd2, 0x04,
+	    0xd2 };
+	static const uint8_t	 neg[] = { 0x7e, 0xf2, 0x04, 0xc7, 0x2d, 0xfb,
+	    0x2d };
+	struct buf		 b = BUF_INITIALIZER;
+	char			*cause = NULL;
+
+	ck_assert_uint_eq(value_decimal_size(14, 4), 7);
+	ck_assert_int_eq(value_decimal_text(pos, 7, 14, 4, &b, &cause), 0);
+	ck_assert_str_eq(buf_str(&b), "1234567890.1234");
+	buf_reset(&b);
+	ck_assert_int_eq(value_decimal_text(neg, 7, 14, 4, &b, &cause), 0);
+	ck_assert_str_eq(buf_str(&b), "-1234567890.1234");
+	buf_release(&b);
+}
+END_TEST
+
+START_TEST(test_decimal_corrupt)
+{
+	/* DECIMAL(9,0): one 4-byte group; 0xffffffff ^ sign > 999999999 */
+	static const uint8_t	 bad[] = { 0xbf, 0xff, 0xff, 0xff };
+	struct buf		 b = BUF_INITIALIZER;
+	char			*cause = NULL;
+
+	ck_assert_int_eq(value_decimal_text(bad, 4, 9, 0, &b, &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "corrupt DECIMAL"));
+	ck_assert_uint_eq(b.len, 0);
+	free(cause);
+	ck_assert_int_eq(value_decimal_text(bad, 3, 9, 0, &b, &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "needs 4 bytes"));
+	free(cause);
+	buf_release(&b);
+}
+END_TEST
+
+/*
+ * A GTID set encoded for COM_BINLOG_DUMP_GTID is byte for byte the body of
+ * the PREVIOUS_GTIDS event a MySQL server wrote for the same set.
+ */
+static void
+ck_gtid_encoding(const char *file, size_t ev_off, const char *set)
+{
+	struct buf	 f = slurp_corpus(file), enc = BUF_INITIALIZER;
+	char		*cause = NULL;
+	uint32_t	 size;
+	size_t		 body;
+
+	size = (uint32_t)f.data[ev_off + 9] | (uint32_t)f.data[ev_off + 10] << 8;
+	body = size - 19 - 4;	/* header, checksum */
+	ck_assert_msg(gtid_mysql_encode(set, &enc, &cause) == 0, "%s", cause);
+	ck_assert_uint_eq(enc.len, body);
+	ck_assert_mem_eq(enc.data, f.data + ev_off + 19, body);
+	buf_release(&enc);
+	buf_release(&f);
+}
+
+START_TEST(test_gtid_encode)
+{
+	ck_gtid_encoding("binlog_transaction_previous_GTID_no_tag.000001", 126,
+	    "b9b88c66-0755-11f1-9899-4a9da94c4d71:1-2");
+	ck_gtid_encoding("binlog_transaction_with_GTID_TAG.000001", 127,
+	    "55778904-0299-11f1-b1b8-4ef0c4956feb:1-13:mytag:1-2");
+}
+END_TEST
+
+START_TEST(test_gtid_errors)
+{
+	struct buf	 b = BUF_INITIALIZER;
+	char		*cause = NULL;
+
+	ck_assert_int_eq(gtid_mysql_encode("nonsense", &b, &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "UUID"));
+	free(cause);
+	ck_assert_int_eq(gtid_mysql_encode(
+	    "b9b88c66-0755-11f1-9899-4a9da94c4d71:5-2", &b, &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "bad GNO range"));
+	free(cause);
+	ck_assert_int_eq(gtid_mariadb_check("0-1-100,1-2-3", &cause), 0);
+	ck_assert_int_eq(gtid_mariadb_check("0-1", &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "domain-server-sequence"));
+	free(cause);
+	buf_release(&b);
+}
+END_TEST
+
+static void
+ck_utf8(const char *cs, const char *in, size_t len, const char *want,
+    int replaced)
+{
+	struct buf	 b = BUF_INITIALIZER;
+
+	ck_assert_int_eq(charset_to_utf8(cs, (const uint8_t *)in, len, &b),
+	    replaced);
+	ck_assert_str_eq(buf_str(&b), want);
+	buf_release(&b);
+}
+
+START_TEST(test_charsets)
+{
+	/* MySQL's latin1 is cp1252: 0x80 is the euro sign, 0x81 stays C1. */
+	ck_utf8("latin1", "\x80\x81\xe9", 3, "\xe2\x82\xac\xc2\x81\xc3\xa9", 0);
+	ck_utf8("utf8mb4", "ok\xf0\x9f\x98\x80", 6, "ok\xf0\x9f\x98\x80", 0);
+	/* invalid UTF-8 becomes U+FFFD, flagged */
+	ck_utf8("utf8mb4", "a\xff" "b", 3, "a\xef\xbf\xbd" "b", 1);
+	ck_utf8("utf8mb3", "\xed\xa0\x80", 3,
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", 1);
+	/* GBK 0xD6D0 is U+4E2D; UCS-2 big-endian */
+	ck_utf8("gbk", "\xd6\xd0", 2, "\xe4\xb8\xad", 0);
+	ck_utf8("ucs2", "\x00" "A" "\x4e\x2d", 4, "A\xe4\xb8\xad", 0);
+	ck_utf8("ucs2", "", 0, "", 0);
+	ck_assert_str_eq(charset_name(45), "utf8mb4");
+	ck_assert_str_eq(charset_name(8), "latin1");
+	ck_assert_str_eq(charset_name(63), "binary");
+	ck_assert_str_eq(charset_name(255), "utf8mb4");	/* MySQL 8 */
+	ck_assert_str_eq(charset_name(2304), "utf8mb4");	/* MariaDB 11 */
+	ck_assert_ptr_null(charset_name(9999));
+	ck_assert_uint_eq(charset_maxlen(33), 3);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("binlog");
+	TCase	*tc = tcase_create("binlog");
+
+	/* Skip (or fail under FERRY_TEST_REQUIRE) before forking. */
+	testutil_shared_dir();
+	tcase_add_test(tc, test_invalid_row_v2_tags);
+	tcase_add_test(tc, test_checksum_mismatch);
+	tcase_add_test(tc, test_decimal_documented);
+	tcase_add_test(tc, test_decimal_corrupt);
+	tcase_add_test(tc, test_gtid_encode);
+	tcase_add_test(tc, test_gtid_errors);
+	tcase_add_test(tc, test_charsets);
+	suite_add_tcase(s, tc);
+	return (testutil_run(s));
+}
