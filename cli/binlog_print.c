@@ -354,7 +354,7 @@ bp_body(struct binlog_printer *bp, struct binlog_decoder *dec,
 		buf_reset(&bp->tmp);
 		binlog_gtid_text(ev, &bp->tmp);
 		bp_str(bp, "gtid", bp->tmp.data, bp->tmp.len);
-		/* FALLTHROUGH */
+		__attribute__((fallthrough));
 	case BINLOG_ANONYMOUS_GTID:
 		if (ev->gtid.mariadb) {
 			if (ev->gtid.flags2 & MARIA_GTID_STANDALONE)
