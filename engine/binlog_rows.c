@@ -261,6 +261,12 @@ binlog_rows_next(struct binlog_decoder *dec, struct binlog_rows *r,
 			goto fail;
 		row->after = dec->after;
 	}
+	if (cursor_offset(&c) == r->pos) {
+		/* No column in either image: a row of no bytes, which would
+		 * repeat forever.  No server writes one. */
+		why = xstrdup("empty row image");
+		goto fail;
+	}
 	r->pos = cursor_offset(&c);
 	r->nrows++;
 	return (1);

@@ -215,6 +215,60 @@ START_TEST(test_charsets)
 }
 END_TEST
 
+static size_t
+mk_event(uint8_t *out, uint8_t type, const uint8_t *body, size_t len)
+{
+	memset(out, 0, 19);
+	out[4] = type;
+	out[5] = 1;				/* server_id */
+	out[9] = (uint8_t)(19 + len);		/* size (< 256 here) */
+	memcpy(out + 19, body, len);
+	return (19 + len);
+}
+
+/*
+ * A rows event whose image names no column would consume no bytes per row;
+ * it used to loop forever (found by fuzz_binlog).  It is an error now.
+ */
+START_TEST(test_empty_row_image)
+{
+	struct buf		 f = slurp_corpus("mysql-bin.checksum-none");
+	struct binlog_decoder	*dec = binlog_decoder_new();
+	struct binlog_event	 ev;
+	struct binlog_row	 row;
+	static const uint8_t	 map[] = {
+		1, 0, 0, 0, 0, 0,  0, 0,		/* table id, flags */
+		1, 'd', 0,  1, 't', 0,			/* db, table */
+		1, 3,  0,  0				/* 1 INT, no meta, not null */
+	};
+	static const uint8_t	 rows[] = {
+		1, 0, 0, 0, 0, 0,  0, 0,  2, 0,		/* id, flags, extra */
+		1, 0x00,				/* 1 column, none present */
+		0, 0, 0, 0				/* "rows" */
+	};
+	uint8_t			 ev1[64], ev2[64];
+	uint32_t		 size;
+	size_t			 n1, n2;
+	char			*cause = NULL;
+
+	size = (uint32_t)f.data[4 + 9] | (uint32_t)f.data[4 + 10] << 8;
+	ck_assert_int_eq(binlog_decoder_feed(dec, f.data + 4, size, 4, &cause),
+	    0);
+	ck_assert_int_eq(binlog_decoder_next(dec, &ev, &cause), 1);
+	n1 = mk_event(ev1, BINLOG_TABLE_MAP, map, sizeof map);
+	ck_assert_int_eq(binlog_decoder_feed(dec, ev1, n1, 1000, &cause), 0);
+	ck_assert_int_eq(binlog_decoder_next(dec, &ev, &cause), 1);
+	n2 = mk_event(ev2, BINLOG_WRITE_ROWS, rows, sizeof rows);
+	ck_assert_int_eq(binlog_decoder_feed(dec, ev2, n2, 1100, &cause), 0);
+	ck_assert_int_eq(binlog_decoder_next(dec, &ev, &cause), 1);
+	ck_assert_int_eq(binlog_rows_next(dec, &ev.rows, &row, &cause), -1);
+	ck_assert_msg(strstr(cause, "empty row image") != NULL, "%s", cause);
+	free(cause);
+	binlog_decoder_free(dec);
+	buf_release(&f);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -230,6 +284,7 @@ main(void)
 	tcase_add_test(tc, test_gtid_encode);
 	tcase_add_test(tc, test_gtid_errors);
 	tcase_add_test(tc, test_charsets);
+	tcase_add_test(tc, test_empty_row_image);
 	suite_add_tcase(s, tc);
 	return (testutil_run(s));
 }
