@@ -160,6 +160,10 @@ bp_rows(struct binlog_printer *bp, struct binlog_decoder *dec,
 	bp_cstr(bp, "db", r->table->db);
 	bp_cstr(bp, "table", r->table->name);
 	bp_u64(bp, "table_id", r->table_id);
+	if (r->compressed) {
+		bp_key(bp, "compressed");
+		buf_adds(&bp->out, "true");
+	}
 	if (bp->format == BINLOG_PRINT_JSON)
 		buf_adds(&bp->out, ",\"rows\":[");
 	while ((rc = binlog_rows_next(dec, r, &row, cause)) == 1) {
@@ -343,6 +347,10 @@ bp_body(struct binlog_printer *bp, struct binlog_decoder *dec,
 		bp_u64(bp, "error_code", ev->query.error_code);
 		if (ev->h.type == BINLOG_EXECUTE_LOAD_QUERY)
 			bp_u64(bp, "file_id", ev->query.file_id);
+		if (ev->query.compressed) {
+			bp_key(bp, "compressed");
+			buf_adds(&bp->out, "true");
+		}
 		bp_sql(bp, "sql", ev->query.sql, ev->query.sql_len);
 		break;
 	case BINLOG_XID:

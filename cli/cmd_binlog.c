@@ -54,7 +54,10 @@ binlog_usage(FILE *fp)
 	    "  --stop-never        wait for new events instead of stopping at "
 	    "the end\n"
 	    "  --server-id N       the replica server id to use (default: "
-	    "random)\n");
+	    "random)\n"
+	    "  --heartbeat SEC     ask the server for a heartbeat every SEC "
+	    "seconds when idle\n"
+	    "                      (default 10 with --stop-never)\n");
 }
 
 /* Dump one file; returns CLI_OK or CLI_FAIL (the error already said). */
@@ -208,6 +211,7 @@ binlog_dump(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		{ "stop-never", no_argument, NULL, 'n' },
 		{ "server-id", required_argument, NULL, 'i' },
+		{ "heartbeat", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -219,6 +223,7 @@ binlog_dump(int argc, char **argv)
 	char				*cause = NULL, *prompt;
 	uint64_t			 count = 0, v;
 	int				 ch, i, status = CLI_OK, stop_never = 0;
+	int				 heartbeat = -1;
 
 	binlog_client_opts_init(&o);
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -261,6 +266,14 @@ binlog_dump(int argc, char **argv)
 			}
 			o.server_id = (uint32_t)v;
 			break;
+		case 'b':
+			if (util_parse_u64(optarg, 1, 3600, &v, &cause) != 0) {
+				status = cli_usage_error("--heartbeat: %s",
+				    cause);
+				goto out;
+			}
+			heartbeat = (int)v;
+			break;
 		case 'f':
 			if (strcmp(optarg, "json") == 0)
 				fmt = BINLOG_PRINT_JSON;
@@ -289,10 +302,10 @@ binlog_dump(int argc, char **argv)
 		}
 		if (pwfile != NULL || pwenv != NULL || o.file != NULL ||
 		    o.gtid != NULL || count != 0 || stop_never ||
-		    o.server_id != 0) {
+		    o.server_id != 0 || heartbeat != -1) {
 			status = cli_usage_error("--password-*, --from, "
-			    "--from-gtid, --count, --stop-never and --server-id "
-			    "go with --source");
+			    "--from-gtid, --count, --stop-never, --server-id "
+			    "and --heartbeat go with --source");
 			goto out;
 		}
 		binlog_printer_init(&bp, fmt);
@@ -333,7 +346,8 @@ binlog_dump(int argc, char **argv)
 			    (uint32_t)(util_wall_us() & 0xff);
 		}
 		o.nonblocking = !stop_never;
-		o.heartbeat_ms = stop_never ? 10000 : 0;
+		o.heartbeat_ms = heartbeat > 0 ? (unsigned int)heartbeat * 1000 :
+		    stop_never ? 10000 : 0;
 		binlog_printer_init(&bp, fmt);
 		status = binlog_dump_source(&o, count, &bp);
 	}
