@@ -43,11 +43,13 @@ done
 
 median_cpu() {
 	# median user+sys seconds of 5 runs of "$@" (output discarded)
-	local t=() i
+	local t=() i tf
+	tf=$(mktemp)
 	for i in 1 2 3 4 5; do
-		t+=("$( { /usr/bin/time -f '%U %S' "$@" >/dev/null 2>/dev/null; } 2>&1 |
-		    awk '{print $1 + $2}')")
+		/usr/bin/time -f '%U %S' -o "$tf" "$@" >/dev/null 2>&1 || true
+		t+=("$(awk '{print $1 + $2}' "$tf")")
 	done
+	rm -f "$tf"
 	printf '%s\n' "${t[@]}" | sort -n | sed -n 3p
 }
 

@@ -48,7 +48,8 @@ BEGIN
 	WHILE i < n DO
 		START TRANSACTION;
 		INSERT INTO ferry_bench.wide
-		SELECT i + seq, seq % 128 - 64, seq, seq - 500, i + seq,
+		SELECT i + seq, CAST(seq AS SIGNED) % 128 - 64, seq,
+		    CAST(seq AS SIGNED) - 500, i + seq,
 		    (i + seq) * 1000003, (i + seq) / 1000000, seq / 1000, seq / 3,
 		    seq / 7, seq % 4096, 1901 + seq % 200,
 		    DATE'2024-01-01' + INTERVAL seq DAY,

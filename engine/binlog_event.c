@@ -767,9 +767,9 @@ binlog_gtid_set_text(const struct binlog_event *ev, struct buf *out,
     char **cause)
 {
 	struct cursor	 c;
-	uint64_t	 nsids, nint, start, end, i, j, tlen;
-	uint32_t	 n, domain, server;
-	uint64_t	 seq;
+	uint64_t	 nsids, nint, start = 0, end = 0, i, j, tlen;
+	uint32_t	 n, domain = 0, server = 0;
+	uint64_t	 seq = 0;
 	const uint8_t	*uuid, *prev = NULL;
 	int		 tagged = 0;
 

@@ -263,8 +263,10 @@ tm_optional(struct table_def *t, const uint8_t *p, size_t len, int mariadb,
 			for (i = 0; i < t->ncols && rc == 0; i++) {
 				if (t->cols[i].type != COLTYPE_GEOMETRY)
 					continue;
-				if (cursor_lenenc(&f, &x) != 0)
+				if (cursor_lenenc(&f, &x) != 0) {
 					rc = -1;
+					break;
+				}
 				t->cols[i].geometry_type = (uint32_t)x;
 			}
 			break;
@@ -303,8 +305,10 @@ tm_optional(struct table_def *t, const uint8_t *p, size_t len, int mariadb,
 			for (i = 0; i < t->ncols && rc == 0; i++) {
 				if (t->cols[i].type != COLTYPE_VECTOR)
 					continue;
-				if (cursor_lenenc(&f, &x) != 0)
+				if (cursor_lenenc(&f, &x) != 0) {
 					rc = -1;
+					break;
+				}
 				t->cols[i].vector_dim = (uint32_t)x;
 			}
 			break;
