@@ -137,6 +137,55 @@ START_TEST(test_nothing_listening)
 }
 END_TEST
 
+/* TLS with the sandbox's private CA: encrypted and verified. */
+START_TEST(test_tls_verified)
+{
+	struct mysql_conn_opts	 o;
+	MYSQL			*m;
+	char			*cause = NULL, *v;
+
+	testutil_mysql_opts(&o);
+	o.tls = 1;
+	o.tls_ca = xstrdup(testutil_require_env("FERRY_TEST_MYSQL_TLS_CA"));
+	m = mysql_conn_open(&o, &cause);
+	ck_assert_msg(m != NULL, "%s", cause);
+	ck_assert_int_eq(mysql_query(m, "SHOW STATUS LIKE 'Ssl_version'"), 0);
+	{
+		MYSQL_RES	*res = mysql_store_result(m);
+		MYSQL_ROW	 row = mysql_fetch_row(res);
+
+		ck_assert_ptr_nonnull(row);
+		ck_assert_msg(strncmp(row[1], "TLS", 3) == 0, "Ssl_version %s",
+		    row[1]);
+		mysql_free_result(res);
+	}
+	v = query(m, "SELECT 1");
+	free(v);
+	mysql_close(m);
+	mysql_conn_opts_release(&o);
+}
+END_TEST
+
+/* A server certificate no trusted CA signed is refused, with a hint. */
+START_TEST(test_tls_unverified)
+{
+	struct mysql_conn_opts	 o;
+	MYSQL			*m;
+	char			*cause = NULL;
+
+	testutil_mysql_opts(&o);
+	o.tls = 1;
+	o.tls_ca = xstrdup("/etc/ssl/certs/ca-certificates.crt");
+	m = mysql_conn_open(&o, &cause);
+	ck_assert_ptr_null(m);
+	ck_assert_msg(strstr(cause, "TLS") != NULL ||
+	    strstr(cause, "SSL") != NULL || strstr(cause, "certificate") !=
+	    NULL, "%s", cause);
+	free(cause);
+	mysql_conn_opts_release(&o);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -151,6 +200,8 @@ main(void)
 	tcase_add_test(tc, test_socket);
 	tcase_add_test(tc, test_wrong_password);
 	tcase_add_test(tc, test_nothing_listening);
+	tcase_add_test(tc, test_tls_verified);
+	tcase_add_test(tc, test_tls_unverified);
 	suite_add_tcase(s, tc);
 	return (testutil_run(s));
 }
