@@ -7,12 +7,16 @@
  */
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/binlog_print.h"
@@ -21,6 +25,9 @@
 #include "common/xmalloc.h"
 #include "engine/binlog.h"
 #include "engine/binlog_client.h"
+#include "engine/change.h"
+#include "engine/record.h"
+#include "schema/dts_avro.h"
 #include "engine/binlog_file.h"
 #include "engine/mysql_conn.h"
 
@@ -28,16 +35,22 @@ static void
 binlog_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: ferry binlog dump [--format json|text] FILE...\n"
+	    "usage: ferry binlog convert --out DIR FILE...\n"
+	    "       ferry binlog dump [--format json|text] FILE...\n"
 	    "       ferry binlog dump --source mysql://USER@HOST:PORT\n"
 	    "             [--password-file F | --password-env VAR]\n"
 	    "             [--from FILE:POS | --from-gtid SET] [--count N | "
 	    "--stop-never]\n"
 	    "             [--server-id N] [--format json|text]\n"
 	    "\n"
-	    "Decode binlog files, or the binlog of a live server read as a "
-	    "replica, and\n"
-	    "print one event per line.\n"
+	    "convert: write the DTS Avro records a job would write for these "
+	    "binlog files,\n"
+	    "one bare Avro datum per file, DIR/00000001.avro, ... in stream "
+	    "order.\n"
+	    "\n"
+	    "dump: decode binlog files, or the binlog of a live server read as "
+	    "a replica,\n"
+	    "and print one event per line.\n"
 	    "\n"
 	    "  --format json|text  JSON objects (the default) or text\n"
 	    "  --source URL        read from this server (mysql://USER@HOST:PORT"
@@ -362,6 +375,170 @@ out:
 	return (status);
 }
 
+struct convert {
+	const char		*dir;
+	struct record_maker	*maker;
+	struct dts_encoder	*enc;
+	struct buf		 out;
+	uint64_t		 n;
+};
+
+/* Change callback: one record, one file. */
+static int
+convert_change(void *arg, const struct change *c, char **cause)
+{
+	struct convert	*cv = arg;
+	char		 path[4096];
+	ssize_t		 w;
+	size_t		 done = 0;
+	int		 fd;
+
+	buf_reset(&cv->out);
+	if (record_make(cv->maker, c, cv->enc, &cv->out, cause) != 0)
+		return (-1);
+	snprintf(path, sizeof path, "%s/%08" PRIu64 ".avro", cv->dir,
+	    cv->n + 1);
+	if ((fd = open(path, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0644)) == -1) {
+		*cause = xasprintf("cannot create %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	while (done < cv->out.len) {
+		w = write(fd, cv->out.data + done, cv->out.len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			*cause = xasprintf("cannot write %s: %s", path,
+			    strerror(errno));
+			close(fd);
+			return (-1);
+		}
+		done += (size_t)w;
+	}
+	if (close(fd) != 0) {
+		*cause = xasprintf("cannot write %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	cv->n++;
+	return (0);
+}
+
+static int
+convert_file(const char *path, struct convert *cv,
+    struct change_builder *cb)
+{
+	struct binlog_file	*f;
+	struct binlog_decoder	*dec;
+	struct binlog_event	 ev;
+	const uint8_t		*raw;
+	size_t			 len;
+	uint64_t		 off = 0;
+	char			*cause = NULL, *copy;
+	int			 rc, status = CLI_OK;
+
+	if ((f = binlog_file_open(path, &cause)) == NULL) {
+		cli_error("%s: %s", path, cause);
+		free(cause);
+		return (CLI_FAIL);
+	}
+	copy = xstrdup(path);
+	change_builder_set_file(cb, basename(copy));
+	free(copy);
+	dec = binlog_decoder_new();
+	while ((rc = binlog_file_next(f, &raw, &len, &off, &cause)) == 1) {
+		if (binlog_decoder_feed(dec, raw, len, off, &cause) != 0)
+			break;
+		while ((rc = binlog_decoder_next(dec, &ev, &cause)) == 1) {
+			if (change_builder_feed(cb, dec, &ev, &cause) != 0) {
+				rc = -1;
+				break;
+			}
+		}
+		if (rc < 0)
+			break;
+	}
+	if (cause != NULL) {
+		if (strncmp(cause, "offset ", 7) == 0)
+			cli_error("%s: %s", path, cause);
+		else
+			cli_error("%s: offset %" PRIu64 ": %s", path, off,
+			    cause);
+		status = CLI_FAIL;
+	}
+	free(cause);
+	binlog_decoder_free(dec);
+	binlog_file_close(f);
+	return (status);
+}
+
+static int
+binlog_convert(int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct convert			 cv;
+	struct change_builder		*cb;
+	struct dirent			*de;
+	DIR				*d;
+	int				 ch, i, status = CLI_OK;
+
+	memset(&cv, 0, sizeof cv);
+	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			cv.dir = optarg;
+			break;
+		case 'h':
+			binlog_usage(stdout);
+			return (CLI_OK);
+		default:
+			binlog_usage(stderr);
+			return (CLI_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (cv.dir == NULL)
+		return (cli_usage_error("binlog convert needs --out DIR"));
+	if (argc == 0)
+		return (cli_usage_error("binlog convert needs a FILE"));
+	if (mkdir(cv.dir, 0755) != 0 && errno != EEXIST) {
+		cli_error("cannot create %s: %s", cv.dir, strerror(errno));
+		return (CLI_FAIL);
+	}
+	/* Never mix two runs' records. */
+	if ((d = opendir(cv.dir)) == NULL) {
+		cli_error("cannot open %s: %s", cv.dir, strerror(errno));
+		return (CLI_FAIL);
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0) {
+			closedir(d);
+			cli_error("%s is not empty; give an empty or new "
+			    "directory", cv.dir);
+			return (CLI_FAIL);
+		}
+	}
+	closedir(d);
+	cv.maker = record_maker_new(1);
+	cv.enc = dts_encoder_new();
+	buf_init(&cv.out);
+	cb = change_builder_new(convert_change, NULL, &cv);
+	for (i = 0; i < argc && status == CLI_OK; i++)
+		status = convert_file(argv[i], &cv, cb);
+	printf("%" PRIu64 " records written to %s\n", cv.n, cv.dir);
+	change_builder_free(cb);
+	buf_release(&cv.out);
+	dts_encoder_free(cv.enc);
+	record_maker_free(cv.maker);
+	return (status);
+}
+
 int
 cmd_binlog(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -376,6 +553,8 @@ cmd_binlog(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (strcmp(argv[1], "dump") == 0)
 		return (binlog_dump(argc - 1, argv + 1));
-	return (cli_usage_error("unknown binlog command '%s' (dump)",
-	    argv[1]));
+	if (strcmp(argv[1], "convert") == 0)
+		return (binlog_convert(argc - 1, argv + 1));
+	return (cli_usage_error("unknown binlog command '%s' (dump, "
+	    "convert)", argv[1]));
 }

@@ -34,8 +34,8 @@ static int	cmd_help(struct cli_ctx *, int, char **);
 static int	cmd_version(struct cli_ctx *, int, char **);
 
 static const struct cli_cmd cli_cmds[] = {
-	{ "binlog", "dump ...", "decode binlog files (ferry binlog dump FILE)",
-	    cmd_binlog },
+	{ "binlog", "dump|convert", "decode binlog files, or convert them to "
+	    "DTS Avro records", cmd_binlog },
 	{ "help", "[COMMAND]", "show help for ferry or one command", cmd_help },
 	{ "version", "", "show ferry's version and its libraries'",
 	    cmd_version },
