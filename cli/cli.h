@@ -25,6 +25,7 @@ struct cli_cmd {
 };
 
 int	cmd_binlog(struct cli_ctx *, int, char **);
+int	cmd_decode(struct cli_ctx *, int, char **);
 
 int	cli_read_secret(const char *, const char *, const char *, int,
 	    char **);

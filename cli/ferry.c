@@ -36,6 +36,8 @@ static int	cmd_version(struct cli_ctx *, int, char **);
 static const struct cli_cmd cli_cmds[] = {
 	{ "binlog", "dump|convert", "decode binlog files, or convert them to "
 	    "DTS Avro records", cmd_binlog },
+	{ "decode", "[options]", "print DTS Avro records from Kafka or files "
+	    "as JSON", cmd_decode },
 	{ "help", "[COMMAND]", "show help for ferry or one command", cmd_help },
 	{ "version", "", "show ferry's version and its libraries'",
 	    cmd_version },

@@ -63,21 +63,30 @@ json_add_key(struct buf *b, const char *key)
 	buf_addc(b, ':');
 }
 
-/* {"hex":"0a1b..."} */
+/* "0a1b..." */
 void
-json_add_hex(struct buf *b, const uint8_t *p, size_t len)
+json_add_hexstr(struct buf *b, const uint8_t *p, size_t len)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	size_t			 i;
 
-	buf_reserve(b, len * 2 + 12);
-	buf_adds(b, "{\"hex\":\"");
+	buf_reserve(b, len * 2 + 2);
+	b->data[b->len++] = '"';
 	for (i = 0; i < len; i++) {
 		b->data[b->len++] = (unsigned char)hex[p[i] >> 4];
 		b->data[b->len++] = (unsigned char)hex[p[i] & 15];
 	}
+	b->data[b->len++] = '"';
 	b->data[b->len] = '\0';
-	buf_adds(b, "\"}");
+}
+
+/* {"hex":"0a1b..."} */
+void
+json_add_hex(struct buf *b, const uint8_t *p, size_t len)
+{
+	buf_adds(b, "{\"hex\":");
+	json_add_hexstr(b, p, len);
+	buf_addc(b, '}');
 }
 
 void
