@@ -27,7 +27,6 @@ struct buf {
 void	 buf_init(struct buf *);
 void	 buf_release(struct buf *);
 void	 buf_grow(struct buf *, size_t);
-void	 buf_add(struct buf *, const void *, size_t);
 void	 buf_adds(struct buf *, const char *);
 void	 buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -52,6 +51,16 @@ buf_reset(struct buf *b)
 	b->len = 0;
 	if (b->data != NULL)
 		b->data[0] = '\0';
+}
+
+static inline void
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, n);
+	if (n != 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
 }
 
 static inline void

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <iconv.h>
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -25,8 +26,35 @@
 
 static const char	 charset_replacement[] = "\xef\xbf\xbd";	/* U+FFFD */
 
+/* ids below this are looked up in a direct table, built once */
+#define CHARSET_DIRECT	4096
+static const struct charset_collation	*charset_direct[CHARSET_DIRECT];
+static pthread_once_t			 charset_once = PTHREAD_ONCE_INIT;
+
+static const struct charset_collation *charset_search(unsigned int);
+
+static void
+charset_build(void)
+{
+	unsigned int	 i;
+
+	for (i = 0; i < CHARSET_DIRECT; i++)
+		charset_direct[i] = charset_search(i);
+}
+
+/* The collation id, or NULL when unknown. */
 const struct charset_collation *
 charset_by_id(unsigned int id)
+{
+	if (id < CHARSET_DIRECT) {
+		pthread_once(&charset_once, charset_build);
+		return (charset_direct[id]);
+	}
+	return (charset_search(id));
+}
+
+static const struct charset_collation *
+charset_search(unsigned int id)
 {
 	static const struct {
 		unsigned int	 base;

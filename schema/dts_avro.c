@@ -45,6 +45,10 @@
 struct dts_encoder {
 	struct buf	 text;		/* decimal, JSON, label text */
 	struct buf	 name;		/* objectName */
+	char		*name_db;	/* what name was made from */
+	char		*name_table;
+	struct buf	 fields;	/* the "fields" bytes of ... */
+	uint64_t	 fields_serial;	/* ... this table_def */
 };
 
 struct dts_encoder *
@@ -55,6 +59,7 @@ dts_encoder_new(void)
 	enc = xcalloc(1, sizeof *enc);
 	buf_init(&enc->text);
 	buf_init(&enc->name);
+	buf_init(&enc->fields);
 	return (enc);
 }
 
@@ -65,6 +70,9 @@ dts_encoder_free(struct dts_encoder *enc)
 		return;
 	buf_release(&enc->text);
 	buf_release(&enc->name);
+	buf_release(&enc->fields);
+	free(enc->name_db);
+	free(enc->name_table);
 	free(enc);
 }
 
@@ -157,20 +165,69 @@ dts_decimal_precision(const char *s, int *precision, int *scale)
 
 /* Decimal text of an integer, written straight into the buffer. */
 static void
-dts_u64(struct buf *b, uint64_t v, int neg)
+dts_u64(struct avro_w *w, uint64_t v, int neg)
 {
-	char	 tmp[24], *p = tmp + sizeof tmp;
-	size_t	 n;
+	static const char	 pairs[] =
+	    "00010203040506070809101112131415161718192021222324252627282930"
+	    "31323334353637383940414243444546474849505152535455565758596061"
+	    "6263646566676869707172737475767778798081828384858687888990919293"
+	    "949596979899";
+	char			 tmp[24], *p = tmp + sizeof tmp;
+	size_t			 n;
 
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
+	while (v >= 100) {
+		p -= 2;
+		memcpy(p, pairs + (v % 100) * 2, 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		p -= 2;
+		memcpy(p, pairs + v * 2, 2);
+	} else
+		*--p = (char)('0' + v);
 	if (neg)
 		*--p = '-';
 	n = (size_t)(tmp + sizeof tmp - p);
-	avro_long(b, (int64_t)n);
-	buf_add(b, p, n);
+	aw_bytes(w, p, n);
+}
+
+/*
+ * A Decimal from its unscaled value m and scale: the same text
+ * value_decimal_text() makes ("-12.50", "0.05", "0"), its precision the
+ * digits of |m| (1 for zero), as BigDecimal counts them.
+ */
+static void
+dts_decimal_small(struct avro_w *w, int64_t m, unsigned int scale)
+{
+	char		 tmp[48], *p = tmp + sizeof tmp;
+	uint64_t	 u = m < 0 ? (uint64_t)0 - (uint64_t)m : (uint64_t)m;
+	unsigned int	 n = 0, digits;
+	size_t		 len;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+		n++;
+	} while (u != 0);
+	digits = n;
+	/* leading zeros up to "0.0...": the integer part is at least "0" */
+	while (n < scale + 1) {
+		*--p = '0';
+		n++;
+	}
+	if (scale > 0) {
+		/* shift the fraction right by one for the point */
+		p--;
+		memmove(p, p + 1, n - scale);
+		p[n - scale] = '.';
+	}
+	if (m < 0)
+		*--p = '-';
+	len = (size_t)(tmp + sizeof tmp - p);
+	aw_long(w, DTS_DECIMAL);
+	aw_bytes(w, p, len);
+	aw_long(w, m == 0 ? 1 : (int64_t)digits);
+	aw_long(w, scale);
 }
 
 /* Storage bytes, DTS's "precision" of an Integer. */
@@ -189,33 +246,33 @@ dts_int_precision(const struct column *col)
 }
 
 static void
-dts_opt_int(struct buf *b, int present, int64_t v)
+dts_opt_int(struct avro_w *w, int present, int64_t v)
 {
 	if (!present)
-		avro_long(b, 0);
+		aw_long(w, 0);
 	else {
-		avro_long(b, 1);
-		avro_long(b, v);
+		aw_long(w, 1);
+		aw_long(w, v);
 	}
 }
 
 /* DateTime: the parts the type has, others null; negative TIME all negative. */
 static void
-dts_datetime(struct buf *b, const struct value *v, const struct column *col)
+dts_datetime(struct avro_w *w, const struct value *v)
 {
 	const struct value_time	*t = &v->t;
 	int			 sign = t->neg ? -1 : 1;
 	int			 date = v->kind != VALUE_TIME;
 	int			 time = v->kind != VALUE_DATE;
 
-	avro_long(b, DTS_DATETIME);
-	dts_opt_int(b, date, t->year);
-	dts_opt_int(b, date, t->month);
-	dts_opt_int(b, date, t->day);
-	dts_opt_int(b, time, sign * (int64_t)t->hour);
-	dts_opt_int(b, time, sign * (int64_t)t->minute);
-	dts_opt_int(b, time, sign * (int64_t)t->second);
-	dts_opt_int(b, time, sign * (int64_t)t->usec);
+	aw_long(w, DTS_DATETIME);
+	dts_opt_int(w, date, t->year);
+	dts_opt_int(w, date, t->month);
+	dts_opt_int(w, date, t->day);
+	dts_opt_int(w, time, sign * (int64_t)t->hour);
+	dts_opt_int(w, time, sign * (int64_t)t->minute);
+	dts_opt_int(w, time, sign * (int64_t)t->second);
+	dts_opt_int(w, time, sign * (int64_t)t->usec);
 }
 
 static const char *
@@ -246,48 +303,55 @@ dts_charset(const struct column *col, const struct value *v)
 }
 
 static int
-dts_value(struct dts_encoder *enc, struct buf *b, const struct column *col,
+dts_value(struct dts_encoder *enc, struct avro_w *w, const struct column *col,
     const struct value *v, const struct value *before, char **cause)
 {
 	int		 precision, scale;
 	size_t		 pad, start;
 	uint32_t	 i;
+	int64_t		 m;
 
 	switch (v->kind) {
 	case VALUE_ABSENT:
-		avro_long(b, DTS_EMPTY_OBJECT);
-		avro_long(b, 1);		/* NONE */
+		aw_long(w, DTS_EMPTY_OBJECT);
+		aw_long(w, 1);		/* NONE */
 		return (0);
 	case VALUE_NULL:
-		avro_long(b, DTS_NULL);
+		aw_long(w, DTS_NULL);
 		return (0);
 	case VALUE_INT:
 		if (col->type == COLTYPE_YEAR) {
-			avro_long(b, DTS_DATETIME);
-			dts_opt_int(b, 1, v->i);
+			aw_long(w, DTS_DATETIME);
+			dts_opt_int(w, 1, v->i);
 			for (i = 0; i < 6; i++)
-				avro_long(b, 0);
+				aw_long(w, 0);
 			return (0);
 		}
-		avro_long(b, DTS_INTEGER);
-		avro_long(b, dts_int_precision(col));
-		dts_u64(b, v->i < 0 ? (uint64_t)0 - (uint64_t)v->i :
+		aw_long(w, DTS_INTEGER);
+		aw_long(w, dts_int_precision(col));
+		dts_u64(w, v->i < 0 ? (uint64_t)0 - (uint64_t)v->i :
 		    (uint64_t)v->i, v->i < 0);
 		return (0);
 	case VALUE_UINT:
 	case VALUE_BIT:
-		avro_long(b, DTS_INTEGER);
-		avro_long(b, dts_int_precision(col));
-		dts_u64(b, v->u, 0);
+		aw_long(w, DTS_INTEGER);
+		aw_long(w, dts_int_precision(col));
+		dts_u64(w, v->u, 0);
 		return (0);
 	case VALUE_FLOAT:
 	case VALUE_DOUBLE:
-		avro_long(b, DTS_FLOAT);
-		avro_double(b, v->kind == VALUE_FLOAT ? (double)v->f : v->d);
-		avro_long(b, 0);
-		avro_long(b, 0);
+		aw_long(w, DTS_FLOAT);
+		aw_double(w, v->kind == VALUE_FLOAT ? (double)v->f : v->d);
+		aw_long(w, 0);
+		aw_long(w, 0);
 		return (0);
 	case VALUE_DECIMAL:
+		if (value_decimal_int64(v->bytes.p, v->bytes.len,
+		    col->precision, col->scale, &m) == 0) {
+			dts_decimal_small(w, m, col->scale);
+			return (0);
+		}
+		__attribute__((fallthrough));
 	case VALUE_DECIMAL_TEXT:
 		buf_reset(&enc->text);
 		if (v->kind == VALUE_DECIMAL) {
@@ -302,43 +366,41 @@ dts_value(struct dts_encoder *enc, struct buf *b, const struct column *col,
 			    buf_str(&enc->text));
 			return (-1);
 		}
-		avro_long(b, DTS_DECIMAL);
-		avro_bytes(b, enc->text.data, enc->text.len);
-		avro_long(b, precision);
-		avro_long(b, scale);
+		aw_long(w, DTS_DECIMAL);
+		aw_bytes(w, enc->text.data, enc->text.len);
+		aw_long(w, precision);
+		aw_long(w, scale);
 		return (0);
 	case VALUE_TIMESTAMP:
-		avro_long(b, DTS_TIMESTAMP);
-		avro_long(b, v->ts.sec);
-		avro_long(b, v->ts.usec);
+		aw_long(w, DTS_TIMESTAMP);
+		aw_long(w, v->ts.sec);
+		aw_long(w, v->ts.usec);
 		return (0);
 	case VALUE_DATE:
 	case VALUE_TIME:
 	case VALUE_DATETIME:
-		dts_datetime(b, v, col);
+		dts_datetime(w, v);
 		return (0);
 	case VALUE_STRING:
 		if (coltype_is_blob(col->type)) {
 			/* TEXT too: readers key the branch on the type code
 			 * (docs/dts-avro.md). */
-			avro_long(b, DTS_BINARY_OBJECT);
-			avro_string(b, col->collation == CHARSET_BINARY ||
+			aw_long(w, DTS_BINARY_OBJECT);
+			aw_string(w, col->collation == CHARSET_BINARY ||
 			    (col->collation == 0 && !charset_is_utf8(
 			    v->bytes.p, v->bytes.len)) ? "BLOB" : "TEXT");
-			avro_bytes(b, v->bytes.p, v->bytes.len);
+			aw_bytes(w, v->bytes.p, v->bytes.len);
 			return (0);
 		}
-		avro_long(b, DTS_CHARACTER);
-		avro_string(b, dts_charset(col, v));
+		aw_long(w, DTS_CHARACTER);
+		aw_string(w, dts_charset(col, v));
 		pad = value_binary_pad(v, col);
-		avro_long(b, (int64_t)(v->bytes.len + pad));
-		buf_add(b, v->bytes.p, v->bytes.len);
-		if (pad > 0) {
-			buf_reserve(b, pad);
-			memset(b->data + b->len, 0, pad);
-			b->len += pad;
-			b->data[b->len] = '\0';
-		}
+		aw_need(w, v->bytes.len + pad + 10);
+		w->p = avro_put_long(w->p, (int64_t)(v->bytes.len + pad));
+		memcpy(w->p, v->bytes.p, v->bytes.len);
+		if (pad > 0)
+			memset(w->p + v->bytes.len, 0, pad);
+		w->p += v->bytes.len + pad;
 		return (0);
 	case VALUE_ENUM:
 	case VALUE_SET:
@@ -358,9 +420,9 @@ dts_value(struct dts_encoder *enc, struct buf *b, const struct column *col,
 			}
 		} else
 			buf_printf(&enc->text, "%" PRIu64, v->u);
-		avro_long(b, DTS_TEXT_OBJECT);
-		avro_string(b, v->kind == VALUE_ENUM ? "ENUM" : "SET");
-		avro_bytes(b, enc->text.data != NULL ? enc->text.data :
+		aw_long(w, DTS_TEXT_OBJECT);
+		aw_string(w, v->kind == VALUE_ENUM ? "ENUM" : "SET");
+		aw_bytes(w, enc->text.data != NULL ? enc->text.data :
 		    (const uint8_t *)"", enc->text.len);
 		return (0);
 	case VALUE_JSON:
@@ -383,22 +445,22 @@ dts_value(struct dts_encoder *enc, struct buf *b, const struct column *col,
 			    &enc->text, cause) != 0)
 				return (-1);
 		}
-		avro_long(b, DTS_TEXT_OBJECT);
-		avro_string(b, "JSON");
-		avro_bytes(b, enc->text.data, enc->text.len);
+		aw_long(w, DTS_TEXT_OBJECT);
+		aw_string(w, "JSON");
+		aw_bytes(w, enc->text.data, enc->text.len);
 		return (0);
 	case VALUE_GEOMETRY:
 		/* MySQL stores a 4-byte SRID before the WKB. */
 		start = v->bytes.len >= 4 ? 4 : v->bytes.len;
-		avro_long(b, DTS_BINARY_GEOMETRY);
-		avro_string(b, dts_geometry_name(v->bytes.p + start,
+		aw_long(w, DTS_BINARY_GEOMETRY);
+		aw_string(w, dts_geometry_name(v->bytes.p + start,
 		    v->bytes.len - start));
-		avro_bytes(b, v->bytes.p + start, v->bytes.len - start);
+		aw_bytes(w, v->bytes.p + start, v->bytes.len - start);
 		return (0);
 	case VALUE_VECTOR:
-		avro_long(b, DTS_BINARY_OBJECT);
-		avro_string(b, "BINARY");
-		avro_bytes(b, v->bytes.p, v->bytes.len);
+		aw_long(w, DTS_BINARY_OBJECT);
+		aw_string(w, "BINARY");
+		aw_bytes(w, v->bytes.p, v->bytes.len);
 		return (0);
 	}
 	*cause = xasprintf("%s: value kind %d", __func__, v->kind);
@@ -406,20 +468,20 @@ dts_value(struct dts_encoder *enc, struct buf *b, const struct column *col,
 }
 
 static int
-dts_image(struct dts_encoder *enc, struct buf *b, const struct table_def *t,
+dts_image(struct dts_encoder *enc, struct avro_w *w, const struct table_def *t,
     const struct value *values, const struct value *before, char **cause)
 {
 	uint32_t	 i;
 	char		*why;
 
 	if (values == NULL) {
-		avro_long(b, 0);		/* null */
+		aw_long(w, 0);		/* null */
 		return (0);
 	}
-	avro_long(b, 2);			/* the array branch */
-	avro_long(b, t->ncols);
+	aw_long(w, 2);			/* the array branch */
+	aw_long(w, t->ncols);
 	for (i = 0; i < t->ncols; i++) {
-		if (dts_value(enc, b, &t->cols[i], &values[i], before != NULL ?
+		if (dts_value(enc, w, &t->cols[i], &values[i], before != NULL ?
 		    &before[i] : NULL, &why) != 0) {
 			*cause = xasprintf("%s.%s column %s: %s", t->db, t->name,
 			    t->cols[i].name != NULL ? t->cols[i].name : "?",
@@ -428,93 +490,117 @@ dts_image(struct dts_encoder *enc, struct buf *b, const struct table_def *t,
 			return (-1);
 		}
 	}
-	avro_long(b, 0);
+	aw_long(w, 0);
 	return (0);
 }
 
 static void
-dts_fields(struct buf *b, const struct table_def *t)
+dts_fields(struct avro_w *w, const struct table_def *t)
 {
 	char		 name[16];
 	uint32_t	 i;
 
-	avro_long(b, 2);			/* the array branch */
-	avro_long(b, t->ncols);
+	aw_long(w, 2);			/* the array branch */
+	aw_long(w, t->ncols);
 	for (i = 0; i < t->ncols; i++) {
 		if (t->cols[i].name != NULL)
-			avro_string(b, t->cols[i].name);
+			aw_string(w, t->cols[i].name);
 		else {
 			snprintf(name, sizeof name, "@%" PRIu32, i + 1);
-			avro_string(b, name);
+			aw_string(w, name);
 		}
-		avro_long(b, dts_type_number(&t->cols[i]));
+		aw_long(w, dts_type_number(&t->cols[i]));
 	}
-	avro_long(b, 0);
+	aw_long(w, 0);
 }
 
 static int
 dts_encode_once(struct dts_encoder *enc, const struct dts_record *r,
-    const char *pad, struct buf *b, char **cause)
+    const char *pad, struct avro_w *w, char **cause)
 {
 	size_t	 i;
 	int	 rows = r->op == DTS_OP_INSERT || r->op == DTS_OP_UPDATE ||
 		    r->op == DTS_OP_DELETE || r->op == DTS_OP_INIT;
 
-	avro_int(b, 0);					/* version */
-	avro_long(b, r->id);
-	avro_long(b, r->source_timestamp);
-	avro_string(b, r->source_position != NULL ? r->source_position : "");
-	avro_string(b, r->safe_source_position != NULL ?
+	aw_long(w, 0);					/* version */
+	aw_long(w, r->id);
+	aw_long(w, r->source_timestamp);
+	aw_string(w, r->source_position != NULL ? r->source_position : "");
+	aw_string(w, r->safe_source_position != NULL ?
 	    r->safe_source_position : "");
-	avro_string(b, r->source_txid != NULL ? r->source_txid : "0");
-	avro_long(b, r->source_type);			/* source */
-	avro_string(b, r->source_version != NULL ? r->source_version : "");
-	avro_long(b, r->op);
+	aw_string(w, r->source_txid != NULL ? r->source_txid : "0");
+	aw_long(w, r->source_type);			/* source */
+	aw_string(w, r->source_version != NULL ? r->source_version : "");
+	aw_long(w, r->op);
 	if (r->db == NULL)
-		avro_long(b, 0);			/* objectName: null */
+		aw_long(w, 0);			/* objectName: null */
 	else {
-		dts_object_name(r->db, r->table, &enc->name);
-		avro_long(b, 1);
-		avro_bytes(b, enc->name.data, enc->name.len);
+		/* Consecutive records mostly share their table. */
+		if (enc->name_db == NULL || strcmp(enc->name_db, r->db) != 0 ||
+		    (enc->name_table == NULL) != (r->table == NULL) ||
+		    (r->table != NULL && strcmp(enc->name_table,
+		    r->table) != 0)) {
+			dts_object_name(r->db, r->table, &enc->name);
+			free(enc->name_db);
+			free(enc->name_table);
+			enc->name_db = xstrdup(r->db);
+			enc->name_table = r->table != NULL ?
+			    xstrdup(r->table) : NULL;
+		}
+		aw_long(w, 1);
+		aw_bytes(w, enc->name.data, enc->name.len);
 	}
-	avro_long(b, 0);				/* processTimestamps */
+	aw_long(w, 0);				/* processTimestamps */
 	if (r->ntags > 0 || pad != NULL) {		/* tags */
-		avro_long(b, (int64_t)(r->ntags + (pad != NULL)));
+		aw_long(w, (int64_t)(r->ntags + (pad != NULL)));
 		for (i = 0; i < r->ntags; i++) {
-			avro_string(b, r->tags[i].key);
-			avro_string(b, r->tags[i].value);
+			aw_string(w, r->tags[i].key);
+			aw_string(w, r->tags[i].value);
 		}
 		if (pad != NULL) {
-			avro_string(b, "padding");
-			avro_string(b, pad);
+			aw_string(w, "padding");
+			aw_string(w, pad);
 		}
 	}
-	avro_long(b, 0);
+	aw_long(w, 0);
 	if (rows) {
 		if (r->def == NULL) {
 			*cause = xstrdup("a row record without a table");
 			return (-1);
 		}
-		dts_fields(b, r->def);
-		if (dts_image(enc, b, r->def, r->op == DTS_OP_UPDATE ||
+		/* The same bytes for every record of a definition. */
+		if (enc->fields_serial != r->def->serial || r->def->serial ==
+		    0) {
+			struct avro_w	 fw;
+
+			buf_reset(&enc->fields);
+			aw_begin(&fw, &enc->fields, 256);
+			dts_fields(&fw, r->def);
+			aw_finish(&fw);
+			enc->fields_serial = r->def->serial;
+		}
+		aw_need(w, enc->fields.len);
+		memcpy(w->p, enc->fields.data, enc->fields.len);
+		w->p += enc->fields.len;
+		if (dts_image(enc, w, r->def, r->op == DTS_OP_UPDATE ||
 		    r->op == DTS_OP_DELETE ? r->before : NULL, NULL,
 		    cause) != 0)
 			return (-1);
-		if (dts_image(enc, b, r->def, r->op == DTS_OP_DELETE ? NULL :
+		if (dts_image(enc, w, r->def, r->op == DTS_OP_DELETE ? NULL :
 		    r->after, r->op == DTS_OP_UPDATE ? r->before : NULL,
 		    cause) != 0)
 			return (-1);
 	} else {
-		avro_long(b, 0);			/* fields */
-		avro_long(b, 0);			/* beforeImages */
+		aw_long(w, 0);			/* fields */
+		aw_long(w, 0);			/* beforeImages */
 		if (r->op == DTS_OP_DDL) {
-			avro_long(b, 1);		/* the string branch */
-			avro_bytes(b, r->ddl != NULL ? r->ddl : "",
+			aw_long(w, 1);		/* the string branch */
+			aw_bytes(w, r->ddl != NULL ? r->ddl : "",
 			    r->ddl_len);
 		} else
-			avro_long(b, 0);
+			aw_long(w, 0);
 	}
-	avro_long(b, r->born_timestamp);
+	aw_long(w, r->born_timestamp);
 	return (0);
 }
 
@@ -530,20 +616,27 @@ dts_encode(struct dts_encoder *enc, const struct dts_record *r,
 {
 	static const char	 spaces[] = "                                "
 	    "                    ";
+	struct avro_w		 w;
 	size_t			 start = out->len, len;
 
-	if (dts_encode_once(enc, r, NULL, out, cause) != 0) {
+	aw_begin(&w, out, 1024);
+	if (dts_encode_once(enc, r, NULL, &w, cause) != 0) {
+		aw_finish(&w);
 		buf_truncate(out, start);
 		return (-1);
 	}
+	aw_finish(&w);
 	len = out->len - start;
 	if (len < DTS_MIN_RECORD) {
 		buf_truncate(out, start);
+		aw_begin(&w, out, 1024);
 		if (dts_encode_once(enc, r, spaces + sizeof spaces - 1 -
-		    (DTS_MIN_RECORD - len), out, cause) != 0) {
+		    (DTS_MIN_RECORD - len), &w, cause) != 0) {
+			aw_finish(&w);
 			buf_truncate(out, start);
 			return (-1);
 		}
+		aw_finish(&w);
 	}
 	return (0);
 }

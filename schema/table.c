@@ -11,18 +11,26 @@
  */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "common/xmalloc.h"
 #include "schema/coltype.h"
 #include "schema/table.h"
 
+/*
+ * A new definition of ncols columns.  Its serial is unique for the life of
+ * the process, so that whatever caches by definition (an encoder's "fields"
+ * bytes) is never fooled by an address reused for another table.
+ */
 struct table_def *
 table_def_new(uint32_t ncols)
 {
-	struct table_def	*t;
+	static atomic_uint_fast64_t	 serials;
+	struct table_def		*t;
 
 	t = xcalloc(1, sizeof *t);
+	t->serial = atomic_fetch_add(&serials, 1) + 1;
 	t->ncols = ncols;
 	t->cols = xcalloc(ncols, sizeof *t->cols);
 	return (t);

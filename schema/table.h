@@ -40,6 +40,7 @@ struct column {
 #define TABLE_KNOWN_KEY		0x10
 
 struct table_def {
+	uint64_t	 serial;	/* unique per definition made */
 	uint64_t	 table_id;
 	char		*db;
 	char		*name;

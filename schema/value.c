@@ -44,6 +44,25 @@ static const uint32_t decimal_pow10[10] = {
 	1000000000
 };
 
+/* Append v as exactly width digits (width 0: as many as it needs). */
+static void
+value_digits(struct buf *out, uint32_t v, int width)
+{
+	char	 tmp[10];
+	int	 n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0 && n < 10);
+	while (n < width)
+		tmp[n++] = '0';
+	buf_reserve(out, (size_t)n);
+	while (n > 0)
+		out->data[out->len++] = (unsigned char)tmp[--n];
+	out->data[out->len] = '\0';
+}
+
 /* Bytes of a binary DECIMAL(precision, scale). */
 size_t
 value_decimal_size(unsigned int precision, unsigned int scale)
@@ -73,7 +92,6 @@ value_decimal_text(const uint8_t *p, size_t len, unsigned int precision,
 	size_t		 start = out->len, digits_start;
 	uint32_t	 v;
 	uint8_t		 mask;
-	char		 tmp[16];
 	int		 neg, nonzero = 0;
 
 	if (size != len || size > sizeof b) {
@@ -99,7 +117,7 @@ value_decimal_text(const uint8_t *p, size_t len, unsigned int precision,
 		if (v >= decimal_pow10[parts[0][0]])
 			goto bad;
 		if (v != 0) {
-			buf_printf(out, "%" PRIu32, v);
+			value_digits(out, v, 0);
 			nonzero = 1;
 		}
 	}
@@ -109,9 +127,9 @@ value_decimal_text(const uint8_t *p, size_t len, unsigned int precision,
 		if (v >= 1000000000)
 			goto bad;
 		if (nonzero)
-			buf_printf(out, "%09" PRIu32, v);
+			value_digits(out, v, 9);
 		else if (v != 0) {
-			buf_printf(out, "%" PRIu32, v);
+			value_digits(out, v, 0);
 			nonzero = 1;
 		}
 	}
@@ -126,15 +144,14 @@ value_decimal_text(const uint8_t *p, size_t len, unsigned int precision,
 		pos += 4;
 		if (v >= 1000000000)
 			goto bad;
-		buf_printf(out, "%09" PRIu32, v);
+		value_digits(out, v, 9);
 	}
 	if (parts[1][1] != 0) {
 		k = decimal_dig2bytes[parts[1][1]];
 		v = (uint32_t)beN(b + pos, k);
 		if (v >= decimal_pow10[parts[1][1]])
 			goto bad;
-		snprintf(tmp, sizeof tmp, "%0*" PRIu32, (int)parts[1][1], v);
-		buf_adds(out, tmp);
+		value_digits(out, v, (int)parts[1][1]);
 	}
 
 	/* No "-0.00": a negative zero is written as zero. */
@@ -149,6 +166,60 @@ bad:
 	buf_truncate(out, start);
 	*cause = xasprintf("corrupt DECIMAL(%u,%u) value", precision, scale);
 	return (-1);
+}
+
+/*
+ * The unscaled value of a binary DECIMAL(precision, scale) of at most 18
+ * digits, as an integer: 12.50 in DECIMAL(10,2) is 1250.  Returns -1 for
+ * wider decimals (use value_decimal_text()) and for corrupt bytes.
+ */
+int
+value_decimal_int64(const uint8_t *p, size_t len, unsigned int precision,
+    unsigned int scale, int64_t *out)
+{
+	uint8_t		 b[16];
+	unsigned int	 intg = precision - scale, k, n;
+	unsigned int	 lead = intg % 9, ngroups = intg / 9;
+	unsigned int	 fgroups = scale / 9, trail = scale % 9;
+	size_t		 pos = 0;
+	uint64_t	 m = 0;
+	uint32_t	 v;
+	uint8_t		 mask;
+	int		 neg;
+
+	if (precision > 18 || len != value_decimal_size(precision, scale) ||
+	    len > sizeof b)
+		return (-1);
+	memcpy(b, p, len);
+	neg = (b[0] & 0x80) == 0;
+	mask = neg ? 0xff : 0;
+	b[0] ^= 0x80;
+	for (n = 0; n < len; n++)
+		b[n] ^= mask;
+	if (lead != 0) {
+		k = decimal_dig2bytes[lead];
+		v = (uint32_t)beN(b + pos, k);
+		pos += k;
+		if (v >= decimal_pow10[lead])
+			return (-1);
+		m = v;
+	}
+	for (n = 0; n < ngroups + fgroups; n++) {
+		v = (uint32_t)beN(b + pos, 4);
+		pos += 4;
+		if (v >= 1000000000)
+			return (-1);
+		m = m * 1000000000 + v;
+	}
+	if (trail != 0) {
+		k = decimal_dig2bytes[trail];
+		v = (uint32_t)beN(b + pos, k);
+		if (v >= decimal_pow10[trail])
+			return (-1);
+		m = m * decimal_pow10[trail] + v;
+	}
+	*out = neg ? -(int64_t)m : (int64_t)m;
+	return (0);
 }
 
 static int

@@ -73,6 +73,8 @@ int	 value_decode(const struct column *, struct cursor *, struct value *,
 int	 value_decimal_text(const uint8_t *, size_t, unsigned int,
 	    unsigned int, struct buf *, char **);
 size_t	 value_decimal_size(unsigned int, unsigned int);
+int	 value_decimal_int64(const uint8_t *, size_t, unsigned int,
+	    unsigned int, int64_t *);
 void	 value_time_text(const struct value *, unsigned int, struct buf *);
 int	 value_render_json(const struct value *, const struct column *,
 	    struct buf *, char **);
