@@ -26,6 +26,10 @@ struct cli_cmd {
 
 int	cmd_binlog(struct cli_ctx *, int, char **);
 int	cmd_decode(struct cli_ctx *, int, char **);
+int	cmd_endpoint(struct cli_ctx *, int, char **);
+int	cmd_job(struct cli_ctx *, int, char **);
+int	cmd_status(struct cli_ctx *, int, char **);
+int	cmd_tenant(struct cli_ctx *, int, char **);
 
 int	cli_read_secret(const char *, const char *, const char *, int,
 	    char **);

@@ -38,7 +38,11 @@ static const struct cli_cmd cli_cmds[] = {
 	    "DTS Avro records", cmd_binlog },
 	{ "decode", "[options]", "print DTS Avro records from Kafka or files "
 	    "as JSON", cmd_decode },
+	{ "endpoint", "add|list|show|rm", "define the MySQL sources and Kafka "
+	    "targets of jobs", cmd_endpoint },
 	{ "help", "[COMMAND]", "show help for ferry or one command", cmd_help },
+	{ "tenant", "add|set|list|show", "manage tenants and their quotas",
+	    cmd_tenant },
 	{ "version", "", "show ferry's version and its libraries'",
 	    cmd_version },
 };

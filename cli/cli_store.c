@@ -1,0 +1,167 @@
+/*
+ * Shared by the commands that use the job store: opening it for the
+ * current tenant, who is acting (for the job log), parsing sizes and
+ * names, small JSON output helpers.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/cli_store.h"
+#include "common/buf.h"
+#include "common/json.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+
+/* Open the store and look up the current tenant; NULL after saying why. */
+struct store *
+cli_store_open(struct cli_ctx *ctx, struct tenant *t)
+{
+	struct store	*s;
+	char		*cause = NULL;
+
+	if ((s = store_open(ctx->db_path, &cause)) == NULL) {
+		cli_error("%s", cause);
+		free(cause);
+		return (NULL);
+	}
+	if (t != NULL && store_tenant_get(s, ctx->tenant, t, &cause) != 0) {
+		cli_error("%s", cause);
+		free(cause);
+		store_close(s);
+		return (NULL);
+	}
+	return (s);
+}
+
+/* "alice (cli)": who did it, for the job log. */
+const char *
+cli_who(void)
+{
+	static char	 who[128];
+	struct passwd	*pw;
+	const char	*u = getenv("SUDO_USER");
+
+	if (who[0] != '\0')
+		return (who);
+	if (u == NULL || *u == '\0') {
+		pw = getpwuid(getuid());
+		u = pw != NULL ? pw->pw_name : "unknown";
+	}
+	snprintf(who, sizeof who, "%s (cli)", u);
+	return (who);
+}
+
+/* "512", "64K", "512M", "2G" (powers of 1024) -> bytes. */
+int
+cli_parse_size(const char *s, int64_t *out, char **cause)
+{
+	char		*end;
+	unsigned long long v;
+	uint64_t	 mult = 1;
+
+	if (*s < '0' || *s > '9') {
+		*cause = xasprintf("'%s' is not a size", s);
+		return (-1);
+	}
+	v = strtoull(s, &end, 10);
+	switch (*end) {
+	case 'k': case 'K': mult = 1024; end++; break;
+	case 'm': case 'M': mult = 1024 * 1024; end++; break;
+	case 'g': case 'G': mult = 1024 * 1024 * 1024; end++; break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || v > INT64_MAX / mult) {
+		*cause = xasprintf("'%s' is not a size (a number of bytes, "
+		    "or with K, M or G)", s);
+		return (-1);
+	}
+	*out = (int64_t)(v * mult);
+	return (0);
+}
+
+/*
+ * Names of tenants, endpoints and jobs: letters, digits, '_', '-', '.',
+ * at most 64, not only digits (job names and ids share a syntax).  Says
+ * why on stderr and returns -1 when invalid.
+ */
+int
+cli_valid_name(const char *what, const char *name)
+{
+	const char	*p;
+	int		 digits = 1;
+
+	if (*name == '\0' || strlen(name) > 64) {
+		cli_error("%s name must have 1 to 64 characters", what);
+		return (-1);
+	}
+	for (p = name; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+		    *p == '.')) {
+			cli_error("%s name '%s' has a character other than "
+			    "letters, digits, '_', '-' and '.'", what, name);
+			return (-1);
+		}
+		if (*p < '0' || *p > '9')
+			digits = 0;
+	}
+	if (digits) {
+		cli_error("%s name '%s' is only digits, which reads as an id",
+		    what, name);
+		return (-1);
+	}
+	return (0);
+}
+
+/* ,"key":"value" (or null); first: no comma */
+void
+cli_json_str(struct buf *b, const char *key, const char *v, int first)
+{
+	if (!first)
+		buf_addc(b, ',');
+	json_add_key(b, key);
+	if (v == NULL)
+		buf_adds(b, "null");
+	else
+		json_add_cstring(b, v);
+}
+
+void
+cli_json_int(struct buf *b, const char *key, int64_t v, int first)
+{
+	if (!first)
+		buf_addc(b, ',');
+	json_add_key(b, key);
+	buf_printf(b, "%" PRId64, v);
+}
+
+void
+cli_print_json(struct buf *b)
+{
+	buf_addc(b, '\n');
+	fwrite(b->data, 1, b->len, stdout);
+}
+
+/* A store timestamp (ms) as UTC text, "-" for none. */
+void
+cli_time(int64_t ms, char *out, size_t len)
+{
+	struct tm	 tm;
+	time_t		 t = (time_t)(ms / 1000);
+
+	if (ms <= 0) {
+		snprintf(out, len, "-");
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%d %H:%M:%SZ", &tm);
+}

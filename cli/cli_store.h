@@ -1,0 +1,23 @@
+/*
+ * What the commands that use the job store share.
+ */
+#ifndef FERRY_CLI_CLI_STORE_H
+#define FERRY_CLI_CLI_STORE_H
+
+#include <stdint.h>
+
+#include "cli/cli.h"
+#include "scheduler/store.h"
+
+struct buf;
+
+struct store	*cli_store_open(struct cli_ctx *, struct tenant *);
+const char	*cli_who(void);
+int		 cli_parse_size(const char *, int64_t *, char **);
+int		 cli_valid_name(const char *, const char *);
+void		 cli_json_str(struct buf *, const char *, const char *, int);
+void		 cli_json_int(struct buf *, const char *, int64_t, int);
+void		 cli_print_json(struct buf *);
+void		 cli_time(int64_t, char *, size_t);
+
+#endif

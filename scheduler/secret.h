@@ -1,0 +1,13 @@
+/*
+ * Stored secrets: encrypted with a key kept beside the job store, or a
+ * reference to where the secret lives.
+ */
+#ifndef FERRY_SCHEDULER_SECRET_H
+#define FERRY_SCHEDULER_SECRET_H
+
+int	 secret_seal(const char *, const char *, char **, char **);
+int	 secret_reference(const char *, char **, char **);
+int	 secret_open(const char *, const char *, char **, char **);
+const char *secret_describe(const char *);
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * The job store: tenants, endpoints, jobs, their checkpoints and schema
+ * history, in one SQLite file shared by the daemon and any number of CLI
+ * processes.  The only SQL in ferry is behind this interface.
+ */
+#ifndef FERRY_SCHEDULER_STORE_H
+#define FERRY_SCHEDULER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* A limit that is not set. */
+#define STORE_UNLIMITED	(-1)
+
+struct tenant {
+	int64_t		 id;
+	char		*name;
+	int64_t		 max_jobs;		/* STORE_UNLIMITED or >= 0 */
+	int64_t		 max_memory;		/* bytes per job */
+	int64_t		 max_rows_per_sec;	/* per job */
+	int64_t		 created_at;
+};
+
+enum endpoint_kind {
+	ENDPOINT_MYSQL = 1,
+	ENDPOINT_KAFKA,
+};
+
+struct endpoint {
+	int64_t		 id;
+	int64_t		 tenant_id;
+	char		*name;
+	enum endpoint_kind kind;
+	char		*address;	/* MySQL URL (no password), or brokers */
+	char		*username;	/* Kafka SASL user */
+	char		*secret;	/* stored form: enc:..., env:..., file:... */
+	int		 tls;
+	char		*tls_ca;
+	char		*sasl;		/* Kafka: plain, scram-sha-256, ... */
+	char		*kafka_version;
+	int64_t		 created_at;
+};
+
+enum job_state {
+	JOB_CREATED = 0,
+	JOB_QUEUED,
+	JOB_PRECHECKING,
+	JOB_SCHEMA_SYNC,
+	JOB_FULL_SYNC,
+	JOB_INCREMENTAL,
+	JOB_PAUSED,
+	JOB_STOPPED,
+	JOB_FAILED,
+	JOB_NSTATES
+};
+
+enum job_action {
+	JOB_START,
+	JOB_STOP,
+	JOB_PAUSE,
+	JOB_RESUME,
+	JOB_RETRY,
+};
+
+struct job_object {
+	char		*db;
+	char		*table;		/* "*": every table of db */
+};
+
+struct job {
+	int64_t			 id;
+	int64_t			 tenant_id;
+	char			*name;
+	int64_t			 source_id;
+	int64_t			*target_ids;
+	size_t			 ntargets;
+	char			*topic;		/* one topic, or */
+	char			*topic_template;/* "{db}.{table}" */
+	char			*partition;	/* zero, table, pk */
+	int			 initial_schema;
+	int			 initial_full;
+	char			*ddl;		/* ignore, forward */
+	char			*large_row;	/* fail, skip */
+	int64_t			 max_memory;	/* bytes; STORE_UNLIMITED */
+	uint32_t		 server_id;	/* replica id at the source */
+	enum job_state		 state;
+	char			*error;
+	int64_t			 attempts;
+	int64_t			 next_attempt_at;
+	int64_t			 created_at;
+	int64_t			 updated_at;
+	int64_t			 started_at;
+	struct job_object	*objects;
+	size_t			 nobjects;
+};
+
+struct checkpoint {
+	char		*file;		/* binlog file, NULL: none yet */
+	uint64_t	 pos;
+	char		*gtid;		/* GTID set or position, NULL: none */
+	int64_t		 next_record_id;
+	int64_t		 updated_at;
+};
+
+/* A table's definition as of a binlog position. */
+struct schema_change {
+	const char	*db;
+	const char	*table;
+	const char	*definition;	/* JSON */
+	const char	*ddl;		/* what made it, or NULL */
+	const char	*file;
+	uint64_t	 pos;
+};
+
+struct snapshot_progress {
+	char		*db;
+	char		*table;
+	char		*last_key;	/* JSON of the last copied key, or NULL */
+	int64_t		 rows_copied;
+	int64_t		 rows_estimated;
+	int		 done;
+};
+
+struct job_stats {
+	int64_t		 lag_seconds;	/* -1: unknown */
+	int64_t		 lag_bytes;
+	double		 rows_per_sec;
+	int64_t		 tables_done;
+	int64_t		 tables_total;
+	int64_t		 rows_copied;
+	int64_t		 rows_estimated;
+	int64_t		 updated_at;
+};
+
+struct job_event {
+	int64_t		 id;
+	int64_t		 at;		/* ms since the epoch */
+	char		*who;
+	char		*kind;
+	char		*message;
+};
+
+struct store	*store_open(const char *, char **);
+void		 store_close(struct store *);
+const char	*store_path(const struct store *);
+void		 store_set_fail_hook(struct store *, int (*)(const char *));
+
+int	 store_tenant_get(struct store *, const char *, struct tenant *, char **);
+int	 store_tenant_add(struct store *, const struct tenant *, char **);
+int	 store_tenant_set(struct store *, const struct tenant *, char **);
+int	 store_tenant_list(struct store *, struct tenant **, size_t *, char **);
+void	 tenant_release(struct tenant *);
+
+int	 store_endpoint_add(struct store *, struct endpoint *, char **);
+int	 store_endpoint_get(struct store *, int64_t, const char *,
+	    struct endpoint *, char **);
+int	 store_endpoint_get_id(struct store *, int64_t, struct endpoint *,
+	    char **);
+int	 store_endpoint_list(struct store *, int64_t, struct endpoint **,
+	    size_t *, char **);
+int	 store_endpoint_rm(struct store *, int64_t, const char *, char **);
+void	 endpoint_release(struct endpoint *);
+
+int	 store_job_create(struct store *, struct job *, const char *, char **);
+int	 store_job_find(struct store *, int64_t, const char *, struct job *,
+	    char **);
+int	 store_job_get(struct store *, int64_t, struct job *, char **);
+int	 store_job_list(struct store *, int64_t, struct job **, size_t *,
+	    char **);
+int	 store_job_action(struct store *, int64_t, enum job_action,
+	    const char *, char **);
+int	 store_job_rm(struct store *, int64_t, const char *, char **);
+int	 store_job_set_state(struct store *, int64_t, enum job_state,
+	    const char *, const char *, char **);
+int	 store_job_schedule_retry(struct store *, int64_t, int64_t,
+	    const char *, char **);
+int	 store_jobs_runnable(struct store *, struct job **, size_t *, char **);
+void	 job_release(struct job *);
+void	 job_list_free(struct job *, size_t);
+
+const char *job_state_name(enum job_state);
+int	 job_state_parse(const char *, enum job_state *);
+int	 job_state_running(enum job_state);
+
+int	 store_log_add(struct store *, int64_t, const char *, const char *,
+	    const char *, char **);
+int	 store_log_list(struct store *, int64_t, struct job_event **, size_t *,
+	    char **);
+void	 job_event_list_free(struct job_event *, size_t);
+
+int	 store_checkpoint_get(struct store *, int64_t, struct checkpoint *,
+	    char **);
+int	 store_checkpoint_save(struct store *, int64_t,
+	    const struct checkpoint *, const struct schema_change *, size_t,
+	    char **);
+void	 checkpoint_release(struct checkpoint *);
+int	 store_schema_get(struct store *, int64_t, const char *, const char *,
+	    char **, int64_t *, char **);
+int	 store_snapshot_save(struct store *, int64_t,
+	    const struct snapshot_progress *, char **);
+int	 store_snapshot_list(struct store *, int64_t,
+	    struct snapshot_progress **, size_t *, char **);
+void	 snapshot_list_free(struct snapshot_progress *, size_t);
+int	 store_stats_save(struct store *, int64_t, const struct job_stats *,
+	    char **);
+int	 store_stats_get(struct store *, int64_t, struct job_stats *, char **);
+
+int	 store_lease_acquire(struct store *, int64_t, const char *, int64_t,
+	    char **);
+int	 store_lease_release(struct store *, int64_t, const char *, char **);
+
+#endif

@@ -1,0 +1,377 @@
+/*
+ * Checkpoints, schema history, snapshot progress, statistics, leases: what
+ * the daemon writes while a job runs.
+ *
+ * store_checkpoint_save() writes the checkpoint and the schema changes it
+ * passes in one transaction: after a crash the history never describes a
+ * table as of a position the checkpoint has not reached, nor the other way
+ * round.  These tables are written with synchronous=NORMAL (see store.c).
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+#include "scheduler/store.h"
+#include "scheduler/store_int.h"
+
+void
+checkpoint_release(struct checkpoint *c)
+{
+	free(c->file);
+	free(c->gtid);
+	memset(c, 0, sizeof *c);
+}
+
+/* The job's checkpoint; a job that has none gets an empty one (0). */
+int
+store_checkpoint_get(struct store *s, int64_t job, struct checkpoint *c,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(c, 0, sizeof *c);
+	c->next_record_id = 1;
+	if ((st = store_prepare(s, "SELECT binlog_file, binlog_pos, gtid, "
+	    "next_record_id, updated_at FROM checkpoints WHERE job_id = ?",
+	    cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, job);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		c->file = store_col_text(st, 0);
+		c->pos = (uint64_t)sqlite3_column_int64(st, 1);
+		c->gtid = store_col_text(st, 2);
+		c->next_record_id = sqlite3_column_int64(st, 3);
+		c->updated_at = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return (store_error(s, "reading a checkpoint", cause));
+	return (0);
+}
+
+static int
+store_normal_begin(struct store *s, char **cause)
+{
+	if (store_exec(s, "PRAGMA synchronous = NORMAL", cause) != 0)
+		return (-1);
+	if (store_begin(s, cause) != 0) {
+		store_exec(s, "PRAGMA synchronous = FULL", cause);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+store_normal_end(struct store *s, int ok, char **cause)
+{
+	char	*why = NULL;
+	int	 rc = 0;
+
+	if (ok)
+		rc = store_commit(s, cause);
+	else
+		store_rollback(s);
+	if (store_exec(s, "PRAGMA synchronous = FULL", &why) != 0)
+		free(why);
+	return (ok ? rc : -1);
+}
+
+static int
+schema_add(struct store *s, int64_t job, const struct schema_change *ch,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_prepare(s, "INSERT INTO schema_history (job_id, db, "
+	    "tbl, version, definition, ddl, binlog_file, binlog_pos, "
+	    "created_at) VALUES (?1, ?2, ?3, 1 + coalesce((SELECT max(version) "
+	    "FROM schema_history WHERE job_id = ?1 AND db = ?2 AND tbl = ?3), "
+	    "0), ?4, ?5, ?6, ?7, ?8)", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, job);
+	store_bind_text(st, 2, ch->db);
+	store_bind_text(st, 3, ch->table);
+	store_bind_text(st, 4, ch->definition);
+	store_bind_text(st, 5, ch->ddl);
+	store_bind_text(st, 6, ch->file);
+	sqlite3_bind_int64(st, 7, (int64_t)ch->pos);
+	sqlite3_bind_int64(st, 8, store_now());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (store_error(s, "writing the schema history", cause));
+	return (0);
+}
+
+/*
+ * Save the job's checkpoint and, in the same transaction, the n schema
+ * changes it passes.  All or nothing.
+ */
+int
+store_checkpoint_save(struct store *s, int64_t job, const struct checkpoint *c,
+    const struct schema_change *changes, size_t n, char **cause)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc;
+
+	if (store_normal_begin(s, cause) != 0)
+		return (-1);
+	if ((st = store_prepare(s, "INSERT INTO checkpoints (job_id, "
+	    "binlog_file, binlog_pos, gtid, next_record_id, updated_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET "
+	    "binlog_file = excluded.binlog_file, binlog_pos = "
+	    "excluded.binlog_pos, gtid = excluded.gtid, next_record_id = "
+	    "excluded.next_record_id, updated_at = excluded.updated_at",
+	    cause)) == NULL)
+		return (store_normal_end(s, 0, cause));
+	sqlite3_bind_int64(st, 1, job);
+	store_bind_text(st, 2, c->file);
+	sqlite3_bind_int64(st, 3, (int64_t)c->pos);
+	store_bind_text(st, 4, c->gtid);
+	sqlite3_bind_int64(st, 5, c->next_record_id);
+	sqlite3_bind_int64(st, 6, store_now());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "writing a checkpoint", cause);
+		return (store_normal_end(s, 0, cause));
+	}
+	if (store_fail_point(s, "checkpoint-before-schema", cause) != 0)
+		return (store_normal_end(s, 0, cause));
+	for (i = 0; i < n; i++) {
+		if (schema_add(s, job, &changes[i], cause) != 0)
+			return (store_normal_end(s, 0, cause));
+	}
+	return (store_normal_end(s, 1, cause));
+}
+
+/*
+ * The latest definition of db.table in the job's history: *definition (a
+ * new string) and *version; both NULL/0 when there is none.
+ */
+int
+store_schema_get(struct store *s, int64_t job, const char *db,
+    const char *table, char **definition, int64_t *version, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*definition = NULL;
+	*version = 0;
+	if ((st = store_prepare(s, "SELECT definition, version FROM "
+	    "schema_history WHERE job_id = ? AND db = ? AND tbl = ? ORDER BY "
+	    "version DESC LIMIT 1", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, job);
+	store_bind_text(st, 2, db);
+	store_bind_text(st, 3, table);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*definition = store_col_text(st, 0);
+		*version = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return (store_error(s, "reading the schema history", cause));
+	return (0);
+}
+
+int
+store_snapshot_save(struct store *s, int64_t job,
+    const struct snapshot_progress *p, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (store_normal_begin(s, cause) != 0)
+		return (-1);
+	if ((st = store_prepare(s, "INSERT INTO snapshot_progress VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, db, tbl) DO UPDATE SET "
+	    "last_key = excluded.last_key, rows_copied = excluded.rows_copied, "
+	    "rows_estimated = excluded.rows_estimated, done = excluded.done",
+	    cause)) == NULL)
+		return (store_normal_end(s, 0, cause));
+	sqlite3_bind_int64(st, 1, job);
+	store_bind_text(st, 2, p->db);
+	store_bind_text(st, 3, p->table);
+	store_bind_text(st, 4, p->last_key);
+	sqlite3_bind_int64(st, 5, p->rows_copied);
+	sqlite3_bind_int64(st, 6, p->rows_estimated);
+	sqlite3_bind_int(st, 7, p->done);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "writing snapshot progress", cause);
+		return (store_normal_end(s, 0, cause));
+	}
+	return (store_normal_end(s, 1, cause));
+}
+
+void
+snapshot_list_free(struct snapshot_progress *p, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(p[i].db);
+		free(p[i].table);
+		free(p[i].last_key);
+	}
+	free(p);
+}
+
+int
+store_snapshot_list(struct store *s, int64_t job,
+    struct snapshot_progress **out, size_t *n, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = store_prepare(s, "SELECT db, tbl, last_key, rows_copied, "
+	    "rows_estimated, done FROM snapshot_progress WHERE job_id = ? "
+	    "ORDER BY db, tbl", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, job);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct snapshot_progress	*p;
+
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		p = &(*out)[(*n)++];
+		p->db = store_col_text(st, 0);
+		p->table = store_col_text(st, 1);
+		p->last_key = store_col_text(st, 2);
+		p->rows_copied = sqlite3_column_int64(st, 3);
+		p->rows_estimated = sqlite3_column_int64(st, 4);
+		p->done = sqlite3_column_int(st, 5);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (store_error(s, "reading snapshot progress", cause));
+	return (0);
+}
+
+int
+store_stats_save(struct store *s, int64_t job, const struct job_stats *js,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (store_normal_begin(s, cause) != 0)
+		return (-1);
+	if ((st = store_prepare(s, "INSERT OR REPLACE INTO job_stats VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?)", cause)) == NULL)
+		return (store_normal_end(s, 0, cause));
+	sqlite3_bind_int64(st, 1, job);
+	sqlite3_bind_int64(st, 2, js->lag_seconds);
+	sqlite3_bind_int64(st, 3, js->lag_bytes);
+	sqlite3_bind_double(st, 4, js->rows_per_sec);
+	sqlite3_bind_int64(st, 5, js->tables_done);
+	sqlite3_bind_int64(st, 6, js->tables_total);
+	sqlite3_bind_int64(st, 7, js->rows_copied);
+	sqlite3_bind_int64(st, 8, js->rows_estimated);
+	sqlite3_bind_int64(st, 9, store_now());
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "writing job statistics", cause);
+		return (store_normal_end(s, 0, cause));
+	}
+	return (store_normal_end(s, 1, cause));
+}
+
+/* The job's statistics; zeros and an unknown lag when there are none. */
+int
+store_stats_get(struct store *s, int64_t job, struct job_stats *js,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(js, 0, sizeof *js);
+	js->lag_seconds = -1;
+	if ((st = store_prepare(s, "SELECT lag_seconds, lag_bytes, "
+	    "rows_per_sec, tables_done, tables_total, rows_copied, "
+	    "rows_estimated, updated_at FROM job_stats WHERE job_id = ?",
+	    cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, job);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		js->lag_seconds = sqlite3_column_int64(st, 0);
+		js->lag_bytes = sqlite3_column_int64(st, 1);
+		js->rows_per_sec = sqlite3_column_double(st, 2);
+		js->tables_done = sqlite3_column_int64(st, 3);
+		js->tables_total = sqlite3_column_int64(st, 4);
+		js->rows_copied = sqlite3_column_int64(st, 5);
+		js->rows_estimated = sqlite3_column_int64(st, 6);
+		js->updated_at = sqlite3_column_int64(st, 7);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return (store_error(s, "reading job statistics", cause));
+	return (0);
+}
+
+/*
+ * Take or renew the lease on job for owner until now + ttl_ms.  Returns 0,
+ * 1 when another owner holds an unexpired lease, -1 on error.
+ */
+int
+store_lease_acquire(struct store *s, int64_t job, const char *owner,
+    int64_t ttl_ms, char **cause)
+{
+	sqlite3_stmt	*st;
+	int64_t		 now = store_now();
+	int		 rc;
+
+	if (store_normal_begin(s, cause) != 0)
+		return (-1);
+	if ((st = store_prepare(s, "INSERT INTO leases VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT (job_id) DO UPDATE SET owner = ?2, expires_at = ?3 "
+	    "WHERE leases.owner = ?2 OR leases.expires_at < ?4", cause)) == NULL)
+		return (store_normal_end(s, 0, cause));
+	sqlite3_bind_int64(st, 1, job);
+	store_bind_text(st, 2, owner);
+	sqlite3_bind_int64(st, 3, now + ttl_ms);
+	sqlite3_bind_int64(st, 4, now);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "taking a lease", cause);
+		return (store_normal_end(s, 0, cause));
+	}
+	rc = sqlite3_changes(s->db) == 0 ? 1 : 0;
+	if (store_normal_end(s, 1, cause) != 0)
+		return (-1);
+	return (rc);
+}
+
+int
+store_lease_release(struct store *s, int64_t job, const char *owner,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_prepare(s, "DELETE FROM leases WHERE job_id = ? AND "
+	    "owner = ?", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, job);
+	store_bind_text(st, 2, owner);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (store_error(s, "releasing a lease", cause));
+	return (0);
+}

@@ -1,0 +1,211 @@
+/*
+ * Endpoints: the MySQL sources and Kafka targets a tenant defines once and
+ * jobs refer to by name.  A secret is stored in the form the caller gives
+ * (scheduler/secret.c makes it): encrypted, or a reference to an
+ * environment variable or a file; never in the clear.
+ */
+#include "config.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xmalloc.h"
+#include "scheduler/store.h"
+#include "scheduler/store_int.h"
+
+#define ENDPOINT_COLS "id, tenant_id, name, kind, address, username, " \
+	"secret, tls, tls_ca, sasl, kafka_version, created_at"
+
+void
+endpoint_release(struct endpoint *e)
+{
+	free(e->name);
+	free(e->address);
+	free(e->username);
+	free(e->secret);
+	free(e->tls_ca);
+	free(e->sasl);
+	free(e->kafka_version);
+	memset(e, 0, sizeof *e);
+}
+
+static void
+endpoint_row(sqlite3_stmt *st, struct endpoint *e)
+{
+	const char	*kind = (const char *)sqlite3_column_text(st, 3);
+
+	memset(e, 0, sizeof *e);
+	e->id = sqlite3_column_int64(st, 0);
+	e->tenant_id = sqlite3_column_int64(st, 1);
+	e->name = store_col_text(st, 2);
+	e->kind = kind != NULL && strcmp(kind, "kafka") == 0 ? ENDPOINT_KAFKA :
+	    ENDPOINT_MYSQL;
+	e->address = store_col_text(st, 4);
+	e->username = store_col_text(st, 5);
+	e->secret = store_col_text(st, 6);
+	e->tls = sqlite3_column_int(st, 7);
+	e->tls_ca = store_col_text(st, 8);
+	e->sasl = store_col_text(st, 9);
+	e->kafka_version = store_col_text(st, 10);
+	e->created_at = sqlite3_column_int64(st, 11);
+}
+
+/* Add e (its id is set).  A name the tenant already uses is refused. */
+int
+store_endpoint_add(struct store *s, struct endpoint *e, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_prepare(s, "INSERT INTO endpoints (tenant_id, name, "
+	    "kind, address, username, secret, tls, tls_ca, sasl, "
+	    "kafka_version, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+	    cause)) == NULL)
+		return (-1);
+	e->created_at = store_now();
+	sqlite3_bind_int64(st, 1, e->tenant_id);
+	store_bind_text(st, 2, e->name);
+	store_bind_text(st, 3, e->kind == ENDPOINT_KAFKA ? "kafka" : "mysql");
+	store_bind_text(st, 4, e->address);
+	store_bind_text(st, 5, e->username);
+	store_bind_text(st, 6, e->secret);
+	sqlite3_bind_int(st, 7, e->tls);
+	store_bind_text(st, 8, e->tls_ca);
+	store_bind_text(st, 9, e->sasl);
+	store_bind_text(st, 10, e->kafka_version);
+	sqlite3_bind_int64(st, 11, e->created_at);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_CONSTRAINT) {
+		*cause = xasprintf("an endpoint named '%s' already exists",
+		    e->name);
+		return (-1);
+	}
+	if (rc != SQLITE_DONE)
+		return (store_error(s, "adding an endpoint", cause));
+	e->id = sqlite3_last_insert_rowid(s->db);
+	return (0);
+}
+
+static int
+endpoint_one(struct store *s, sqlite3_stmt *st, struct endpoint *e,
+    const char *missing, char **cause)
+{
+	int	 rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW) {
+		endpoint_row(st, e);
+		sqlite3_finalize(st);
+		return (0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (store_error(s, "reading endpoints", cause));
+	*cause = xstrdup(missing);
+	return (-1);
+}
+
+int
+store_endpoint_get(struct store *s, int64_t tenant, const char *name,
+    struct endpoint *e, char **cause)
+{
+	sqlite3_stmt	*st;
+	char		*missing;
+	int		 rc;
+
+	if ((st = store_prepare(s, "SELECT " ENDPOINT_COLS " FROM endpoints "
+	    "WHERE tenant_id = ? AND name = ?", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, tenant);
+	store_bind_text(st, 2, name);
+	missing = xasprintf("no endpoint named '%s' (see ferry endpoint list)",
+	    name);
+	rc = endpoint_one(s, st, e, missing, cause);
+	free(missing);
+	return (rc);
+}
+
+int
+store_endpoint_get_id(struct store *s, int64_t id, struct endpoint *e,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = store_prepare(s, "SELECT " ENDPOINT_COLS " FROM endpoints "
+	    "WHERE id = ?", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, id);
+	return (endpoint_one(s, st, e, "no such endpoint", cause));
+}
+
+int
+store_endpoint_list(struct store *s, int64_t tenant, struct endpoint **out,
+    size_t *n, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = store_prepare(s, "SELECT " ENDPOINT_COLS " FROM endpoints "
+	    "WHERE tenant_id = ? ORDER BY name", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, tenant);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		endpoint_row(st, &(*out)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (store_error(s, "listing endpoints", cause));
+	return (0);
+}
+
+/* Remove the endpoint; refused while a job uses it. */
+int
+store_endpoint_rm(struct store *s, int64_t tenant, const char *name,
+    char **cause)
+{
+	struct endpoint	 e;
+	sqlite3_stmt	*st;
+	int		 rc;
+	char		*jobs = NULL;
+
+	if (store_begin(s, cause) != 0)
+		return (-1);
+	if (store_endpoint_get(s, tenant, name, &e, cause) != 0)
+		goto fail;
+	if ((st = store_prepare(s, "SELECT group_concat(id, ', ') FROM jobs "
+	    "WHERE source_id = ?1 OR id IN (SELECT job_id FROM job_targets "
+	    "WHERE endpoint_id = ?1)", cause)) == NULL)
+		goto fail_e;
+	sqlite3_bind_int64(st, 1, e.id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		jobs = store_col_text(st, 0);
+	sqlite3_finalize(st);
+	if (jobs != NULL) {
+		*cause = xasprintf("endpoint '%s' is used by job %s; remove "
+		    "the job%s first", name, jobs, strchr(jobs, ',') != NULL ?
+		    "s" : "");
+		free(jobs);
+		goto fail_e;
+	}
+	if ((st = store_prepare(s, "DELETE FROM endpoints WHERE id = ?",
+	    cause)) == NULL)
+		goto fail_e;
+	sqlite3_bind_int64(st, 1, e.id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "removing an endpoint", cause);
+		goto fail_e;
+	}
+	endpoint_release(&e);
+	return (store_commit(s, cause));
+fail_e:
+	endpoint_release(&e);
+fail:
+	store_rollback(s);
+	return (-1);
+}
