@@ -41,6 +41,10 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "endpoint", "add|list|show|rm", "define the MySQL sources and Kafka "
 	    "targets of jobs", cmd_endpoint },
 	{ "help", "[COMMAND]", "show help for ferry or one command", cmd_help },
+	{ "job", "create|list|show|log|start|stop|pause|resume|retry|rm",
+	    "define and control synchronization jobs", cmd_job },
+	{ "status", "[--watch]", "show every job's state and progress",
+	    cmd_status },
 	{ "tenant", "add|set|list|show", "manage tenants and their quotas",
 	    cmd_tenant },
 	{ "version", "", "show ferry's version and its libraries'",
