@@ -239,7 +239,7 @@ binlog_dump(int argc, char **argv)
 	int				 heartbeat = -1;
 
 	binlog_client_opts_init(&o);
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			source = optarg;
@@ -300,8 +300,7 @@ binlog_dump(int argc, char **argv)
 			binlog_usage(stdout);
 			goto out;
 		default:
-			binlog_usage(stderr);
-			status = CLI_USAGE;
+			status = cli_option_error("binlog dump", argv, ch);
 			goto out;
 		}
 	}
@@ -487,7 +486,7 @@ binlog_convert(int argc, char **argv)
 	int				 ch, i, status = CLI_OK;
 
 	memset(&cv, 0, sizeof cv);
-	while ((ch = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'o':
 			cv.dir = optarg;
@@ -496,8 +495,7 @@ binlog_convert(int argc, char **argv)
 			binlog_usage(stdout);
 			return (CLI_OK);
 		default:
-			binlog_usage(stderr);
-			return (CLI_USAGE);
+			return (cli_option_error("binlog convert", argv, ch));
 		}
 	}
 	argc -= optind;

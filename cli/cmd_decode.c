@@ -254,7 +254,7 @@ cmd_decode(struct cli_ctx *ctx, int argc, char **argv)
 	int				 ch, files = 0, status, starts = 0;
 
 	kafka_client_opts_init(&o);
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
 			if (url_check_hostport_list(optarg, &cause) != 0) {
@@ -339,8 +339,7 @@ cmd_decode(struct cli_ctx *ctx, int argc, char **argv)
 			status = CLI_OK;
 			goto out;
 		default:
-			decode_usage(stderr);
-			status = CLI_USAGE;
+			status = cli_option_error("decode", argv, ch);
 			goto out;
 		}
 	}

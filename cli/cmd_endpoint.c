@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -102,7 +103,7 @@ endpoint_add(struct cli_ctx *ctx, int argc, char **argv)
 	memset(&e, 0, sizeof e);
 	mysql_conn_opts_init(&mo);
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'm': mysql = optarg; break;
 		case 'k': kafka = optarg; break;
@@ -146,7 +147,7 @@ endpoint_add(struct cli_ctx *ctx, int argc, char **argv)
 			status = CLI_OK;
 			goto out;
 		default:
-			endpoint_usage(stderr);
+			cli_option_error("endpoint add", argv, ch);
 			goto out;
 		}
 	}
@@ -199,7 +200,14 @@ endpoint_add(struct cli_ctx *ctx, int argc, char **argv)
 		e.kind = ENDPOINT_KAFKA;
 		e.address = xstrdup(kafka);
 		if (sasl != KAFKA_SASL_NONE)
+		{
+			char	*m;
+
+			/* Stored as the option spells it: scram-sha-256. */
 			e.sasl = xstrdup(kafka_client_sasl_name(sasl));
+			for (m = e.sasl; *m != '\0'; m++)
+				*m = (char)tolower((unsigned char)*m);
+		}
 	}
 	status = CLI_FAIL;
 	if ((s = cli_store_open(ctx, &t)) == NULL)

@@ -331,7 +331,7 @@ job_create(struct cli_ctx *ctx, int argc, char **argv)
 	j.large_row = xstrdup("fail");
 	j.max_memory = STORE_UNLIMITED;
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			source = optarg;
@@ -407,7 +407,7 @@ job_create(struct cli_ctx *ctx, int argc, char **argv)
 			status = CLI_OK;
 			goto out;
 		default:
-			job_usage(stderr);
+			cli_option_error("job create", argv, ch);
 			goto out;
 		}
 	}

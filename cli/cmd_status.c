@@ -66,7 +66,7 @@ cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 	int				 status = CLI_FAIL;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'w':
 			watch = 1;
@@ -86,8 +86,7 @@ cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 			status_usage(stdout);
 			return (CLI_OK);
 		default:
-			status_usage(stderr);
-			return (CLI_USAGE);
+			return (cli_option_error("status", argv, ch));
 		}
 	}
 	if (optind < argc)

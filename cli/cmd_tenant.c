@@ -72,7 +72,7 @@ tenant_opts(int argc, char **argv, struct tenant *t, int *json)
 	uint64_t			 v;
 	int				 ch;
 
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 		case 'r':
@@ -107,8 +107,7 @@ tenant_opts(int argc, char **argv, struct tenant *t, int *json)
 			tenant_usage(stdout);
 			return (-1);
 		default:
-			tenant_usage(stderr);
-			return (CLI_USAGE);
+			return (cli_option_error("tenant", argv, ch));
 		}
 	}
 	return (CLI_OK);

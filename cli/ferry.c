@@ -81,6 +81,27 @@ cli_usage_error(const char *fmt, ...)
 	return (CLI_USAGE);
 }
 
+/*
+ * A bad option, after getopt_long() returned ch ('?' or ':', the option
+ * string starting with ':'): one sentence, and the usage exit code.  Only
+ * the option's name is shown, never a value glued to it with '='.
+ */
+int
+cli_option_error(const char *cmd, char **argv, int ch)
+{
+	const char	*arg = argv[optind - 1];
+	size_t		 len = strcspn(arg, "=");
+
+	if (ch == ':')
+		return (cli_usage_error("option '%.*s' of %s needs a value",
+		    (int)len, arg, cmd));
+	if (optopt != 0 && strncmp(arg, "--", 2) != 0)
+		return (cli_usage_error("unknown option '-%c' for %s", optopt,
+		    cmd));
+	return (cli_usage_error("unknown option '%.*s' for %s", (int)len, arg,
+	    cmd));
+}
+
 static void
 usage(FILE *fp)
 {
@@ -201,7 +222,7 @@ main(int argc, char **argv)
 	log_open("ferry", level, NULL, NULL);
 
 	/* '+': stop at the first non-option, the command name. */
-	while ((ch = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:hV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
 			free(ctx.db_path);
@@ -227,8 +248,7 @@ main(int argc, char **argv)
 			rc = CLI_OK;
 			goto out;
 		default:
-			usage(stderr);
-			rc = CLI_USAGE;
+			rc = cli_option_error("ferry", argv, ch);
 			goto out;
 		}
 	}

@@ -1,0 +1,871 @@
+/*
+ * scheduler/: the job store and secrets.
+ *
+ * Opening (new file 0600, an empty file, a newer schema, a file that is not
+ * a database), tenants and quotas, endpoints, the job state machine against
+ * a table written here from the documented transitions, checkpoint and
+ * schema history in one transaction (a failure injected between the two
+ * writes leaves neither), leases, cascade on removal, concurrent writers in
+ * separate processes, and secrets at rest.  The test reads the file with
+ * its own SQLite connection to see what is really there.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "scheduler/secret.h"
+#include "scheduler/store.h"
+#include "tests/lib/testutil.h"
+
+static char	 tmpdir[] = "/tmp/ferry-test-store-XXXXXX";
+static int	 tmpn;
+
+/* A fresh store path for each test. */
+static char *
+new_path(void)
+{
+	/* check runs each test in its own process: the pid keeps them apart. */
+	return (xasprintf("%s/s%ld-%d.db", tmpdir, (long)getpid(), tmpn++));
+}
+
+static struct store *
+open_ok(const char *path)
+{
+	struct store	*s;
+	char		*cause = NULL;
+
+	s = store_open(path, &cause);
+	ck_assert_msg(s != NULL, "store_open: %s", cause);
+	return (s);
+}
+
+/* An integer from the file, through a separate connection. */
+static long long
+peek(const char *path, const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	long long	 v = -1;
+
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return (v);
+}
+
+static int64_t
+default_tenant(struct store *s)
+{
+	struct tenant	 t;
+	char		*cause = NULL;
+	int64_t		 id;
+
+	ck_assert_int_eq(store_tenant_get(s, "default", &t, &cause), 0);
+	id = t.id;
+	tenant_release(&t);
+	return (id);
+}
+
+static int64_t
+add_endpoint(struct store *s, int64_t tenant, const char *name,
+    enum endpoint_kind kind)
+{
+	struct endpoint	 e;
+	char		*cause = NULL;
+	int64_t		 id;
+
+	memset(&e, 0, sizeof e);
+	e.tenant_id = tenant;
+	e.name = xstrdup(name);
+	e.kind = kind;
+	e.address = xstrdup(kind == ENDPOINT_MYSQL ?
+	    "mysql://root@127.0.0.1:3306" : "127.0.0.1:9092");
+	ck_assert_msg(store_endpoint_add(s, &e, &cause) == 0, "%s", cause);
+	id = e.id;
+	ck_assert_int_gt(id, 0);
+	endpoint_release(&e);
+	return (id);
+}
+
+static int64_t
+add_job(struct store *s, int64_t tenant, const char *name, int64_t src,
+    int64_t dst, char **cause)
+{
+	struct job		 j;
+	struct job_object	 o = { (char *)"shop", (char *)"orders" };
+	int64_t			 id;
+
+	memset(&j, 0, sizeof j);
+	j.tenant_id = tenant;
+	j.name = (char *)name;
+	j.source_id = src;
+	j.target_ids = &dst;
+	j.ntargets = 1;
+	j.topic = (char *)"orders";
+	j.partition = (char *)"zero";
+	j.ddl = (char *)"ignore";
+	j.large_row = (char *)"fail";
+	j.initial_schema = j.initial_full = 1;
+	j.max_memory = STORE_UNLIMITED;
+	j.objects = &o;
+	j.nobjects = 1;
+	if (store_job_create(s, &j, "test", cause) != 0)
+		return (-1);
+	id = j.id;
+	return (id);
+}
+
+/* A store with the default tenant, a source, a target and one job. */
+struct fixture {
+	char		*path;
+	struct store	*s;
+	int64_t		 tenant, src, dst, job;
+};
+
+static void
+fixture_open(struct fixture *f)
+{
+	char	*cause = NULL;
+
+	f->path = new_path();
+	f->s = open_ok(f->path);
+	f->tenant = default_tenant(f->s);
+	f->src = add_endpoint(f->s, f->tenant, "src", ENDPOINT_MYSQL);
+	f->dst = add_endpoint(f->s, f->tenant, "dst", ENDPOINT_KAFKA);
+	f->job = add_job(f->s, f->tenant, "j", f->src, f->dst, &cause);
+	ck_assert_msg(f->job > 0, "%s", cause);
+}
+
+static void
+fixture_close(struct fixture *f)
+{
+	store_close(f->s);
+	free(f->path);
+}
+
+START_TEST(test_open_new)
+{
+	struct store	*s;
+	struct stat	 sb;
+	char		*path = new_path();
+
+	s = open_ok(path);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	ck_assert_str_eq(store_path(s), path);
+	store_close(s);
+	ck_assert_int_eq(peek(path, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(peek(path, "SELECT count(*) FROM tenants WHERE "
+	    "name = 'default'"), 1);
+	/* In WAL mode, and reopening changes nothing. */
+	ck_assert_int_eq(peek(path, "SELECT journal_mode = 'wal' FROM "
+	    "pragma_journal_mode"), 1);
+	s = open_ok(path);
+	store_close(s);
+	ck_assert_int_eq(peek(path, "SELECT count(*) FROM tenants"), 1);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_open_empty_file)
+{
+	struct store	*s;
+	char		*path = new_path();
+	int		 fd;
+
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	s = open_ok(path);
+	store_close(s);
+	ck_assert_int_eq(peek(path, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(peek(path, "SELECT count(*) FROM sqlite_master "
+	    "WHERE name IN ('jobs', 'checkpoints', 'schema_history', "
+	    "'leases', 'job_events')"), 5);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_open_newer_schema)
+{
+	struct store	*s;
+	sqlite3		*db;
+	char		*path = new_path(), *cause = NULL;
+
+	s = open_ok(path);
+	store_close(s);
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	s = store_open(path, &cause);
+	ck_assert_ptr_null(s);
+	ck_assert_ptr_nonnull(strstr(cause, "schema version 99"));
+	ck_assert_ptr_nonnull(strstr(cause, "newer ferry"));
+	free(cause);
+	ck_assert_int_eq(peek(path, "PRAGMA user_version"), 99);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_open_not_a_database)
+{
+	struct store	*s;
+	struct buf	 before = BUF_INITIALIZER, after = BUF_INITIALIZER;
+	char		*path = new_path(), *cause = NULL;
+	FILE		*fp;
+	int		 i;
+
+	fp = fopen(path, "w");
+	for (i = 0; i < 200; i++)
+		fprintf(fp, "this is not a database, line %d\n", i);
+	fclose(fp);
+	ck_assert_int_eq(util_read_file(path, 1 << 20, &before, &cause), 0);
+	s = store_open(path, &cause);
+	ck_assert_ptr_null(s);
+	ck_assert_msg(strstr(cause, path) != NULL, "%s", cause);
+	ck_assert_msg(strstr(cause, "not a database") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(util_read_file(path, 1 << 20, &after, &cause), 0);
+	ck_assert_uint_eq(before.len, after.len);
+	ck_assert_mem_eq(before.data, after.data, before.len);
+	buf_release(&before);
+	buf_release(&after);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_tenants)
+{
+	struct store	*s;
+	struct tenant	 t, *list;
+	char		*path = new_path(), *cause = NULL;
+	size_t		 n;
+
+	s = open_ok(path);
+	memset(&t, 0, sizeof t);
+	t.name = (char *)"acme";
+	t.max_jobs = 2;
+	t.max_memory = STORE_UNLIMITED;
+	t.max_rows_per_sec = 5000;
+	ck_assert_int_eq(store_tenant_add(s, &t, &cause), 0);
+	ck_assert_int_ne(store_tenant_add(s, &t, &cause), 0);
+	ck_assert_msg(strstr(cause, "acme") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_tenant_get(s, "acme", &t, &cause), 0);
+	ck_assert_int_eq(t.max_jobs, 2);
+	ck_assert_int_eq(t.max_rows_per_sec, 5000);
+	t.max_jobs = 7;
+	ck_assert_int_eq(store_tenant_set(s, &t, &cause), 0);
+	tenant_release(&t);
+	ck_assert_int_eq(store_tenant_get(s, "acme", &t, &cause), 0);
+	ck_assert_int_eq(t.max_jobs, 7);
+	tenant_release(&t);
+	ck_assert_int_ne(store_tenant_get(s, "nobody", &t, &cause), 0);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_tenant_list(s, &list, &n, &cause), 0);
+	ck_assert_uint_eq(n, 2);
+	tenant_release(&list[0]);
+	tenant_release(&list[1]);
+	free(list);
+	store_close(s);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_endpoints)
+{
+	struct fixture	 f;
+	struct endpoint	 e, *list;
+	struct tenant	 t;
+	char		*cause = NULL;
+	size_t		 n;
+
+	fixture_open(&f);
+	/* Duplicate name in one tenant: refused, nothing added. */
+	memset(&e, 0, sizeof e);
+	e.tenant_id = f.tenant;
+	e.name = xstrdup("src");
+	e.kind = ENDPOINT_KAFKA;
+	e.address = xstrdup("h:1");
+	ck_assert_int_ne(store_endpoint_add(f.s, &e, &cause), 0);
+	ck_assert_msg(strstr(cause, "already exists") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(peek(f.path, "SELECT count(*) FROM endpoints"), 2);
+	/* The same name in another tenant is another endpoint. */
+	memset(&t, 0, sizeof t);
+	t.name = (char *)"other";
+	t.max_jobs = t.max_memory = t.max_rows_per_sec = STORE_UNLIMITED;
+	ck_assert_int_eq(store_tenant_add(f.s, &t, &cause), 0);
+	ck_assert_int_eq(store_tenant_get(f.s, "other", &t, &cause), 0);
+	e.tenant_id = t.id;
+	ck_assert_msg(store_endpoint_add(f.s, &e, &cause) == 0, "%s", cause);
+	endpoint_release(&e);
+	ck_assert_int_eq(store_endpoint_list(f.s, t.id, &list, &n, &cause), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(list[0].kind, ENDPOINT_KAFKA);
+	endpoint_release(&list[0]);
+	free(list);
+	ck_assert_int_eq(store_endpoint_list(f.s, f.tenant, &list, &n,
+	    &cause), 0);
+	ck_assert_uint_eq(n, 2);
+	endpoint_release(&list[0]);
+	endpoint_release(&list[1]);
+	free(list);
+	/* In use by a job: refused, naming the job. */
+	ck_assert_int_ne(store_endpoint_rm(f.s, f.tenant, "dst", &cause), 0);
+	ck_assert_msg(strstr(cause, "used by job") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_job_rm(f.s, f.job, "test", &cause), 0);
+	ck_assert_int_eq(store_endpoint_rm(f.s, f.tenant, "dst", &cause), 0);
+	ck_assert_int_ne(store_endpoint_get(f.s, f.tenant, "dst", &e, &cause),
+	    0);
+	free(cause);
+	tenant_release(&t);
+	fixture_close(&f);
+}
+END_TEST
+
+/*
+ * The state machine, written out from the documented transitions: for
+ * every state and action, the state after it, or -1 for a refusal.
+ */
+static const int expected_transition[JOB_NSTATES][5] = {
+	/*		  start		stop		pause		resume		retry */
+	[JOB_CREATED]	= { JOB_QUEUED,	-1,		-1,		-1,		-1 },
+	[JOB_QUEUED]	= { -1,		JOB_STOPPED,	JOB_PAUSED,	-1,		-1 },
+	[JOB_PRECHECKING] = { -1,	JOB_STOPPED,	JOB_PAUSED,	-1,		-1 },
+	[JOB_SCHEMA_SYNC] = { -1,	JOB_STOPPED,	JOB_PAUSED,	-1,		-1 },
+	[JOB_FULL_SYNC]	= { -1,		JOB_STOPPED,	JOB_PAUSED,	-1,		-1 },
+	[JOB_INCREMENTAL] = { -1,	JOB_STOPPED,	JOB_PAUSED,	-1,		-1 },
+	[JOB_PAUSED]	= { -1,		JOB_STOPPED,	-1,		JOB_QUEUED,	-1 },
+	[JOB_STOPPED]	= { JOB_QUEUED,	-1,		-1,		-1,		-1 },
+	[JOB_FAILED]	= { -1,		JOB_STOPPED,	-1,		-1,		JOB_QUEUED },
+};
+
+START_TEST(test_transitions)
+{
+	struct fixture		 f;
+	struct job		 j;
+	struct job_event	*ev;
+	enum job_state		 from;
+	char			*cause = NULL;
+	size_t			 n, nev_before;
+	int			 a;
+
+	fixture_open(&f);
+	for (from = 0; from < JOB_NSTATES; from++) {
+		for (a = 0; a < 5; a++) {
+			ck_assert_int_eq(store_job_set_state(f.s, f.job, from,
+			    from == JOB_FAILED ? "boom" : NULL, "test",
+			    &cause), 0);
+			ck_assert_int_eq(store_log_list(f.s, f.job, &ev,
+			    &nev_before, &cause), 0);
+			job_event_list_free(ev, nev_before);
+			if (store_job_action(f.s, f.job, (enum job_action)a,
+			    "alice", &cause) == 0) {
+				ck_assert_msg(expected_transition[from][a] >= 0,
+				    "%s + action %d was allowed",
+				    job_state_name(from), a);
+				ck_assert_int_eq(store_job_get(f.s, f.job, &j,
+				    &cause), 0);
+				ck_assert_msg((int)j.state ==
+				    expected_transition[from][a],
+				    "%s + action %d -> %s", job_state_name(from),
+				    a, job_state_name(j.state));
+				/* start and retry clear the error. */
+				if (a == JOB_RETRY)
+					ck_assert_ptr_null(j.error);
+				job_release(&j);
+				ck_assert_int_eq(store_log_list(f.s, f.job,
+				    &ev, &n, &cause), 0);
+				ck_assert_uint_eq(n, nev_before + 1);
+				ck_assert_str_eq(ev[n - 1].who, "alice");
+				job_event_list_free(ev, n);
+			} else {
+				ck_assert_msg(expected_transition[from][a] < 0,
+				    "%s + action %d refused: %s",
+				    job_state_name(from), a, cause);
+				/* One sentence naming the state. */
+				ck_assert_ptr_nonnull(strstr(cause,
+				    job_state_name(from)));
+				ck_assert_ptr_null(strchr(cause, '\n'));
+				free(cause);
+				cause = NULL;
+				ck_assert_int_eq(store_job_get(f.s, f.job, &j,
+				    &cause), 0);
+				ck_assert_int_eq(j.state, from);
+				job_release(&j);
+				ck_assert_int_eq(store_log_list(f.s, f.job,
+				    &ev, &n, &cause), 0);
+				ck_assert_uint_eq(n, nev_before);
+				job_event_list_free(ev, n);
+			}
+		}
+	}
+	/* rm: only created, stopped and failed jobs. */
+	ck_assert_int_eq(store_job_set_state(f.s, f.job, JOB_INCREMENTAL, NULL,
+	    "test", &cause), 0);
+	ck_assert_int_ne(store_job_rm(f.s, f.job, "test", &cause), 0);
+	ck_assert_ptr_nonnull(strstr(cause, "stop it first"));
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_job_set_state(f.s, f.job, JOB_FAILED, "x",
+	    "test", &cause), 0);
+	ck_assert_int_eq(store_job_rm(f.s, f.job, "test", &cause), 0);
+	ck_assert_int_ne(store_job_get(f.s, f.job, &j, &cause), 0);
+	free(cause);
+	fixture_close(&f);
+}
+END_TEST
+
+START_TEST(test_quota_and_find)
+{
+	struct fixture	 f;
+	struct tenant	 t;
+	struct job	 j;
+	char		*cause = NULL;
+	int64_t		 id2, id3;
+
+	fixture_open(&f);
+	ck_assert_int_eq(store_tenant_get(f.s, "default", &t, &cause), 0);
+	t.max_jobs = 2;
+	t.max_memory = 64 << 20;
+	ck_assert_int_eq(store_tenant_set(f.s, &t, &cause), 0);
+	tenant_release(&t);
+	id2 = add_job(f.s, f.tenant, "j", f.src, f.dst, &cause);
+	ck_assert_int_gt(id2, 0);
+	/* Third job: over the quota, nothing written. */
+	id3 = add_job(f.s, f.tenant, "k", f.src, f.dst, &cause);
+	ck_assert_int_lt(id3, 0);
+	ck_assert_msg(strstr(cause, "limit of 2 jobs") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(peek(f.path, "SELECT count(*) FROM jobs"), 2);
+	ck_assert_int_eq(peek(f.path, "SELECT count(*) FROM job_objects"), 2);
+	/* The job inherited the tenant's memory budget. */
+	ck_assert_int_eq(store_job_get(f.s, id2, &j, &cause), 0);
+	ck_assert_int_eq(j.max_memory, 64 << 20);
+	ck_assert_uint_ge(j.server_id, 0x40000000u);
+	job_release(&j);
+	/* Two jobs named "j": the name is ambiguous, ids work. */
+	ck_assert_int_ne(store_job_find(f.s, f.tenant, "j", &j, &cause), 0);
+	ck_assert_msg(strstr(cause, "give the id") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_job_find(f.s, f.tenant, "2", &j, &cause), 0);
+	ck_assert_int_eq(j.id, id2);
+	ck_assert_uint_eq(j.nobjects, 1);
+	ck_assert_str_eq(j.objects[0].table, "orders");
+	ck_assert_uint_eq(j.ntargets, 1);
+	ck_assert_int_eq(j.target_ids[0], f.dst);
+	job_release(&j);
+	/* Another tenant does not see them, by id or by name. */
+	memset(&t, 0, sizeof t);
+	t.name = (char *)"other";
+	t.max_jobs = t.max_memory = t.max_rows_per_sec = STORE_UNLIMITED;
+	ck_assert_int_eq(store_tenant_add(f.s, &t, &cause), 0);
+	ck_assert_int_eq(store_tenant_get(f.s, "other", &t, &cause), 0);
+	ck_assert_int_ne(store_job_find(f.s, t.id, "2", &j, &cause), 0);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_ne(store_job_find(f.s, t.id, "j", &j, &cause), 0);
+	free(cause);
+	tenant_release(&t);
+	/* The two jobs of one store have distinct replica ids. */
+	ck_assert_int_eq(peek(f.path, "SELECT count(DISTINCT server_id) FROM "
+	    "jobs"), 2);
+	fixture_close(&f);
+}
+END_TEST
+
+static int
+fail_before_schema(const char *point)
+{
+	return (strcmp(point, "checkpoint-before-schema") == 0);
+}
+
+START_TEST(test_checkpoint_atomic)
+{
+	struct fixture		 f;
+	struct checkpoint	 cp, got;
+	struct schema_change	 ch;
+	char			*cause = NULL, *def;
+	int64_t			 version;
+
+	fixture_open(&f);
+	ck_assert_int_eq(store_checkpoint_get(f.s, f.job, &got, &cause), 0);
+	ck_assert_ptr_null(got.file);
+	ck_assert_int_eq(got.next_record_id, 1);
+	checkpoint_release(&got);
+
+	memset(&cp, 0, sizeof cp);
+	cp.file = (char *)"mysql-bin.000001";
+	cp.pos = 4;
+	cp.gtid = (char *)"0-1-10";
+	cp.next_record_id = 100;
+	memset(&ch, 0, sizeof ch);
+	ch.db = "shop";
+	ch.table = "orders";
+	ch.definition = "{\"columns\":[\"id\"]}";
+	ch.file = "mysql-bin.000001";
+	ch.pos = 4;
+	ck_assert_int_eq(store_checkpoint_save(f.s, f.job, &cp, &ch, 1,
+	    &cause), 0);
+
+	/* The second save fails between the checkpoint and the schema. */
+	cp.pos = 5000;
+	cp.gtid = (char *)"0-1-20";
+	cp.next_record_id = 200;
+	ch.definition = "{\"columns\":[\"id\",\"note\"]}";
+	ch.ddl = "ALTER TABLE orders ADD note TEXT";
+	ch.pos = 4900;
+	store_set_fail_hook(f.s, fail_before_schema);
+	ck_assert_int_ne(store_checkpoint_save(f.s, f.job, &cp, &ch, 1,
+	    &cause), 0);
+	ck_assert_ptr_nonnull(strstr(cause, "checkpoint-before-schema"));
+	free(cause);
+	cause = NULL;
+	store_set_fail_hook(f.s, NULL);
+	/* Neither write happened. */
+	ck_assert_int_eq(store_checkpoint_get(f.s, f.job, &got, &cause), 0);
+	ck_assert_str_eq(got.file, "mysql-bin.000001");
+	ck_assert_uint_eq(got.pos, 4);
+	ck_assert_str_eq(got.gtid, "0-1-10");
+	ck_assert_int_eq(got.next_record_id, 100);
+	checkpoint_release(&got);
+	ck_assert_int_eq(store_schema_get(f.s, f.job, "shop", "orders", &def,
+	    &version, &cause), 0);
+	ck_assert_str_eq(def, "{\"columns\":[\"id\"]}");
+	ck_assert_int_eq(version, 1);
+	free(def);
+	ck_assert_int_eq(peek(f.path, "SELECT count(*) FROM schema_history"),
+	    1);
+	/* Also seen by another connection: nothing half-written. */
+	ck_assert_int_eq(peek(f.path, "SELECT binlog_pos FROM checkpoints"), 4);
+
+	/* Without the failure both land, as version 2. */
+	ck_assert_int_eq(store_checkpoint_save(f.s, f.job, &cp, &ch, 1,
+	    &cause), 0);
+	ck_assert_int_eq(store_checkpoint_get(f.s, f.job, &got, &cause), 0);
+	ck_assert_uint_eq(got.pos, 5000);
+	ck_assert_int_eq(got.next_record_id, 200);
+	checkpoint_release(&got);
+	ck_assert_int_eq(store_schema_get(f.s, f.job, "shop", "orders", &def,
+	    &version, &cause), 0);
+	ck_assert_str_eq(def, "{\"columns\":[\"id\",\"note\"]}");
+	ck_assert_int_eq(version, 2);
+	free(def);
+	/* A table never seen has no definition. */
+	ck_assert_int_eq(store_schema_get(f.s, f.job, "shop", "none", &def,
+	    &version, &cause), 0);
+	ck_assert_ptr_null(def);
+	ck_assert_int_eq(version, 0);
+	fixture_close(&f);
+}
+END_TEST
+
+START_TEST(test_snapshot_stats_cascade)
+{
+	struct fixture			 f;
+	struct snapshot_progress	 p, *list;
+	struct job_stats		 js, got;
+	struct checkpoint		 cp;
+	char				*cause = NULL;
+	size_t				 n;
+
+	fixture_open(&f);
+	memset(&p, 0, sizeof p);
+	p.db = (char *)"shop";
+	p.table = (char *)"orders";
+	p.last_key = (char *)"[1000]";
+	p.rows_copied = 1000;
+	p.rows_estimated = 5000;
+	ck_assert_int_eq(store_snapshot_save(f.s, f.job, &p, &cause), 0);
+	p.last_key = (char *)"[2000]";
+	p.rows_copied = 2000;
+	ck_assert_int_eq(store_snapshot_save(f.s, f.job, &p, &cause), 0);
+	ck_assert_int_eq(store_snapshot_list(f.s, f.job, &list, &n, &cause),
+	    0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(list[0].last_key, "[2000]");
+	ck_assert_int_eq(list[0].rows_copied, 2000);
+	ck_assert_int_eq(list[0].done, 0);
+	snapshot_list_free(list, n);
+
+	memset(&js, 0, sizeof js);
+	js.lag_seconds = 3;
+	js.lag_bytes = 4096;
+	js.rows_per_sec = 1234.5;
+	js.tables_done = 1;
+	js.tables_total = 4;
+	ck_assert_int_eq(store_stats_save(f.s, f.job, &js, &cause), 0);
+	ck_assert_int_eq(store_stats_get(f.s, f.job, &got, &cause), 0);
+	ck_assert_int_eq(got.lag_seconds, 3);
+	ck_assert_int_eq(got.lag_bytes, 4096);
+	ck_assert_double_eq(got.rows_per_sec, 1234.5);
+	ck_assert_int_eq(got.tables_total, 4);
+	ck_assert_int_gt(got.updated_at, 0);
+
+	memset(&cp, 0, sizeof cp);
+	cp.file = (char *)"b.000001";
+	cp.pos = 4;
+	cp.next_record_id = 1;
+	ck_assert_int_eq(store_checkpoint_save(f.s, f.job, &cp, NULL, 0,
+	    &cause), 0);
+	ck_assert_int_eq(store_lease_acquire(f.s, f.job, "d1", 10000, &cause),
+	    0);
+	/* A lease is not a reason to keep a stopped job's rows. */
+	ck_assert_int_eq(store_lease_release(f.s, f.job, "d1", &cause), 0);
+	ck_assert_int_eq(store_job_rm(f.s, f.job, "test", &cause), 0);
+	ck_assert_int_eq(peek(f.path, "SELECT (SELECT count(*) FROM "
+	    "checkpoints) + (SELECT count(*) FROM snapshot_progress) + "
+	    "(SELECT count(*) FROM job_stats) + (SELECT count(*) FROM "
+	    "job_events) + (SELECT count(*) FROM job_objects) + (SELECT "
+	    "count(*) FROM job_targets) + (SELECT count(*) FROM leases)"), 0);
+	fixture_close(&f);
+}
+END_TEST
+
+START_TEST(test_leases)
+{
+	struct fixture	 f;
+	char		*cause = NULL;
+
+	fixture_open(&f);
+	ck_assert_int_eq(store_lease_acquire(f.s, f.job, "a", 60000, &cause),
+	    0);
+	ck_assert_int_eq(store_lease_acquire(f.s, f.job, "b", 60000, &cause),
+	    1);
+	ck_assert_int_eq(store_lease_acquire(f.s, f.job, "a", 60000, &cause),
+	    0);
+	/* b cannot release a's lease. */
+	ck_assert_int_eq(store_lease_release(f.s, f.job, "b", &cause), 0);
+	ck_assert_int_eq(store_lease_acquire(f.s, f.job, "b", 60000, &cause),
+	    1);
+	ck_assert_int_eq(store_lease_release(f.s, f.job, "a", &cause), 0);
+	ck_assert_int_eq(store_lease_acquire(f.s, f.job, "b", 1, &cause), 0);
+	/* An expired lease is anyone's. */
+	usleep(20 * 1000);
+	ck_assert_int_eq(store_lease_acquire(f.s, f.job, "a", 60000, &cause),
+	    0);
+	fixture_close(&f);
+}
+END_TEST
+
+/*
+ * Two processes write at once, each through its own connection: every
+ * write lands (the busy timeout makes writers wait, never fail), and the
+ * checkpoint + schema pairs stay paired.
+ */
+START_TEST(test_concurrent_writers)
+{
+	struct fixture	 f;
+	pid_t		 pid[2];
+	int		 i, k, st;
+	const int	 rounds = 150;
+
+	fixture_open(&f);
+	store_close(f.s);
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		ck_assert_int_ge(pid[i], 0);
+		if (pid[i] == 0) {
+			struct store		*s;
+			struct checkpoint	 cp;
+			struct schema_change	 ch;
+			char			*cause = NULL, who[16];
+			char			 table[16];
+
+			if ((s = store_open(f.path, &cause)) == NULL)
+				_exit(2);
+			snprintf(who, sizeof who, "writer%d", i);
+			snprintf(table, sizeof table, "t%d", i);
+			for (k = 0; k < rounds; k++) {
+				if (store_log_add(s, f.job, who, "note", "x",
+				    &cause) != 0)
+					_exit(3);
+				memset(&cp, 0, sizeof cp);
+				cp.file = who;
+				cp.pos = (uint64_t)k;
+				cp.next_record_id = k;
+				memset(&ch, 0, sizeof ch);
+				ch.db = "db";
+				ch.table = table;
+				ch.definition = "{}";
+				ch.file = who;
+				ch.pos = (uint64_t)k;
+				if (store_checkpoint_save(s, f.job, &cp, &ch, 1,
+				    &cause) != 0)
+					_exit(4);
+			}
+			store_close(s);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "writer %d exited with status %d", i, WEXITSTATUS(st));
+	}
+	ck_assert_int_eq(peek(f.path, "SELECT count(*) FROM job_events WHERE "
+	    "kind = 'note'"), 2 * rounds);
+	ck_assert_int_eq(peek(f.path, "SELECT count(*) FROM schema_history"),
+	    2 * rounds);
+	ck_assert_int_eq(peek(f.path, "SELECT max(version) FROM schema_history "
+	    "WHERE tbl = 't0'"), rounds);
+	ck_assert_int_eq(peek(f.path, "SELECT max(version) FROM schema_history "
+	    "WHERE tbl = 't1'"), rounds);
+	/* The last checkpoint is one writer's last. */
+	ck_assert_int_eq(peek(f.path, "SELECT binlog_pos FROM checkpoints"),
+	    rounds - 1);
+	f.s = open_ok(f.path);
+	fixture_close(&f);
+}
+END_TEST
+
+START_TEST(test_secrets)
+{
+	struct buf	 raw = BUF_INITIALIZER;
+	struct stat	 sb;
+	char		*path = new_path(), *key, *stored = NULL, *plain = NULL;
+	char		*cause = NULL, *stored2 = NULL, *file;
+	FILE		*fp;
+	size_t		 i;
+
+	ck_assert_int_eq(secret_seal(path, "pa55-w0rd!", &stored, &cause), 0);
+	ck_assert_str_eq(secret_describe(stored), "encrypted");
+	ck_assert_ptr_null(strstr(stored, "pa55"));
+	key = xasprintf("%s.key", path);
+	ck_assert_int_eq(stat(key, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	ck_assert_int_eq(sb.st_size, 32);
+	ck_assert_int_eq(secret_open(path, stored, &plain, &cause), 0);
+	ck_assert_str_eq(plain, "pa55-w0rd!");
+	xfree_secret(plain);
+	/* Sealing twice gives two ciphertexts (fresh nonces). */
+	ck_assert_int_eq(secret_seal(path, "pa55-w0rd!", &stored2, &cause), 0);
+	ck_assert_str_ne(stored, stored2);
+	free(stored2);
+	/* Any change to the ciphertext is detected. */
+	for (i = 7; stored[i] != '\0'; i += 5) {
+		char	*bad = xstrdup(stored);
+
+		bad[i] = bad[i] == 'A' ? 'B' : 'A';
+		ck_assert_msg(secret_open(path, bad, &plain, &cause) != 0,
+		    "tampered at %zu accepted", i);
+		free(cause);
+		cause = NULL;
+		free(bad);
+	}
+	/* Another key (another store) cannot open it. */
+	{
+		char	*other = new_path(), *o2 = NULL;
+
+		ck_assert_int_eq(secret_seal(other, "x", &o2, &cause), 0);
+		ck_assert_int_ne(secret_open(other, stored, &plain, &cause), 0);
+		free(cause);
+		cause = NULL;
+		free(o2);
+		free(other);
+	}
+	/* The key file is read, not the password, from the store's side. */
+	ck_assert_int_eq(util_read_file(key, 1024, &raw, &cause), 0);
+	ck_assert_ptr_null(memmem(raw.data, raw.len, "pa55", 4));
+	buf_release(&raw);
+
+	/* References. */
+	setenv("FERRY_TEST_SECRET_X", "from-env", 1);
+	ck_assert_int_eq(secret_reference("env:FERRY_TEST_SECRET_X", &stored2,
+	    &cause), 0);
+	ck_assert_int_eq(secret_open(path, stored2, &plain, &cause), 0);
+	ck_assert_str_eq(plain, "from-env");
+	xfree_secret(plain);
+	free(stored2);
+	file = xasprintf("%s/secret.txt", tmpdir);
+	fp = fopen(file, "w");
+	fprintf(fp, "from-file\n");
+	fclose(fp);
+	{
+		char	*ref = xasprintf("file:%s", file);
+
+		ck_assert_int_eq(secret_reference(ref, &stored2, &cause), 0);
+		free(ref);
+	}
+	ck_assert_int_eq(secret_open(path, stored2, &plain, &cause), 0);
+	ck_assert_str_eq(plain, "from-file");
+	xfree_secret(plain);
+	free(stored2);
+	ck_assert_int_ne(secret_reference("ldap:x", &stored2, &cause), 0);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_ne(secret_reference("file:relative/path", &stored2,
+	    &cause), 0);
+	free(cause);
+	free(file);
+	free(key);
+	free(stored);
+	free(path);
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite	*s = suite_create("store");
+	TCase	*tc = tcase_create("store");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_open_new);
+	tcase_add_test(tc, test_open_empty_file);
+	tcase_add_test(tc, test_open_newer_schema);
+	tcase_add_test(tc, test_open_not_a_database);
+	tcase_add_test(tc, test_tenants);
+	tcase_add_test(tc, test_endpoints);
+	tcase_add_test(tc, test_transitions);
+	tcase_add_test(tc, test_quota_and_find);
+	tcase_add_test(tc, test_checkpoint_atomic);
+	tcase_add_test(tc, test_snapshot_stats_cascade);
+	tcase_add_test(tc, test_leases);
+	tcase_add_test(tc, test_concurrent_writers);
+	tcase_add_test(tc, test_secrets);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	char	 cmd[64];
+	int	 rc;
+
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return (TESTUTIL_ERROR);
+	}
+	rc = testutil_run(store_suite());
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+	return (rc);
+}
