@@ -23,16 +23,30 @@
 #include "scheduler/store.h"
 
 struct job_view {
-	struct store	*s;
-	struct endpoint	*eps;
-	size_t		 neps;
+	struct store		*s;
+	struct endpoint		*eps;
+	size_t			 neps;
+	struct job_progress	*prog;	/* listings: every job's, by id */
+	size_t			 nprog;
+	struct job_progress	 one;	/* otherwise: the last job's */
 };
 
+static void	view_free(struct job_view *);
+
+/* bulk: read every job's checkpoint and statistics at once. */
 static int
-view_init(struct job_view *v, struct store *s, int64_t tenant, char **cause)
+view_init(struct job_view *v, struct store *s, int64_t tenant, int bulk,
+    char **cause)
 {
+	memset(v, 0, sizeof *v);
 	v->s = s;
-	return (store_endpoint_list(s, tenant, &v->eps, &v->neps, cause));
+	if (store_endpoint_list(s, tenant, &v->eps, &v->neps, cause) != 0 ||
+	    (bulk && store_progress_list(s, tenant, &v->prog, &v->nprog,
+	    cause) != 0)) {
+		view_free(v);
+		return (-1);
+	}
+	return (0);
 }
 
 static void
@@ -43,6 +57,32 @@ view_free(struct job_view *v)
 	for (i = 0; i < v->neps; i++)
 		endpoint_release(&v->eps[i]);
 	free(v->eps);
+	job_progress_list_free(v->prog, v->nprog);
+	checkpoint_release(&v->one.cp);
+	memset(v, 0, sizeof *v);
+}
+
+/* The job's checkpoint and statistics. */
+static const struct job_progress *
+view_progress(struct job_view *v, const struct job *j, char **cause)
+{
+	size_t	 lo = 0, hi = v->nprog, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v->prog[mid].job_id == j->id)
+			return (&v->prog[mid]);
+		if (v->prog[mid].job_id < j->id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	checkpoint_release(&v->one.cp);
+	v->one.job_id = j->id;
+	if (store_checkpoint_get(v->s, j->id, &v->one.cp, cause) != 0 ||
+	    store_stats_get(v->s, j->id, &v->one.stats, cause) != 0)
+		return (NULL);
+	return (&v->one);
 }
 
 static const struct endpoint *
@@ -128,18 +168,17 @@ static int
 view_json(struct job_view *v, const struct job *j, struct buf *b,
     char **cause)
 {
-	struct checkpoint	 cp;
-	struct job_stats	 st;
-	struct buf		 o = BUF_INITIALIZER;
-	size_t			 i;
-	int			 pct;
+	const struct job_progress	*jp;
+	const struct checkpoint		*cp;
+	const struct job_stats		*st;
+	struct buf			 o = BUF_INITIALIZER;
+	size_t				 i;
+	int				 pct;
 
-	if (store_checkpoint_get(v->s, j->id, &cp, cause) != 0)
+	if ((jp = view_progress(v, j, cause)) == NULL)
 		return (-1);
-	if (store_stats_get(v->s, j->id, &st, cause) != 0) {
-		checkpoint_release(&cp);
-		return (-1);
-	}
+	cp = &jp->cp;
+	st = &jp->stats;
 	buf_addc(b, '{');
 	cli_json_int(b, "id", j->id, 1);
 	cli_json_str(b, "name", j->name, 0);
@@ -147,16 +186,16 @@ view_json(struct job_view *v, const struct job *j, struct buf *b,
 	cli_json_str(b, "error", j->error, 0);
 
 	buf_adds(b, ",\"phase_progress\":");
-	if (st.updated_at == 0)
+	if (st->updated_at == 0)
 		buf_adds(b, "null");
 	else {
 		buf_addc(b, '{');
-		cli_json_int(b, "tables_done", st.tables_done, 1);
-		cli_json_int(b, "tables_total", st.tables_total, 0);
-		cli_json_int(b, "rows_copied", st.rows_copied, 0);
-		cli_json_int(b, "rows_estimated", st.rows_estimated, 0);
+		cli_json_int(b, "tables_done", st->tables_done, 1);
+		cli_json_int(b, "tables_total", st->tables_total, 0);
+		cli_json_int(b, "rows_copied", st->rows_copied, 0);
+		cli_json_int(b, "rows_estimated", st->rows_estimated, 0);
 		buf_adds(b, ",\"percent\":");
-		if ((pct = full_percent(&st)) < 0)
+		if ((pct = full_percent(st)) < 0)
 			buf_adds(b, "null");
 		else
 			buf_printf(b, "%d", pct);
@@ -164,28 +203,28 @@ view_json(struct job_view *v, const struct job *j, struct buf *b,
 	}
 
 	buf_adds(b, ",\"checkpoint\":{");
-	cli_json_str(b, "file", cp.file, 1);
+	cli_json_str(b, "file", cp->file, 1);
 	buf_adds(b, ",\"pos\":");
-	if (cp.file != NULL)
-		buf_printf(b, "%" PRIu64, cp.pos);
+	if (cp->file != NULL)
+		buf_printf(b, "%" PRIu64, cp->pos);
 	else
 		buf_adds(b, "null");
-	cli_json_str(b, "gtid", cp.gtid, 0);
-	json_time(b, "updated_at", cp.updated_at);
+	cli_json_str(b, "gtid", cp->gtid, 0);
+	json_time(b, "updated_at", cp->updated_at);
 	buf_addc(b, '}');
 
 	buf_adds(b, ",\"lag_seconds\":");
-	if (st.lag_seconds < 0)
+	if (st->lag_seconds < 0)
 		buf_adds(b, "null");
 	else
-		buf_printf(b, "%" PRId64, st.lag_seconds);
+		buf_printf(b, "%" PRId64, st->lag_seconds);
 	buf_adds(b, ",\"lag_bytes\":");
-	if (st.lag_seconds < 0)
+	if (st->lag_seconds < 0)
 		buf_adds(b, "null");
 	else
-		buf_printf(b, "%" PRId64, st.lag_bytes);
+		buf_printf(b, "%" PRId64, st->lag_bytes);
 	buf_adds(b, ",\"rows_per_sec\":");
-	json_add_double(b, st.rows_per_sec);
+	json_add_double(b, st->rows_per_sec);
 
 	cli_json_str(b, "source", view_endpoint_name(v, j->source_id), 0);
 	buf_adds(b, ",\"targets\":[");
@@ -228,7 +267,6 @@ view_json(struct job_view *v, const struct job *j, struct buf *b,
 	json_time(b, "started_at", j->started_at);
 	buf_addc(b, '}');
 	buf_release(&o);
-	checkpoint_release(&cp);
 	return (0);
 }
 
@@ -239,7 +277,7 @@ cli_job_json(struct store *s, const struct job *j, struct buf *b,
 	struct job_view	 v;
 	int		 rc;
 
-	if (view_init(&v, s, j->tenant_id, cause) != 0)
+	if (view_init(&v, s, j->tenant_id, 0, cause) != 0)
 		return (-1);
 	rc = view_json(&v, j, b, cause);
 	view_free(&v);
@@ -322,7 +360,7 @@ cli_job_print(struct store *s, const struct job *j, char **cause)
 	size_t				 i, nsp = 0;
 	int				 tty = isatty(STDOUT_FILENO), rc = -1;
 
-	if (view_init(&v, s, j->tenant_id, cause) != 0)
+	if (view_init(&v, s, j->tenant_id, 0, cause) != 0)
 		return (-1);
 	memset(&cp, 0, sizeof cp);
 	if (store_checkpoint_get(s, j->id, &cp, cause) != 0 ||
@@ -405,7 +443,8 @@ cli_job_print_list(struct store *s, const struct job *jobs, size_t n,
 	size_t		 i, k;
 	int		 rc = -1;
 
-	if (view_init(&v, s, n > 0 ? jobs[0].tenant_id : 0, cause) != 0)
+	if (view_init(&v, s, n > 0 ? jobs[0].tenant_id : 0, json,
+	    cause) != 0)
 		return (-1);
 	if (json) {
 		buf_addc(&b, '[');
@@ -449,33 +488,30 @@ int
 cli_job_print_status(struct store *s, const struct job *jobs, size_t n,
     int json, int tty, char **cause)
 {
-	struct job_view		 v;
-	struct job_stats	 st;
-	struct checkpoint	 cp;
-	struct buf		 b = BUF_INITIALIZER;
-	size_t			 i;
-	int			 rc = -1;
+	struct job_view			 v;
+	const struct job_progress	*jp;
+	struct buf			 b = BUF_INITIALIZER;
+	size_t				 i;
+	int				 rc = -1;
 
 	if (json)
 		return (cli_job_print_list(s, jobs, n, 1, cause));
-	if (view_init(&v, s, n > 0 ? jobs[0].tenant_id : 0, cause) != 0)
+	if (view_init(&v, s, n > 0 ? jobs[0].tenant_id : 0, 1, cause) != 0)
 		return (-1);
 	printf("%-6s %-20s %-12s %-24s %s\n", "ID", "NAME", "STATE",
 	    "CHECKPOINT", "PROGRESS");
 	for (i = 0; i < n; i++) {
-		if (store_stats_get(s, jobs[i].id, &st, cause) != 0 ||
-		    store_checkpoint_get(s, jobs[i].id, &cp, cause) != 0)
+		if ((jp = view_progress(&v, &jobs[i], cause)) == NULL)
 			goto out;
 		buf_reset(&b);
-		if (cp.file != NULL)
-			buf_printf(&b, "%s:%" PRIu64, cp.file, cp.pos);
+		if (jp->cp.file != NULL)
+			buf_printf(&b, "%s:%" PRIu64, jp->cp.file, jp->cp.pos);
 		else
 			buf_addc(&b, '-');
 		printf("%-6" PRId64 " %-20s %-12s %-24s ", jobs[i].id,
 		    jobs[i].name, job_state_name(jobs[i].state), buf_str(&b));
-		checkpoint_release(&cp);
 		buf_reset(&b);
-		progress_text(&b, &jobs[i], &st, tty);
+		progress_text(&b, &jobs[i], &jp->stats, tty);
 		printf("%s\n", buf_str(&b));
 		if (jobs[i].error != NULL)
 			printf("%-6s error: %s\n", "", jobs[i].error);

@@ -134,6 +134,13 @@ struct job_stats {
 	int64_t		 updated_at;
 };
 
+/* A job's checkpoint and statistics, for listings. */
+struct job_progress {
+	int64_t			 job_id;
+	struct checkpoint	 cp;
+	struct job_stats	 stats;
+};
+
 struct job_event {
 	int64_t		 id;
 	int64_t		 at;		/* ms since the epoch */
@@ -206,6 +213,9 @@ void	 snapshot_list_free(struct snapshot_progress *, size_t);
 int	 store_stats_save(struct store *, int64_t, const struct job_stats *,
 	    char **);
 int	 store_stats_get(struct store *, int64_t, struct job_stats *, char **);
+int	 store_progress_list(struct store *, int64_t, struct job_progress **,
+	    size_t *, char **);
+void	 job_progress_list_free(struct job_progress *, size_t);
 
 int	 store_lease_acquire(struct store *, int64_t, const char *, int64_t,
 	    char **);

@@ -323,6 +323,72 @@ store_stats_get(struct store *s, int64_t job, struct job_stats *js,
 	return (0);
 }
 
+void
+job_progress_list_free(struct job_progress *p, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		checkpoint_release(&p[i].cp);
+	free(p);
+}
+
+/*
+ * Checkpoint and statistics of every job of the tenant, sorted by job id,
+ * in one query (what store_checkpoint_get() and store_stats_get() give one
+ * job at a time).
+ */
+int
+store_progress_list(struct store *s, int64_t tenant, struct job_progress **out,
+    size_t *n, char **cause)
+{
+	sqlite3_stmt		*st;
+	struct job_progress	*p;
+	int			 rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = store_prepare(s, "SELECT j.id, c.binlog_file, "
+	    "coalesce(c.binlog_pos, 0), c.gtid, coalesce(c.next_record_id, 1), "
+	    "coalesce(c.updated_at, 0), coalesce(t.lag_seconds, -1), "
+	    "coalesce(t.lag_bytes, 0), coalesce(t.rows_per_sec, 0), "
+	    "coalesce(t.tables_done, 0), coalesce(t.tables_total, 0), "
+	    "coalesce(t.rows_copied, 0), coalesce(t.rows_estimated, 0), "
+	    "coalesce(t.updated_at, 0) FROM jobs j "
+	    "LEFT JOIN checkpoints c ON c.job_id = j.id "
+	    "LEFT JOIN job_stats t ON t.job_id = j.id "
+	    "WHERE j.tenant_id = ? ORDER BY j.id", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, tenant);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		p = &(*out)[(*n)++];
+		memset(p, 0, sizeof *p);
+		p->job_id = sqlite3_column_int64(st, 0);
+		p->cp.file = store_col_text(st, 1);
+		p->cp.pos = (uint64_t)sqlite3_column_int64(st, 2);
+		p->cp.gtid = store_col_text(st, 3);
+		p->cp.next_record_id = sqlite3_column_int64(st, 4);
+		p->cp.updated_at = sqlite3_column_int64(st, 5);
+		p->stats.lag_seconds = sqlite3_column_int64(st, 6);
+		p->stats.lag_bytes = sqlite3_column_int64(st, 7);
+		p->stats.rows_per_sec = sqlite3_column_double(st, 8);
+		p->stats.tables_done = sqlite3_column_int64(st, 9);
+		p->stats.tables_total = sqlite3_column_int64(st, 10);
+		p->stats.rows_copied = sqlite3_column_int64(st, 11);
+		p->stats.rows_estimated = sqlite3_column_int64(st, 12);
+		p->stats.updated_at = sqlite3_column_int64(st, 13);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		job_progress_list_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return (store_error(s, "listing job progress", cause));
+	}
+	return (0);
+}
+
 /*
  * Take or renew the lease on job for owner until now + ttl_ms.  Returns 0,
  * 1 when another owner holds an unexpired lease, -1 on error.

@@ -162,6 +162,82 @@ job_details(struct store *s, struct job *j, char **cause)
 	return (0);
 }
 
+static struct job *
+job_by_id(struct job *jobs, size_t n, int64_t id)
+{
+	size_t	 lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (jobs[mid].id == id)
+			return (&jobs[mid]);
+		if (jobs[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (NULL);
+}
+
+/*
+ * Targets and objects of a list of jobs sorted by id, chosen by where (a
+ * condition on jobs, with ?1 bound to arg): two queries for the whole list
+ * instead of two per job.
+ */
+static int
+job_details_list(struct store *s, struct job *jobs, size_t n,
+    const char *where, int64_t arg, char **cause)
+{
+	sqlite3_stmt	*st;
+	struct job	*j;
+	char		*sql;
+	int		 rc;
+
+	if (n == 0)
+		return (0);
+	sql = xasprintf("SELECT job_id, endpoint_id FROM job_targets WHERE "
+	    "job_id IN (SELECT id FROM jobs WHERE %s) ORDER BY rowid", where);
+	st = store_prepare(s, sql, cause);
+	free(sql);
+	if (st == NULL)
+		return (-1);
+	if (arg != 0)
+		sqlite3_bind_int64(st, 1, arg);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((j = job_by_id(jobs, n, sqlite3_column_int64(st, 0))) ==
+		    NULL)
+			continue;
+		j->target_ids = xreallocarray(j->target_ids, j->ntargets + 1,
+		    sizeof *j->target_ids);
+		j->target_ids[j->ntargets++] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (store_error(s, "reading job targets", cause));
+	sql = xasprintf("SELECT job_id, db, tbl FROM job_objects WHERE "
+	    "job_id IN (SELECT id FROM jobs WHERE %s) ORDER BY rowid", where);
+	st = store_prepare(s, sql, cause);
+	free(sql);
+	if (st == NULL)
+		return (-1);
+	if (arg != 0)
+		sqlite3_bind_int64(st, 1, arg);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((j = job_by_id(jobs, n, sqlite3_column_int64(st, 0))) ==
+		    NULL)
+			continue;
+		j->objects = xreallocarray(j->objects, j->nobjects + 1,
+		    sizeof *j->objects);
+		j->objects[j->nobjects].db = store_col_text(st, 1);
+		j->objects[j->nobjects].table = store_col_text(st, 2);
+		j->nobjects++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (store_error(s, "reading job objects", cause));
+	return (0);
+}
+
 static int
 log_add(struct store *s, int64_t job, const char *who, const char *kind,
     const char *msg, char **cause)
@@ -497,7 +573,6 @@ store_job_list(struct store *s, int64_t tenant, struct job **out, size_t *n,
 {
 	sqlite3_stmt	*st;
 	int		 rc;
-	size_t		 i;
 
 	*out = NULL;
 	*n = 0;
@@ -516,13 +591,12 @@ store_job_list(struct store *s, int64_t tenant, struct job **out, size_t *n,
 		*n = 0;
 		return (store_error(s, "listing jobs", cause));
 	}
-	for (i = 0; i < *n; i++) {
-		if (job_details(s, &(*out)[i], cause) != 0) {
-			job_list_free(*out, *n);
-			*out = NULL;
-			*n = 0;
-			return (-1);
-		}
+	if (job_details_list(s, *out, *n, "tenant_id = ?1", tenant,
+	    cause) != 0) {
+		job_list_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return (-1);
 	}
 	return (0);
 }
@@ -758,7 +832,6 @@ store_jobs_runnable(struct store *s, struct job **out, size_t *n,
 {
 	sqlite3_stmt	*st;
 	int		 rc;
-	size_t		 i;
 
 	*out = NULL;
 	*n = 0;
@@ -777,13 +850,13 @@ store_jobs_runnable(struct store *s, struct job **out, size_t *n,
 		*n = 0;
 		return (store_error(s, "listing runnable jobs", cause));
 	}
-	for (i = 0; i < *n; i++) {
-		if (job_details(s, &(*out)[i], cause) != 0) {
-			job_list_free(*out, *n);
-			*out = NULL;
-			*n = 0;
-			return (-1);
-		}
+	if (job_details_list(s, *out, *n, "state IN ('queued', "
+	    "'prechecking', 'schema_sync', 'full_sync', 'incremental')", 0,
+	    cause) != 0) {
+		job_list_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return (-1);
 	}
 	return (0);
 }

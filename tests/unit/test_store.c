@@ -499,6 +499,80 @@ START_TEST(test_quota_and_find)
 }
 END_TEST
 
+/* The listings (bulk queries) agree with the per-job reads. */
+START_TEST(test_lists_agree)
+{
+	struct fixture		 f;
+	struct job		*list, one;
+	struct job_progress	*prog;
+	struct checkpoint	 cp, got;
+	struct job_stats	 js, gst;
+	char			*cause = NULL;
+	size_t			 n, np, i, k;
+	int64_t			 id;
+
+	fixture_open(&f);
+	for (i = 0; i < 5; i++) {
+		id = add_job(f.s, f.tenant, "more", f.src, f.dst, &cause);
+		ck_assert_int_gt(id, 0);
+		if (i % 2 == 0) {
+			memset(&cp, 0, sizeof cp);
+			cp.file = (char *)"b.000007";
+			cp.pos = 100 + i;
+			cp.gtid = (char *)"0-1-5";
+			cp.next_record_id = 9;
+			ck_assert_int_eq(store_checkpoint_save(f.s, id, &cp,
+			    NULL, 0, &cause), 0);
+			memset(&js, 0, sizeof js);
+			js.lag_seconds = (int64_t)i;
+			js.rows_copied = 10 * (int64_t)i;
+			ck_assert_int_eq(store_stats_save(f.s, id, &js, &cause),
+			    0);
+		}
+	}
+	ck_assert_int_eq(store_job_list(f.s, f.tenant, &list, &n, &cause), 0);
+	ck_assert_int_eq(store_progress_list(f.s, f.tenant, &prog, &np,
+	    &cause), 0);
+	ck_assert_uint_eq(n, 6);
+	ck_assert_uint_eq(np, 6);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(store_job_get(f.s, list[i].id, &one, &cause),
+		    0);
+		ck_assert_uint_eq(list[i].ntargets, one.ntargets);
+		for (k = 0; k < one.ntargets; k++)
+			ck_assert_int_eq(list[i].target_ids[k],
+			    one.target_ids[k]);
+		ck_assert_uint_eq(list[i].nobjects, one.nobjects);
+		for (k = 0; k < one.nobjects; k++) {
+			ck_assert_str_eq(list[i].objects[k].db,
+			    one.objects[k].db);
+			ck_assert_str_eq(list[i].objects[k].table,
+			    one.objects[k].table);
+		}
+		job_release(&one);
+		ck_assert_int_eq(prog[i].job_id, list[i].id);
+		ck_assert_int_eq(store_checkpoint_get(f.s, list[i].id, &got,
+		    &cause), 0);
+		ck_assert_int_eq(store_stats_get(f.s, list[i].id, &gst,
+		    &cause), 0);
+		ck_assert_int_eq(got.file == NULL, prog[i].cp.file == NULL);
+		if (got.file != NULL) {
+			ck_assert_str_eq(got.file, prog[i].cp.file);
+			ck_assert_str_eq(got.gtid, prog[i].cp.gtid);
+		}
+		ck_assert_uint_eq(got.pos, prog[i].cp.pos);
+		ck_assert_int_eq(got.next_record_id, prog[i].cp.next_record_id);
+		ck_assert_int_eq(gst.lag_seconds, prog[i].stats.lag_seconds);
+		ck_assert_int_eq(gst.rows_copied, prog[i].stats.rows_copied);
+		ck_assert_int_eq(gst.updated_at, prog[i].stats.updated_at);
+		checkpoint_release(&got);
+	}
+	job_progress_list_free(prog, np);
+	job_list_free(list, n);
+	fixture_close(&f);
+}
+END_TEST
+
 static int
 fail_before_schema(const char *point)
 {
@@ -844,6 +918,7 @@ store_suite(void)
 	tcase_add_test(tc, test_endpoints);
 	tcase_add_test(tc, test_transitions);
 	tcase_add_test(tc, test_quota_and_find);
+	tcase_add_test(tc, test_lists_agree);
 	tcase_add_test(tc, test_checkpoint_atomic);
 	tcase_add_test(tc, test_snapshot_stats_cascade);
 	tcase_add_test(tc, test_leases);
