@@ -842,7 +842,7 @@ START_TEST(test_secrets)
 	ck_assert_str_ne(stored, stored2);
 	free(stored2);
 	/* Any change to the ciphertext is detected. */
-	for (i = 7; stored[i] != '\0'; i += 5) {
+	for (i = 7; i < strlen(stored); i += 5) {
 		char	*bad = xstrdup(stored);
 
 		bad[i] = bad[i] == 'A' ? 'B' : 'A';
