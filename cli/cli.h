@@ -15,6 +15,7 @@ struct cli_ctx {
 	const char	*progname;
 	char		*db_path;	/* --db, $FERRY_DB, or the default */
 	char		*tenant;	/* --tenant, $FERRY_TENANT, or "default" */
+	int		 log_level_set;	/* --log-level was given */
 };
 
 struct cli_cmd {
@@ -28,6 +29,7 @@ int	cmd_binlog(struct cli_ctx *, int, char **);
 int	cmd_decode(struct cli_ctx *, int, char **);
 int	cmd_endpoint(struct cli_ctx *, int, char **);
 int	cmd_job(struct cli_ctx *, int, char **);
+int	cmd_serve(struct cli_ctx *, int, char **);
 int	cmd_status(struct cli_ctx *, int, char **);
 int	cmd_tenant(struct cli_ctx *, int, char **);
 

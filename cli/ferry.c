@@ -43,6 +43,8 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "help", "[COMMAND]", "show help for ferry or one command", cmd_help },
 	{ "job", "create|list|show|log|start|stop|pause|resume|retry|rm",
 	    "define and control synchronization jobs", cmd_job },
+	{ "serve", "[--http HOST:PORT] [--log FILE]", "run the queued jobs "
+	    "(the daemon)", cmd_serve },
 	{ "status", "[--watch]", "show every job's state and progress",
 	    cmd_status },
 	{ "tenant", "add|set|list|show", "manage tenants and their quotas",
@@ -239,6 +241,7 @@ main(int argc, char **argv)
 				goto out;
 			}
 			log_set_level(level);
+			ctx.log_level_set = 1;
 			break;
 		case 'V':
 			rc = cmd_version(&ctx, 1, argv);

@@ -81,6 +81,17 @@ change_builder_set_file(struct change_builder *b, const char *file)
 	b->file = xstrdup(file);
 }
 
+/*
+ * Whether the events fed so far end on a transaction boundary: a replica
+ * may resume right after the last one without losing or splitting a
+ * transaction.
+ */
+int
+change_builder_at_boundary(const struct change_builder *b)
+{
+	return (!b->in_txn && !b->pending_gtid);
+}
+
 /* "mysql-bin.000078" -> 78; 0 when the name has no numeric suffix. */
 uint64_t
 change_file_number(const char *file)

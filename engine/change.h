@@ -16,6 +16,8 @@ enum change_kind {
 	CHANGE_COMMIT,
 	CHANGE_ROLLBACK,
 	CHANGE_DDL,
+	CHANGE_INIT,		/* a row of the initial full sync (after) */
+	CHANGE_HEARTBEAT,	/* nothing happened until timestamp */
 };
 
 struct change {
@@ -50,6 +52,7 @@ void	 change_builder_free(struct change_builder *);
 void	 change_builder_set_file(struct change_builder *, const char *);
 int	 change_builder_feed(struct change_builder *, struct binlog_decoder *,
 	    struct binlog_event *, char **);
+int	 change_builder_at_boundary(const struct change_builder *);
 uint64_t change_file_number(const char *);
 
 #endif

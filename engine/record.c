@@ -228,8 +228,13 @@ record_make(struct record_maker *m, const struct change *c,
 		r.ddl = (const char *)c->sql;
 		r.ddl_len = c->sql_len;
 		break;
+	case CHANGE_HEARTBEAT:
+		r.op = DTS_OP_HEARTBEAT;
+		break;
 	case CHANGE_ROW:
-		r.op = c->row_kind == BINLOG_ROWS_INSERT ? DTS_OP_INSERT :
+	case CHANGE_INIT:
+		r.op = c->kind == CHANGE_INIT ? DTS_OP_INIT :
+		    c->row_kind == BINLOG_ROWS_INSERT ? DTS_OP_INSERT :
 		    c->row_kind == BINLOG_ROWS_UPDATE ? DTS_OP_UPDATE :
 		    DTS_OP_DELETE;
 		r.db = c->table->db;
@@ -251,7 +256,8 @@ record_make(struct record_maker *m, const struct change *c,
 		tags[n].key = "thread_id";
 		tags[n++].value = m->tid;
 	}
-	if (c->kind != CHANGE_ROW && c->gtid != NULL && c->gtid[0] != '\0') {
+	if (c->kind != CHANGE_ROW && c->kind != CHANGE_INIT &&
+	    c->gtid != NULL && c->gtid[0] != '\0') {
 		tags[n].key = "GTID";
 		tags[n++].value = c->gtid;
 	}

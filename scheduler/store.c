@@ -338,18 +338,28 @@ struct store *
 store_open(const char *path, char **cause)
 {
 	struct store	*s;
+	struct stat	 sb;
 	int		 fd;
 
 	if (store_mkdir(path, cause) != 0)
 		return (NULL);
-	/* Create it 0600 ourselves: SQLite would use the umask. */
-	fd = open(path, O_RDWR|O_CREAT|O_CLOEXEC, 0600);
-	if (fd == -1) {
-		*cause = xasprintf("cannot open the job store %s: %s", path,
-		    strerror(errno));
-		return (NULL);
+	/*
+	 * Create it 0600 ourselves (SQLite would use the umask), but only
+	 * when it does not exist: closing a descriptor of a file drops every
+	 * POSIX lock this process holds on it, including those of another
+	 * thread's SQLite connection, which would then miss other processes'
+	 * commits.  SQLite gives the -wal and -shm files the same mode.
+	 */
+	if (stat(path, &sb) != 0) {
+		fd = open(path, O_RDWR|O_CREAT|O_EXCL|O_CLOEXEC, 0600);
+		if (fd == -1 && errno != EEXIST) {
+			*cause = xasprintf("cannot create the job store %s: %s",
+			    path, strerror(errno));
+			return (NULL);
+		}
+		if (fd != -1)
+			close(fd);
 	}
-	close(fd);
 	s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(path);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE,

@@ -181,6 +181,8 @@ int	 store_job_action(struct store *, int64_t, enum job_action,
 int	 store_job_rm(struct store *, int64_t, const char *, char **);
 int	 store_job_set_state(struct store *, int64_t, enum job_state,
 	    const char *, const char *, char **);
+int	 store_job_advance(struct store *, int64_t, enum job_state,
+	    const char *, char **);
 int	 store_job_schedule_retry(struct store *, int64_t, int64_t,
 	    const char *, char **);
 int	 store_jobs_runnable(struct store *, struct job **, size_t *, char **);

@@ -793,6 +793,60 @@ fail:
 	return (-1);
 }
 
+/*
+ * The daemon moves a job it runs to state (a running state, or failed
+ * with error) only while the job is still queued or running: a user's
+ * pause, stop or removal in the meantime wins.  Returns 0, 1 when the job
+ * is no longer the daemon's to move, -1 on error.
+ */
+int
+store_job_advance(struct store *s, int64_t id, enum job_state state,
+    const char *error, char **cause)
+{
+	sqlite3_stmt	*st;
+	char		*msg;
+	int		 rc;
+
+	if (store_begin(s, cause) != 0)
+		return (-1);
+	if ((st = store_prepare(s, "UPDATE jobs SET state = ?, error = ?, "
+	    "updated_at = ?, started_at = coalesce(started_at, ?), "
+	    "attempts = CASE WHEN ? THEN 0 ELSE attempts END, "
+	    "next_attempt_at = CASE WHEN ? THEN NULL ELSE next_attempt_at END "
+	    "WHERE id = ? AND state IN ('queued', 'prechecking', "
+	    "'schema_sync', 'full_sync', 'incremental')",
+	    cause)) == NULL)
+		goto fail;
+	store_bind_text(st, 1, job_state_name(state));
+	store_bind_text(st, 2, error);
+	sqlite3_bind_int64(st, 3, store_now());
+	sqlite3_bind_int64(st, 4, store_now());
+	sqlite3_bind_int(st, 5, state == JOB_INCREMENTAL);
+	sqlite3_bind_int(st, 6, state == JOB_INCREMENTAL);
+	sqlite3_bind_int64(st, 7, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "updating a job", cause);
+		goto fail;
+	}
+	if (sqlite3_changes(s->db) == 0) {
+		store_rollback(s);
+		return (1);
+	}
+	msg = error != NULL ? xasprintf("%s: %s", job_state_name(state),
+	    error) : xstrdup(job_state_name(state));
+	rc = log_add(s, id, "daemon", error != NULL ? "error" : "state", msg,
+	    cause);
+	free(msg);
+	if (rc != 0)
+		goto fail;
+	return (store_commit(s, cause));
+fail:
+	store_rollback(s);
+	return (-1);
+}
+
 /* A transient failure: the error, one more attempt, when to try again. */
 int
 store_job_schedule_retry(struct store *s, int64_t id, int64_t at,

@@ -449,6 +449,11 @@ dts_value(struct dts_encoder *enc, struct avro_w *w, const struct column *col,
 		aw_string(w, "JSON");
 		aw_bytes(w, enc->text.data, enc->text.len);
 		return (0);
+	case VALUE_JSON_TEXT:
+		aw_long(w, DTS_TEXT_OBJECT);
+		aw_string(w, "JSON");
+		aw_bytes(w, v->bytes.p, v->bytes.len);
+		return (0);
 	case VALUE_GEOMETRY:
 		/* MySQL stores a 4-byte SRID before the WKB. */
 		start = v->bytes.len >= 4 ? 4 : v->bytes.len;

@@ -168,6 +168,102 @@ bad:
 	return (-1);
 }
 
+/* Store the len decimal digits at s (len <= 9) big-endian in k bytes. */
+static void
+value_put_group(uint8_t *p, size_t k, const char *s, size_t len)
+{
+	uint32_t	 v = 0;
+	size_t		 i;
+
+	for (i = 0; i < len; i++)
+		v = v * 10 + (uint32_t)(s[i] - '0');
+	for (i = k; i > 0; i--) {
+		p[i - 1] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+/*
+ * The binary DECIMAL(precision, scale) of the text at s (len bytes):
+ * optional sign, digits, optional '.' and digits, as a server prints a
+ * DECIMAL column.  out receives value_decimal_size() bytes.  Returns -1
+ * with *cause when the text is not a number or does not fit.
+ */
+int
+value_decimal_from_text(const char *s, size_t len, unsigned int precision,
+    unsigned int scale, uint8_t *out, char **cause)
+{
+	char		 digits[100];
+	unsigned int	 intg = precision - scale, lead, n;
+	size_t		 i = 0, ni, nf, pos = 0, size, k;
+	const char	*ip, *fp = NULL;
+	int		 neg = 0;
+
+	if (precision < 1 || precision > 65 || scale > 30 || scale > precision)
+		goto bad;
+	if (i < len && (s[i] == '-' || s[i] == '+'))
+		neg = s[i++] == '-';
+	ip = s + i;
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++;
+	ni = (size_t)(s + i - ip);
+	nf = 0;
+	if (i < len && s[i] == '.') {
+		fp = s + ++i;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+		nf = (size_t)(s + i - fp);
+	}
+	if (i != len || ni + nf == 0)
+		goto bad;
+	while (ni > 0 && *ip == '0') {
+		ip++;
+		ni--;
+	}
+	if (ni > intg || nf > scale) {
+		*cause = xasprintf("'%.*s' does not fit DECIMAL(%u,%u)",
+		    (int)len, s, precision, scale);
+		return (-1);
+	}
+	/* All digits, the integer part left-padded, the fraction right. */
+	memset(digits, '0', intg + scale);
+	memcpy(digits + intg - ni, ip, ni);
+	if (nf > 0)
+		memcpy(digits + intg, fp, nf);
+
+	size = value_decimal_size(precision, scale);
+	lead = intg % 9;
+	n = 0;
+	if (lead != 0) {
+		k = decimal_dig2bytes[lead];
+		value_put_group(out + pos, k, digits, lead);
+		pos += k;
+		n = lead;
+	}
+	for (; n < intg; n += 9, pos += 4)
+		value_put_group(out + pos, 4, digits + n, 9);
+	for (n = 0; n + 9 <= scale; n += 9, pos += 4)
+		value_put_group(out + pos, 4, digits + intg + n, 9);
+	if (scale % 9 != 0) {
+		k = decimal_dig2bytes[scale % 9];
+		value_put_group(out + pos, k, digits + intg + n, scale % 9);
+		pos += k;
+	}
+	/* A negative zero is zero. */
+	if (neg && strspn(digits, "0") >= intg + scale)
+		neg = 0;
+	if (neg) {
+		for (i = 0; i < size; i++)
+			out[i] = (uint8_t)~out[i];
+	}
+	out[0] ^= 0x80;
+	return (0);
+bad:
+	*cause = xasprintf("'%.*s' is not a DECIMAL(%u,%u) value", (int)len,
+	    s, precision, scale);
+	return (-1);
+}
+
 /*
  * The unscaled value of a binary DECIMAL(precision, scale) of at most 18
  * digits, as an integer: 12.50 in DECIMAL(10,2) is 1250.  Returns -1 for

@@ -36,6 +36,8 @@ enum value_kind {
 	VALUE_JSON_DIFF,	/* bytes: MySQL partial JSON update */
 	VALUE_GEOMETRY,		/* bytes: 4-byte SRID, then WKB */
 	VALUE_VECTOR,		/* bytes: float32 little-endian */
+	VALUE_JSON_TEXT,	/* bytes: JSON as text (a MySQL JSON column
+				   read with SELECT) */
 };
 
 struct value_time {
@@ -73,6 +75,8 @@ int	 value_decode(const struct column *, struct cursor *, struct value *,
 int	 value_decimal_text(const uint8_t *, size_t, unsigned int,
 	    unsigned int, struct buf *, char **);
 size_t	 value_decimal_size(unsigned int, unsigned int);
+int	 value_decimal_from_text(const char *, size_t, unsigned int,
+	    unsigned int, uint8_t *, char **);
 int	 value_decimal_int64(const uint8_t *, size_t, unsigned int,
 	    unsigned int, int64_t *);
 void	 value_time_text(const struct value *, unsigned int, struct buf *);

@@ -160,6 +160,9 @@ value_render_json(const struct value *v, const struct column *col,
 	case VALUE_JSON:
 		rc = mysql_json_to_text(v->bytes.p, v->bytes.len, out, cause);
 		break;
+	case VALUE_JSON_TEXT:
+		buf_add(out, v->bytes.p, v->bytes.len);
+		break;
 	case VALUE_JSON_DIFF:
 		buf_adds(out, "{\"partial_json\":");
 		if ((rc = mysql_json_diff_to_text(v->bytes.p, v->bytes.len,

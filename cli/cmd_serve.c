@@ -1,0 +1,134 @@
+/*
+ * ferry serve: the daemon (scheduler/daemon.c).
+ *
+ *	ferry serve [--http HOST:PORT] [--log FILE] [--poll-ms N]
+ *	    [--lease-ms N] [--checkpoint-ms N] [--retry-min-ms N]
+ *	    [--retry-max-ms N] [--chunk-rows N]
+ *
+ * Runs in the foreground until SIGTERM or SIGINT (a service manager
+ * supervises it); logs at info level unless --log-level says otherwise.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "scheduler/daemon.h"
+
+static void
+serve_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: ferry serve [--http HOST:PORT] [--log FILE] [options]\n"
+	    "\n"
+	    "Run the store's queued jobs until SIGTERM or SIGINT.\n"
+	    "  --http HOST:PORT     serve /healthz, /jobs and /metrics\n"
+	    "  --log FILE           log there (SIGHUP reopens it), not to "
+	    "stderr\n"
+	    "  --poll-ms N          read the store every N ms (default 500)\n"
+	    "  --lease-ms N         a job's lease lasts N ms (default 10000)\n"
+	    "  --checkpoint-ms N    save checkpoints every N ms (default "
+	    "1000)\n"
+	    "  --retry-min-ms N     first back-off after a failure (default "
+	    "1000)\n"
+	    "  --retry-max-ms N     longest back-off (default 60000)\n"
+	    "  --chunk-rows N       rows per full-sync read (default 10000)\n");
+}
+
+int
+cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "http", required_argument, NULL, 'H' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "control", required_argument, NULL, 'C' },
+		{ "poll-ms", required_argument, NULL, 'p' },
+		{ "lease-ms", required_argument, NULL, 'l' },
+		{ "checkpoint-ms", required_argument, NULL, 'c' },
+		{ "retry-min-ms", required_argument, NULL, 'r' },
+		{ "retry-max-ms", required_argument, NULL, 'R' },
+		{ "chunk-rows", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct daemon_options		 o;
+	const char			*logfile = NULL, *name = NULL;
+	char				*cause = NULL;
+	uint64_t			 v;
+	int				 ch, *target = NULL;
+
+	daemon_options_init(&o);
+	o.store_path = ctx->db_path;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'H':
+			o.http = optarg;
+			continue;
+		case 'L':
+			logfile = optarg;
+			continue;
+		case 'C':
+			return (cli_usage_error("--control is not built yet: "
+			    "the CLI reaches the daemon through the store"));
+		case 'k':
+			if (util_parse_u64(optarg, 1, 10000000, &v,
+			    &cause) != 0) {
+				cli_usage_error("--chunk-rows: %s", cause);
+				free(cause);
+				return (CLI_USAGE);
+			}
+			o.sync.chunk_rows = v;
+			continue;
+		case 'p': target = &o.poll_ms; name = "--poll-ms"; break;
+		case 'l': target = &o.lease_ms; name = "--lease-ms"; break;
+		case 'c':
+			target = &o.sync.checkpoint_ms;
+			name = "--checkpoint-ms";
+			break;
+		case 'r':
+			target = &o.sync.retry_min_ms;
+			name = "--retry-min-ms";
+			break;
+		case 'R':
+			target = &o.sync.retry_max_ms;
+			name = "--retry-max-ms";
+			break;
+		case 'h':
+			serve_usage(stdout);
+			return (CLI_OK);
+		default:
+			return (cli_option_error("serve", argv, ch));
+		}
+		if (util_parse_u64(optarg, 10, 3600000, &v, &cause) != 0) {
+			cli_usage_error("%s: %s", name, cause);
+			free(cause);
+			return (CLI_USAGE);
+		}
+		*target = (int)v;
+	}
+	if (optind < argc)
+		return (cli_usage_error("serve takes no argument ('%s')",
+		    argv[optind]));
+	if (o.sync.retry_max_ms < o.sync.retry_min_ms)
+		o.sync.retry_max_ms = o.sync.retry_min_ms;
+	if (log_open("ferry", ctx->log_level_set ? log_get_level() :
+	    LOG_LEVEL_INFO, logfile, &cause) != 0) {
+		cli_error("%s", cause);
+		free(cause);
+		return (CLI_FAIL);
+	}
+	if (daemon_run(&o, &cause) != 0) {
+		log_error("%s", cause);
+		cli_error("%s", cause);
+		free(cause);
+		return (CLI_FAIL);
+	}
+	return (CLI_OK);
+}

@@ -1,0 +1,479 @@
+/*
+ * The Kafka side of a job.
+ *
+ * Every target gets its own producer: idempotent (the broker keeps each
+ * partition in the order ferry sent it, without duplicates from retries),
+ * acks=all, small linger for batching.  Each message carries two headers,
+ * ferry.job and ferry.id (the record's id, increasing per job), so that a
+ * restarted job can read the tail of each partition it writes and skip the
+ * records already there: the records of a job are regenerated with the
+ * same ids from its checkpoint, and the idempotent producer keeps a
+ * partition in id order, so every id at or below the last one found is
+ * already in that partition.
+ *
+ * Brokers older than 0.11 (a --kafka-version hint of 0.10.x) have neither
+ * headers nor idempotence: there ferry writes with one request in flight
+ * (order kept), finds nothing on resume and may repeat what it wrote after
+ * its last checkpoint.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "engine/sink.h"
+
+struct sink_topic {
+	char			*name;
+	int32_t			 nparts;
+	rd_kafka_topic_t	*rkt;
+	int64_t			*last_id;	/* per partition; 0: none */
+};
+
+struct sink_target {
+	char			*name;
+	struct kafka_client_opts opts;
+	rd_kafka_t		*rk;
+	int			 legacy;	/* before 0.11: no headers */
+	struct sink_topic	*topics;
+	size_t			 ntopics;
+};
+
+struct sink {
+	int64_t			 job;
+	char			 job_text[24];
+	struct sink_target	*targets;
+	size_t			 ntargets;
+	char			**names;	/* topic names, by index */
+	size_t			 nnames;
+	sink_delivered_cb	 cb;
+	void			*arg;
+	size_t			 inflight;
+	size_t			 max_message;
+};
+
+static void
+sink_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	struct sink	*s = kafka_client_arg(rk);
+
+	(void)opaque;
+	if (s->inflight >= m->len)
+		s->inflight -= m->len;
+	else
+		s->inflight = 0;
+	s->cb(s->arg, (uint64_t)(uintptr_t)m->_private, m->err,
+	    m->err != 0 ? rd_kafka_err2str(m->err) : NULL);
+}
+
+static int
+sink_legacy(const char *version)
+{
+	return (version != NULL && strncmp(version, "0.", 2) == 0 &&
+	    strncmp(version, "0.11", 4) != 0);
+}
+
+/*
+ * Producers for the n targets, connected (a metadata round trip each, so
+ * that a wrong password or an unreachable cluster is reported here).
+ */
+struct sink *
+sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
+    sink_delivered_cb cb, void *arg, char **cause)
+{
+	struct sink		*s;
+	struct sink_target	*t;
+	rd_kafka_conf_t		*conf;
+	size_t			 i;
+
+	s = xcalloc(1, sizeof *s);
+	s->job = job;
+	snprintf(s->job_text, sizeof s->job_text, "%" PRId64, job);
+	s->cb = cb;
+	s->arg = arg;
+	s->max_message = 1000000;
+	s->targets = xcalloc(n, sizeof *s->targets);
+	for (i = 0; i < n; i++) {
+		t = &s->targets[s->ntargets++];
+		t->name = xstrdup(targets[i].name);
+		kafka_client_opts_init(&t->opts);
+		t->opts.brokers = xstrdup(targets[i].kafka.brokers);
+		t->opts.sasl = targets[i].kafka.sasl;
+		if (targets[i].kafka.user != NULL)
+			t->opts.user = xstrdup(targets[i].kafka.user);
+		if (targets[i].kafka.password != NULL)
+			t->opts.password = xstrdup(targets[i].kafka.password);
+		t->opts.tls = targets[i].kafka.tls;
+		if (targets[i].kafka.tls_ca != NULL)
+			t->opts.tls_ca = xstrdup(targets[i].kafka.tls_ca);
+		if (targets[i].kafka.version != NULL)
+			t->opts.version = xstrdup(targets[i].kafka.version);
+		t->legacy = sink_legacy(t->opts.version);
+		if ((conf = kafka_client_conf(&t->opts, cause)) == NULL)
+			goto fail;
+		if (kafka_client_set(conf, "enable.idempotence",
+		    t->legacy ? "false" : "true", cause) != 0 ||
+		    kafka_client_set(conf, "acks", "all", cause) != 0 ||
+		    kafka_client_set(conf, "linger.ms", "5", cause) != 0 ||
+		    kafka_client_set(conf, "message.timeout.ms", "0",
+		    cause) != 0 ||
+		    (t->legacy && kafka_client_set(conf,
+		    "max.in.flight.requests.per.connection", "1",
+		    cause) != 0)) {
+			rd_kafka_conf_destroy(conf);
+			goto fail;
+		}
+		rd_kafka_conf_set_dr_msg_cb(conf, sink_dr);
+		if ((t->rk = kafka_client_new(RD_KAFKA_PRODUCER, conf, &t->opts,
+		    s, cause)) == NULL)
+			goto fail;
+		if (kafka_client_check(t->rk, 15000, cause) != 0)
+			goto fail;
+	}
+	return (s);
+fail:
+	sink_free(s);
+	return (NULL);
+}
+
+void
+sink_free(struct sink *s)
+{
+	struct sink_target	*t;
+	size_t			 i, k;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->ntargets; i++) {
+		t = &s->targets[i];
+		for (k = 0; k < t->ntopics; k++) {
+			if (t->topics[k].rkt != NULL)
+				rd_kafka_topic_destroy(t->topics[k].rkt);
+			free(t->topics[k].last_id);
+			free(t->topics[k].name);
+		}
+		free(t->topics);
+		if (t->rk != NULL) {
+			/* What was not delivered is dropped: the checkpoint
+			 * did not pass it, so it will be sent again. */
+			rd_kafka_purge(t->rk, RD_KAFKA_PURGE_F_QUEUE |
+			    RD_KAFKA_PURGE_F_INFLIGHT);
+			rd_kafka_poll(t->rk, 0);
+			kafka_client_destroy(t->rk);
+		}
+		kafka_client_opts_release(&t->opts);
+		free(t->name);
+	}
+	free(s->targets);
+	for (i = 0; i < s->nnames; i++)
+		free(s->names[i]);
+	free(s->names);
+	free(s);
+}
+
+/*
+ * The index of topic name, looked up on every target the first time: a
+ * topic missing on a target is an error (ferry does not create topics).
+ */
+int
+sink_topic(struct sink *s, const char *name, char **cause)
+{
+	const struct rd_kafka_metadata	*md;
+	struct sink_target		*t;
+	struct sink_topic		*tp;
+	rd_kafka_resp_err_t		 err;
+	size_t				 i;
+
+	for (i = 0; i < s->nnames; i++) {
+		if (strcmp(s->names[i], name) == 0)
+			return ((int)i);
+	}
+	for (i = 0; i < s->ntargets; i++) {
+		t = &s->targets[i];
+		t->topics = xreallocarray(t->topics, t->ntopics + 1,
+		    sizeof *t->topics);
+		tp = &t->topics[t->ntopics];
+		memset(tp, 0, sizeof *tp);
+		tp->name = xstrdup(name);
+		t->ntopics++;
+		tp->rkt = rd_kafka_topic_new(t->rk, name, NULL);
+		err = rd_kafka_metadata(t->rk, 0, tp->rkt, &md, 10000);
+		if (err != 0) {
+			*cause = xasprintf("target %s: cannot read the metadata "
+			    "of topic %s: %s", t->name, name,
+			    rd_kafka_err2str(err));
+			return (-1);
+		}
+		if (md->topic_cnt < 1 || md->topics[0].err != 0 ||
+		    md->topics[0].partition_cnt < 1) {
+			*cause = xasprintf("topic %s does not exist on target "
+			    "%s (ferry does not create topics: create it, "
+			    "then retry the job)", name, t->name);
+			rd_kafka_metadata_destroy(md);
+			return (-1);
+		}
+		tp->nparts = md->topics[0].partition_cnt;
+		tp->last_id = xcalloc((size_t)tp->nparts,
+		    sizeof *tp->last_id);
+		rd_kafka_metadata_destroy(md);
+	}
+	s->names = xreallocarray(s->names, s->nnames + 1, sizeof *s->names);
+	s->names[s->nnames] = xstrdup(name);
+	return ((int)s->nnames++);
+}
+
+/* The value of header name as a number, or -1. */
+static int64_t
+sink_header(rd_kafka_message_t *m, const char *name)
+{
+	rd_kafka_headers_t	*hdrs;
+	const void		*v;
+	size_t			 len;
+	char			 tmp[24];
+
+	if (rd_kafka_message_headers(m, &hdrs) != 0 ||
+	    rd_kafka_header_get_last(hdrs, name, &v, &len) != 0 ||
+	    v == NULL || len == 0 || len >= sizeof tmp)
+		return (-1);
+	memcpy(tmp, v, len);
+	tmp[len] = '\0';
+	return (strtoll(tmp, NULL, 10));
+}
+
+/*
+ * The last id of this job in partition part of topic, reading backwards
+ * from the end in growing windows; 0 when the job has nothing there.
+ */
+static int
+sink_scan_partition(struct sink *s, struct sink_target *t, rd_kafka_t *c,
+    const char *topic, int32_t part, int64_t *last, char **cause)
+{
+	rd_kafka_topic_partition_list_t	*tl;
+	rd_kafka_message_t		*m;
+	rd_kafka_resp_err_t		 err;
+	int64_t				 lo, hi, start, end, window = 256, id;
+	uint64_t			 deadline;
+
+	*last = 0;
+	err = rd_kafka_query_watermark_offsets(c, topic, part, &lo, &hi, 15000);
+	if (err != 0) {
+		*cause = xasprintf("target %s: cannot read the offsets of %s "
+		    "partition %" PRId32 ": %s", t->name, topic, part,
+		    rd_kafka_err2str(err));
+		return (-1);
+	}
+	for (end = hi; end > lo; end = start, window *= 4) {
+		start = end - window > lo ? end - window : lo;
+		tl = rd_kafka_topic_partition_list_new(1);
+		rd_kafka_topic_partition_list_add(tl, topic, part)->offset =
+		    start;
+		err = rd_kafka_assign(c, tl);
+		rd_kafka_topic_partition_list_destroy(tl);
+		if (err != 0) {
+			*cause = xasprintf("target %s: cannot read %s: %s",
+			    t->name, topic, rd_kafka_err2str(err));
+			return (-1);
+		}
+		deadline = util_mono_us() + 60 * 1000000ULL;
+		for (;;) {
+			if (util_mono_us() > deadline) {
+				*cause = xasprintf("target %s: reading the end "
+				    "of %s partition %" PRId32 " timed out",
+				    t->name, topic, part);
+				rd_kafka_assign(c, NULL);
+				return (-1);
+			}
+			if ((m = rd_kafka_consumer_poll(c, 200)) == NULL)
+				continue;
+			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+				rd_kafka_message_destroy(m);
+				break;
+			}
+			if (m->err != 0) {
+				*cause = xasprintf("target %s: reading %s "
+				    "partition %" PRId32 ": %s", t->name, topic,
+				    part, rd_kafka_message_errstr(m));
+				rd_kafka_message_destroy(m);
+				rd_kafka_assign(c, NULL);
+				return (-1);
+			}
+			if (m->offset < end && sink_header(m, "ferry.job") ==
+			    s->job && (id = sink_header(m, "ferry.id")) > *last)
+				*last = id;
+			if (m->offset >= end - 1) {
+				rd_kafka_message_destroy(m);
+				break;
+			}
+			rd_kafka_message_destroy(m);
+		}
+		rd_kafka_assign(c, NULL);
+		if (*last > 0)
+			return (0);
+	}
+	return (0);
+}
+
+/*
+ * Read what every partition of every topic already holds from this job;
+ * *max_id is the highest id found anywhere (0: none).
+ */
+int
+sink_scan(struct sink *s, int64_t *max_id, char **cause)
+{
+	struct sink_target	*t;
+	rd_kafka_conf_t		*conf;
+	rd_kafka_t		*c;
+	char			 group[64];
+	size_t			 i, k;
+	int32_t			 p;
+	int			 rc = 0;
+
+	*max_id = 0;
+	for (i = 0; i < s->ntargets && rc == 0; i++) {
+		t = &s->targets[i];
+		if (t->legacy)
+			continue;	/* no headers to find anything by */
+		if ((conf = kafka_client_conf(&t->opts, cause)) == NULL)
+			return (-1);
+		snprintf(group, sizeof group, "ferry-resume-%" PRId64, s->job);
+		if (kafka_client_set(conf, "group.id", group, cause) != 0 ||
+		    kafka_client_set(conf, "enable.auto.commit", "false",
+		    cause) != 0 ||
+		    kafka_client_set(conf, "enable.partition.eof", "true",
+		    cause) != 0 ||
+		    kafka_client_set(conf, "isolation.level",
+		    "read_uncommitted", cause) != 0) {
+			rd_kafka_conf_destroy(conf);
+			return (-1);
+		}
+		if ((c = kafka_client_new(RD_KAFKA_CONSUMER, conf, &t->opts,
+		    NULL, cause)) == NULL)
+			return (-1);
+		for (k = 0; k < t->ntopics && rc == 0; k++) {
+			for (p = 0; p < t->topics[k].nparts; p++) {
+				if ((rc = sink_scan_partition(s, t, c,
+				    t->topics[k].name, p,
+				    &t->topics[k].last_id[p], cause)) != 0)
+					break;
+				if (t->topics[k].last_id[p] > *max_id)
+					*max_id = t->topics[k].last_id[p];
+				if (t->topics[k].last_id[p] > 0)
+					log_debug("job %" PRId64 ": %s %s/%" PRId32
+					    " holds up to id %" PRId64, s->job,
+					    t->name, t->topics[k].name, p,
+					    t->topics[k].last_id[p]);
+			}
+		}
+		rd_kafka_consumer_close(c);
+		kafka_client_destroy(c);
+	}
+	return (rc);
+}
+
+/*
+ * Send a record to topic index topic on every target, to partition
+ * hash % partitions (partition 0 when hash_it is 0), unless the partition
+ * already holds id.  *sent is how many messages were queued: the number
+ * of delivery reports unit will get.  Blocks (serving delivery reports)
+ * while librdkafka's queue is full.
+ */
+int
+sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
+    const void *key, size_t keylen, const void *value, size_t len,
+    int64_t id, uint64_t unit, size_t *sent, char **cause)
+{
+	struct sink_target	*t;
+	struct sink_topic	*tp;
+	rd_kafka_resp_err_t	 err;
+	char			 idtext[24];
+	int32_t			 part;
+	size_t			 i;
+
+	*sent = 0;
+	snprintf(idtext, sizeof idtext, "%" PRId64, id);
+	for (i = 0; i < s->ntargets; i++) {
+		t = &s->targets[i];
+		tp = &t->topics[topic];
+		part = hash_it ? (int32_t)(hash % (uint32_t)tp->nparts) : 0;
+		if (id <= tp->last_id[part])
+			continue;	/* already there */
+		for (;;) {
+			if (t->legacy)
+				err = rd_kafka_producev(t->rk,
+				    RD_KAFKA_V_RKT(tp->rkt),
+				    RD_KAFKA_V_PARTITION(part),
+				    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+				    RD_KAFKA_V_VALUE((void *)value, len),
+				    RD_KAFKA_V_KEY(key, keylen),
+				    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)unit),
+				    RD_KAFKA_V_END);
+			else
+				err = rd_kafka_producev(t->rk,
+				    RD_KAFKA_V_RKT(tp->rkt),
+				    RD_KAFKA_V_PARTITION(part),
+				    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+				    RD_KAFKA_V_VALUE((void *)value, len),
+				    RD_KAFKA_V_KEY(key, keylen),
+				    RD_KAFKA_V_HEADER("ferry.job", s->job_text,
+				    (ssize_t)strlen(s->job_text)),
+				    RD_KAFKA_V_HEADER("ferry.id", idtext,
+				    (ssize_t)strlen(idtext)),
+				    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)unit),
+				    RD_KAFKA_V_END);
+			if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+				break;
+			rd_kafka_poll(t->rk, 100);
+		}
+		if (err != 0) {
+			*cause = xasprintf("target %s: cannot send to %s: %s",
+			    t->name, tp->name, rd_kafka_err2str(err));
+			return (-1);
+		}
+		s->inflight += len;
+		(*sent)++;
+	}
+	return (0);
+}
+
+/* Serve delivery reports, waiting up to timeout_ms on the first target. */
+void
+sink_poll(struct sink *s, int timeout_ms)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->ntargets; i++)
+		rd_kafka_poll(s->targets[i].rk, i == 0 ? timeout_ms : 0);
+}
+
+/* Wait up to timeout_ms for everything sent; -1 if some is still out. */
+int
+sink_flush(struct sink *s, int timeout_ms)
+{
+	size_t	 i;
+	int	 rc = 0;
+
+	for (i = 0; i < s->ntargets; i++) {
+		if (rd_kafka_flush(s->targets[i].rk, timeout_ms) != 0)
+			rc = -1;
+	}
+	return (rc);
+}
+
+size_t
+sink_inflight_bytes(const struct sink *s)
+{
+	return (s->inflight);
+}
+
+size_t
+sink_max_message(const struct sink *s)
+{
+	return (s->max_message);
+}

@@ -1,0 +1,39 @@
+/*
+ * A job's Kafka side: one idempotent producer per target cluster, the
+ * topics it writes with their partition counts, and what each partition
+ * already holds from this job (the exactly-once resume of DESIGN.md §7).
+ */
+#ifndef FERRY_ENGINE_SINK_H
+#define FERRY_ENGINE_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/kafka_client.h"
+
+struct sink;
+
+/*
+ * A message's fate: unit is what sink_produce() was given, err 0 when the
+ * cluster acknowledged it.
+ */
+typedef void (*sink_delivered_cb)(void *, uint64_t, int, const char *);
+
+struct sink_target_opts {
+	const char			*name;
+	struct kafka_client_opts	 kafka;
+};
+
+struct sink *sink_new(int64_t, const struct sink_target_opts *, size_t,
+	    sink_delivered_cb, void *, char **);
+void	 sink_free(struct sink *);
+int	 sink_topic(struct sink *, const char *, char **);
+int	 sink_scan(struct sink *, int64_t *, char **);
+int	 sink_produce(struct sink *, int, uint32_t, int, const void *, size_t,
+	    const void *, size_t, int64_t, uint64_t, size_t *, char **);
+void	 sink_poll(struct sink *, int);
+int	 sink_flush(struct sink *, int);
+size_t	 sink_inflight_bytes(const struct sink *);
+size_t	 sink_max_message(const struct sink *);
+
+#endif

@@ -1,0 +1,1406 @@
+/*
+ * A running job.
+ *
+ * Each job has its own thread and its own connection to the store, the
+ * source and the targets; nothing of one job waits for another's.  An
+ * attempt goes:
+ *
+ *	no checkpoint yet	precheck -> schema sync -> full sync, from one
+ *				consistent snapshot; its position becomes the
+ *				first checkpoint
+ *	then			the binlog from the checkpoint, forever
+ *
+ * Ids and exactly-once.  Records get increasing ids from the record
+ * maker, which starts from the checkpoint's next id: replaying the binlog
+ * from a checkpoint makes the same records with the same ids, and the
+ * sink skips those that the tail of their partition shows are already
+ * there.  The initial phase is not replayed that way (a new snapshot may
+ * see other rows): when it is interrupted it starts again with ids above
+ * anything in the topics, so it may repeat rows but never hides one.
+ *
+ * Watermark.  The binlog is cut into units: the events up to a
+ * transaction boundary.  A unit's records are counted out as they are
+ * queued and in as Kafka acknowledges them; the watermark is the end of
+ * the last unit whose records are all in, and only the watermark is saved
+ * as the checkpoint (every checkpoint_ms, and when the job stops).
+ *
+ * Failures: a transient one (connection lost, broker down) ends the
+ * attempt; the job waits (exponential back-off with jitter, visible in
+ * ferry job show) and resumes from its checkpoint.  A permanent one
+ * (authentication, purged binlog, missing table or topic, a record too
+ * large under --large-row fail) fails the job with the reason.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/url.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "engine/binlog.h"
+#include "engine/binlog_client.h"
+#include "engine/change.h"
+#include "engine/kafka_client.h"
+#include "engine/mysql_conn.h"
+#include "engine/record.h"
+#include "engine/sink.h"
+#include "engine/snapshot.h"
+#include "engine/sync.h"
+#include "scheduler/secret.h"
+#include "scheduler/store.h"
+#include "schema/dts_avro.h"
+
+#define SYNC_SNAPSHOT_UNIT	0	/* delivery unit of initial records */
+#define SYNC_DEFAULT_BUDGET	(64 * 1024 * 1024)
+
+struct sync_unit {
+	int64_t		 outstanding;
+	int		 closed;
+	char		*file;
+	uint64_t	 pos;
+	int64_t		 next_id;
+};
+
+struct sync_job {
+	int64_t			 id;
+	char			*store_path;
+	struct sync_options	 opts;
+	pthread_t		 thread;
+	pthread_mutex_t		 mtx;
+	pthread_cond_t		 cv;
+	int			 stop;		/* under mtx */
+	struct binlog_client	*bc;		/* under mtx, for stopping */
+	struct sync_stats	 stats;		/* under mtx */
+	atomic_int		 finished;
+
+	/* The thread's own. */
+	struct store		*store;
+	struct job		 job;
+	struct mysql_conn_opts	 src;
+	struct sink		*sink;
+	struct record_maker	*maker;
+	struct dts_encoder	*enc;
+	struct buf		 out;
+	struct buf		 key;
+	struct snap_table	*tables;
+	size_t			 ntables;
+	int			 job_topic;	/* sink index, or -1 */
+	int			 txn_topic;
+	uint32_t		 txn_hash;
+	int64_t			 budget;
+
+	struct sync_unit	*units;		/* units[0] is head_seq */
+	size_t			 nunits;
+	size_t			 cap;
+	uint64_t		 head_seq;
+	int64_t			 snap_outstanding;
+	char			*delivery_error;
+	int			 delivery_permanent;
+
+	char			*cur_file;
+	char			*ck_file;	/* the watermark */
+	uint64_t		 ck_pos;
+	int64_t			 ck_next_id;
+	int			 ck_dirty;
+	uint64_t		 ck_saved_us;
+	uint64_t		 stats_saved_us;
+	uint32_t		 last_ts;	/* of the last event read */
+	int			 permanent;	/* the attempt's error is */
+	char			*server_version;
+};
+
+void
+sync_options_init(struct sync_options *o)
+{
+	o->retry_min_ms = 1000;
+	o->retry_max_ms = 60000;
+	o->checkpoint_ms = 1000;
+	o->heartbeat_ms = 1000;
+	o->chunk_rows = 10000;
+}
+
+static int
+sync_stopping(struct sync_job *sj)
+{
+	int	 stop;
+
+	pthread_mutex_lock(&sj->mtx);
+	stop = sj->stop;
+	pthread_mutex_unlock(&sj->mtx);
+	return (stop);
+}
+
+static void
+sync_set_phase(struct sync_job *sj, const char *phase)
+{
+	pthread_mutex_lock(&sj->mtx);
+	util_strlcpy(sj->stats.phase, phase, sizeof sj->stats.phase);
+	pthread_mutex_unlock(&sj->mtx);
+}
+
+/* Sleep up to ms, or until asked to stop; 1 when asked. */
+static int
+sync_sleep(struct sync_job *sj, int64_t ms)
+{
+	struct timespec	 ts;
+	int		 stop;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&sj->mtx);
+	while (!sj->stop) {
+		if (pthread_cond_timedwait(&sj->cv, &sj->mtx, &ts) ==
+		    ETIMEDOUT)
+			break;
+	}
+	stop = sj->stop;
+	pthread_mutex_unlock(&sj->mtx);
+	return (stop);
+}
+
+/* ---- units and the watermark ------------------------------------------ */
+
+static struct sync_unit *
+unit_open(struct sync_job *sj)
+{
+	struct sync_unit	*u;
+
+	if (sj->nunits > 0 && !sj->units[sj->nunits - 1].closed)
+		return (&sj->units[sj->nunits - 1]);
+	if (sj->nunits == sj->cap) {
+		sj->cap = sj->cap == 0 ? 64 : sj->cap * 2;
+		sj->units = xreallocarray(sj->units, sj->cap,
+		    sizeof *sj->units);
+	}
+	u = &sj->units[sj->nunits++];
+	memset(u, 0, sizeof *u);
+	return (u);
+}
+
+static uint64_t
+unit_seq(struct sync_job *sj, const struct sync_unit *u)
+{
+	return (sj->head_seq + (uint64_t)(u - sj->units) + 1);
+}
+
+/* The open unit ends at file:pos, next record next_id. */
+static void
+unit_close(struct sync_job *sj, const char *file, uint64_t pos,
+    int64_t next_id)
+{
+	struct sync_unit	*u = unit_open(sj);
+
+	u->closed = 1;
+	u->file = xstrdup(file);
+	u->pos = pos;
+	u->next_id = next_id;
+}
+
+/* Move the watermark over every finished unit at the head. */
+static void
+units_advance(struct sync_job *sj)
+{
+	size_t	 n = 0;
+
+	while (n < sj->nunits && sj->units[n].closed &&
+	    sj->units[n].outstanding <= 0) {
+		free(sj->ck_file);
+		sj->ck_file = sj->units[n].file;
+		sj->ck_pos = sj->units[n].pos;
+		sj->ck_next_id = sj->units[n].next_id;
+		sj->ck_dirty = 1;
+		n++;
+	}
+	if (n > 0) {
+		memmove(sj->units, sj->units + n, (sj->nunits - n) *
+		    sizeof *sj->units);
+		sj->nunits -= n;
+		sj->head_seq += n;
+	}
+}
+
+static void
+units_clear(struct sync_job *sj)
+{
+	size_t	 i;
+
+	for (i = 0; i < sj->nunits; i++)
+		free(sj->units[i].file);
+	sj->nunits = 0;
+	sj->head_seq = 0;
+}
+
+/* Delivery report (on this thread, from sink_poll()). */
+static void
+sync_delivered(void *arg, uint64_t seq, int err, const char *reason)
+{
+	struct sync_job	*sj = arg;
+
+	if (err != 0) {
+		if (sj->delivery_error == NULL) {
+			sj->delivery_error = xasprintf("Kafka did not take a "
+			    "record: %s", reason != NULL ? reason : "error");
+			sj->delivery_permanent =
+			    err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+			    err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+		}
+		return;
+	}
+	pthread_mutex_lock(&sj->mtx);
+	sj->stats.acked++;
+	pthread_mutex_unlock(&sj->mtx);
+	if (seq == SYNC_SNAPSHOT_UNIT) {
+		sj->snap_outstanding--;
+		return;
+	}
+	if (seq > sj->head_seq && seq - sj->head_seq <= sj->nunits)
+		sj->units[seq - sj->head_seq - 1].outstanding--;
+}
+
+/* The first delivery error, as the attempt's error. */
+static int
+sync_delivery_ok(struct sync_job *sj, char **cause)
+{
+	if (sj->delivery_error == NULL)
+		return (0);
+	*cause = xstrdup(sj->delivery_error);
+	if (sj->delivery_permanent)
+		sj->permanent = 1;
+	return (-1);
+}
+
+/* ---- the store --------------------------------------------------------- */
+
+static int
+sync_checkpoint(struct sync_job *sj, int force, char **cause)
+{
+	struct checkpoint	 cp;
+	uint64_t		 now = util_mono_us();
+
+	units_advance(sj);
+	if (!sj->ck_dirty || sj->ck_file == NULL)
+		return (0);
+	if (!force && now - sj->ck_saved_us <
+	    (uint64_t)sj->opts.checkpoint_ms * 1000)
+		return (0);
+	memset(&cp, 0, sizeof cp);
+	cp.file = sj->ck_file;
+	cp.pos = sj->ck_pos;
+	cp.next_record_id = sj->ck_next_id;
+	if (store_checkpoint_save(sj->store, sj->id, &cp, NULL, 0, cause) != 0)
+		return (-1);
+	sj->ck_dirty = 0;
+	sj->ck_saved_us = now;
+	pthread_mutex_lock(&sj->mtx);
+	sj->stats.checkpoint_at = (int64_t)(util_wall_us() / 1000);
+	pthread_mutex_unlock(&sj->mtx);
+	return (0);
+}
+
+static void
+sync_save_stats(struct sync_job *sj, const struct job_stats *extra)
+{
+	struct job_stats	 js;
+	uint64_t		 now = util_mono_us();
+	char			*cause = NULL;
+
+	if (extra == NULL && now - sj->stats_saved_us < 1000000)
+		return;
+	if (extra != NULL)
+		js = *extra;
+	else
+		memset(&js, 0, sizeof js);
+	pthread_mutex_lock(&sj->mtx);
+	js.lag_seconds = sj->stats.lag_seconds;
+	pthread_mutex_unlock(&sj->mtx);
+	if (store_stats_save(sj->store, sj->id, &js, &cause) != 0) {
+		log_warn("job %" PRId64 ": %s", sj->id, cause);
+		free(cause);
+	}
+	sj->stats_saved_us = now;
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+static uint32_t
+sync_fnv(uint32_t h, const void *p, size_t len)
+{
+	const uint8_t	*b = p;
+
+	while (len-- > 0)
+		h = (h ^ *b++) * 16777619u;
+	return (h);
+}
+
+/* The hash of a row's key values (the pk partition policy). */
+static uint32_t
+sync_key_hash(const struct table_def *t, const struct value *v)
+{
+	uint32_t	 h = 2166136261u, i;
+	const struct value *x;
+
+	for (i = 0; i < t->npk; i++) {
+		x = &v[t->pk[i]];
+		h = sync_fnv(h, &x->kind, 1);
+		switch (x->kind) {
+		case VALUE_INT:
+			h = sync_fnv(h, &x->i, sizeof x->i);
+			break;
+		case VALUE_UINT:
+		case VALUE_ENUM:
+		case VALUE_SET:
+		case VALUE_BIT:
+			h = sync_fnv(h, &x->u, sizeof x->u);
+			break;
+		case VALUE_DATE:
+		case VALUE_TIME:
+		case VALUE_DATETIME:
+			h = sync_fnv(h, &x->t.year, sizeof x->t.year);
+			h = sync_fnv(h, &x->t.month, 1);
+			h = sync_fnv(h, &x->t.day, 1);
+			h = sync_fnv(h, &x->t.hour, sizeof x->t.hour);
+			h = sync_fnv(h, &x->t.minute, 1);
+			h = sync_fnv(h, &x->t.second, 1);
+			h = sync_fnv(h, &x->t.usec, sizeof x->t.usec);
+			break;
+		case VALUE_TIMESTAMP:
+			h = sync_fnv(h, &x->ts.sec, sizeof x->ts.sec);
+			h = sync_fnv(h, &x->ts.usec, sizeof x->ts.usec);
+			break;
+		case VALUE_FLOAT:
+			h = sync_fnv(h, &x->f, sizeof x->f);
+			break;
+		case VALUE_DOUBLE:
+			h = sync_fnv(h, &x->d, sizeof x->d);
+			break;
+		case VALUE_ABSENT:
+		case VALUE_NULL:
+			break;
+		default:
+			h = sync_fnv(h, x->bytes.p, x->bytes.len);
+			break;
+		}
+	}
+	return (h);
+}
+
+/* Kafka's topic characters; anything else in a db or table name is '_'. */
+static void
+sync_topic_name(const struct job *j, const char *db, const char *table,
+    struct buf *b)
+{
+	const char	*p, *v;
+
+	buf_reset(b);
+	for (p = j->topic_template; *p != '\0'; p++) {
+		if (strncmp(p, "{db}", 4) == 0 || strncmp(p, "{table}", 7) == 0) {
+			v = p[1] == 'd' ? db : table;
+			for (; *v != '\0'; v++) {
+				buf_addc(b, (*v >= 'a' && *v <= 'z') ||
+				    (*v >= 'A' && *v <= 'Z') || (*v >= '0' &&
+				    *v <= '9') || *v == '.' || *v == '_' ||
+				    *v == '-' ? (unsigned char)*v : '_');
+			}
+			p += p[1] == 'd' ? 3 : 6;
+			continue;
+		}
+		buf_addc(b, (unsigned char)*p);
+	}
+}
+
+/* The sink topic index for a table's records. */
+static int
+sync_table_topic(struct sync_job *sj, const char *db, const char *table,
+    char **cause)
+{
+	struct buf	 name = BUF_INITIALIZER;
+	int		 idx;
+
+	if (sj->job.topic_template == NULL || table == NULL)
+		return (sj->job_topic);
+	sync_topic_name(&sj->job, db, table, &name);
+	idx = sink_topic(sj->sink, buf_str(&name), cause);
+	buf_release(&name);
+	if (idx < 0)
+		sj->permanent = 1;
+	return (idx);
+}
+
+/*
+ * Encode c as the next record and send it.  unit is its delivery unit
+ * (SYNC_SNAPSHOT_UNIT, or the open binlog unit).
+ */
+static int
+sync_emit(struct sync_job *sj, const struct change *c, int snapshot,
+    char **cause)
+{
+	const struct table_def	*t = c->table;
+	struct sync_unit	*u = NULL;
+	int64_t			 id = record_maker_next_id(sj->maker);
+	uint32_t		 hash = 0;
+	size_t			 sent;
+	int			 topic, hash_it = 0;
+	uint64_t		 seq;
+
+	buf_reset(&sj->out);
+	if (record_make(sj->maker, c, sj->enc, &sj->out, cause) != 0) {
+		sj->permanent = 1;
+		return (-1);
+	}
+	buf_reset(&sj->key);
+	switch (c->kind) {
+	case CHANGE_ROW:
+	case CHANGE_INIT:
+		if ((topic = sync_table_topic(sj, t->db, t->name, cause)) < 0)
+			return (-1);
+		if (strcmp(sj->job.partition, "table") == 0) {
+			buf_printf(&sj->key, "%s.%s", t->db, t->name);
+			hash = sync_fnv(2166136261u, sj->key.data,
+			    sj->key.len);
+			hash_it = 1;
+		} else if (strcmp(sj->job.partition, "pk") == 0 &&
+		    t->npk > 0) {
+			hash = sync_key_hash(t, c->after != NULL ? c->after :
+			    c->before);
+			hash_it = 1;
+			buf_printf(&sj->key, "%08" PRIx32, hash);
+		}
+		break;
+	case CHANGE_BEGIN:
+		topic = t != NULL ? sync_table_topic(sj, t->db, t->name,
+		    cause) : sj->job_topic;
+		if (topic < 0 && t != NULL)
+			return (-1);
+		sj->txn_topic = topic;
+		if (t != NULL && strcmp(sj->job.partition, "table") == 0) {
+			buf_printf(&sj->key, "%s.%s", t->db, t->name);
+			sj->txn_hash = sync_fnv(2166136261u, sj->key.data,
+			    sj->key.len);
+			buf_reset(&sj->key);
+		} else
+			sj->txn_hash = 0;
+		hash = sj->txn_hash;
+		hash_it = hash != 0;
+		break;
+	case CHANGE_COMMIT:
+	case CHANGE_ROLLBACK:
+		topic = sj->txn_topic;
+		hash = sj->txn_hash;
+		hash_it = hash != 0;
+		break;
+	default:
+		/* DDL, heartbeats: the job's topic, or for a template the
+		 * table's when a schema sync names it. */
+		topic = c->table != NULL ? sync_table_topic(sj, c->table->db,
+		    c->table->name, cause) : sj->job_topic;
+		break;
+	}
+	if (topic < 0) {
+		if (*cause != NULL)
+			return (-1);
+		return (0);	/* no topic for records without a table */
+	}
+	if (sj->out.len > sink_max_message(sj->sink)) {
+		if (strcmp(sj->job.large_row, "skip") == 0) {
+			char	*msg = xasprintf("skipped a record of %zu bytes "
+			    "(%s.%s at %s:%" PRIu64 "): over the %zu-byte "
+			    "message limit", sj->out.len, t != NULL ? t->db :
+			    "", t != NULL ? t->name : "", c->file, c->pos,
+			    sink_max_message(sj->sink));
+			char	*why = NULL;
+
+			if (store_log_add(sj->store, sj->id, "daemon", "skip",
+			    msg, &why) != 0)
+				free(why);
+			log_warn("job %" PRId64 ": %s", sj->id, msg);
+			free(msg);
+			return (0);
+		}
+		*cause = xasprintf("a record of %zu bytes (%s.%s at %s:%" PRIu64
+		    ") is over the %zu-byte message limit of the target; with "
+		    "--large-row skip the job would skip it", sj->out.len,
+		    t != NULL ? t->db : "", t != NULL ? t->name : "", c->file,
+		    c->pos, sink_max_message(sj->sink));
+		sj->permanent = 1;
+		return (-1);
+	}
+	/* Back-pressure: wait while the job's in-flight bytes are over. */
+	while ((int64_t)sink_inflight_bytes(sj->sink) >= sj->budget) {
+		sink_poll(sj->sink, 50);
+		if (sj->delivery_error != NULL || sync_stopping(sj))
+			break;
+		if (!snapshot && sync_checkpoint(sj, 0, cause) != 0)
+			return (-1);
+	}
+	if (snapshot)
+		seq = SYNC_SNAPSHOT_UNIT;
+	else {
+		u = unit_open(sj);
+		seq = unit_seq(sj, u);
+	}
+	if (sink_produce(sj->sink, topic, hash, hash_it, sj->key.data,
+	    sj->key.len, sj->out.data, sj->out.len, id, seq, &sent,
+	    cause) != 0)
+		return (-1);
+	if (snapshot)
+		sj->snap_outstanding += (int64_t)sent;
+	else
+		u->outstanding += (int64_t)sent;
+	pthread_mutex_lock(&sj->mtx);
+	if (sent > 0) {
+		sj->stats.records++;
+		sj->stats.bytes += sj->out.len;
+	} else
+		sj->stats.skipped++;
+	sj->stats.inflight_bytes = sink_inflight_bytes(sj->sink);
+	pthread_mutex_unlock(&sj->mtx);
+	return (0);
+}
+
+/* ---- selection --------------------------------------------------------- */
+
+static int
+sync_selected(void *arg, const char *db, const char *table)
+{
+	struct sync_job	*sj = arg;
+	size_t		 i;
+
+	for (i = 0; i < sj->job.nobjects; i++) {
+		if (strcmp(sj->job.objects[i].db, db) == 0 &&
+		    (strcmp(sj->job.objects[i].table, "*") == 0 ||
+		    strcmp(sj->job.objects[i].table, table) == 0))
+			return (1);
+	}
+	return (0);
+}
+
+static int
+sync_db_selected(struct sync_job *sj, const char *db)
+{
+	size_t	 i;
+
+	for (i = 0; db != NULL && i < sj->job.nobjects; i++) {
+		if (strcmp(sj->job.objects[i].db, db) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* ---- the attempt ------------------------------------------------------- */
+
+static int
+sync_load(struct sync_job *sj, struct sink_target_opts **targets,
+    size_t *ntargets, char **cause)
+{
+	struct endpoint	 e;
+	char		*plain = NULL;
+	size_t		 i;
+
+	job_release(&sj->job);
+	if (store_job_get(sj->store, sj->id, &sj->job, cause) != 0)
+		return (-1);
+	if (store_endpoint_get_id(sj->store, sj->job.source_id, &e,
+	    cause) != 0)
+		return (-1);
+	mysql_conn_opts_release(&sj->src);
+	mysql_conn_opts_init(&sj->src);
+	if (mysql_conn_opts_from_url(&sj->src, e.address, cause) != 0) {
+		endpoint_release(&e);
+		sj->permanent = 1;
+		return (-1);
+	}
+	sj->src.tls = e.tls;
+	if (e.tls_ca != NULL)
+		sj->src.tls_ca = xstrdup(e.tls_ca);
+	if (e.secret != NULL) {
+		if (secret_open(sj->store_path, e.secret, &plain, cause) != 0) {
+			endpoint_release(&e);
+			sj->permanent = 1;
+			return (-1);
+		}
+		sj->src.password = plain;
+	}
+	endpoint_release(&e);
+	*targets = xcalloc(sj->job.ntargets, sizeof **targets);
+	*ntargets = 0;
+	for (i = 0; i < sj->job.ntargets; i++) {
+		struct sink_target_opts	*t = &(*targets)[(*ntargets)++];
+
+		kafka_client_opts_init(&t->kafka);
+		if (store_endpoint_get_id(sj->store, sj->job.target_ids[i], &e,
+		    cause) != 0)
+			return (-1);
+		t->name = xstrdup(e.name);
+		t->kafka.brokers = xstrdup(e.address);
+		if (e.sasl != NULL &&
+		    kafka_client_parse_sasl(e.sasl, &t->kafka.sasl) != 0) {
+			*cause = xasprintf("endpoint %s: unknown SASL mechanism "
+			    "%s", e.name, e.sasl);
+			endpoint_release(&e);
+			sj->permanent = 1;
+			return (-1);
+		}
+		if (e.username != NULL)
+			t->kafka.user = xstrdup(e.username);
+		t->kafka.tls = e.tls;
+		if (e.tls_ca != NULL)
+			t->kafka.tls_ca = xstrdup(e.tls_ca);
+		if (e.kafka_version != NULL)
+			t->kafka.version = xstrdup(e.kafka_version);
+		if (e.secret != NULL) {
+			if (secret_open(sj->store_path, e.secret,
+			    &t->kafka.password, cause) != 0) {
+				endpoint_release(&e);
+				sj->permanent = 1;
+				return (-1);
+			}
+		}
+		endpoint_release(&e);
+	}
+	return (0);
+}
+
+static void
+sync_targets_free(struct sink_target_opts *t, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free((char *)t[i].name);
+		kafka_client_opts_release(&t[i].kafka);
+	}
+	free(t);
+}
+
+/* A MySQL failure: permanent when it is about credentials. */
+static void
+sync_mysql_failed(struct sync_job *sj, const char *cause)
+{
+	if (strstr(cause, "Access denied") != NULL ||
+	    strstr(cause, "denied to user") != NULL)
+		sj->permanent = 1;
+}
+
+/* The source's settings a binlog reader depends on. */
+static int
+sync_precheck_source(struct sync_job *sj, MYSQL *m, char **cause)
+{
+	static const struct {
+		const char	*var;
+		const char	*want;
+		const char	*why;
+	} checks[] = {
+		{ "@@global.log_bin", "1", "the binary log is off on the source "
+		    "(start the server with log_bin)" },
+		{ "@@global.binlog_format", "ROW", "binlog_format must be ROW "
+		    "(SET GLOBAL binlog_format = 'ROW', and in the server's "
+		    "configuration)" },
+		{ "@@global.binlog_row_image", "FULL", "binlog_row_image must "
+		    "be FULL (SET GLOBAL binlog_row_image = 'FULL', and in the "
+		    "server's configuration)" },
+	};
+	char	*v, *sql;
+	size_t	 i;
+
+	for (i = 0; i < nitems(checks); i++) {
+		sql = xasprintf("SELECT %s", checks[i].var);
+		if (mysql_conn_query_string(m, sql, &v, cause) != 0) {
+			free(sql);
+			return (-1);
+		}
+		free(sql);
+		if (v == NULL || strcasecmp(v, checks[i].want) != 0) {
+			*cause = xasprintf("precheck: %s; it is %s",
+			    checks[i].why, v != NULL ? v : "unset");
+			free(v);
+			sj->permanent = 1;
+			return (-1);
+		}
+		free(v);
+	}
+	return (0);
+}
+
+/* Row callback of the full sync. */
+struct sync_snap {
+	struct sync_job		*sj;
+	const char		*file;
+	uint64_t		 pos;
+	uint32_t		 now;
+	uint64_t		 rows;
+};
+
+static int
+sync_snap_row(void *arg, struct snap_table *t, const struct value *v,
+    char **cause)
+{
+	struct sync_snap	*ss = arg;
+	struct change		 c;
+
+	if (sync_stopping(ss->sj)) {
+		*cause = xstrdup("stopped");
+		return (-1);
+	}
+	memset(&c, 0, sizeof c);
+	c.kind = CHANGE_INIT;
+	c.table = t->def;
+	c.after = v;
+	c.timestamp = ss->now;
+	c.file = ss->file;
+	c.pos = ss->pos;
+	c.txn_pos = ss->pos;
+	c.gtid = "";
+	c.server_version = ss->sj->server_version;
+	ss->rows++;
+	if (sync_emit(ss->sj, &c, 1, cause) != 0)
+		return (-1);
+	if (ss->rows % 1024 == 0)
+		sink_poll(ss->sj->sink, 0);
+	return (sync_delivery_ok(ss->sj, cause));
+}
+
+/* A definition as the schema history keeps it: JSON of the columns. */
+static char *
+sync_definition(const struct table_def *t)
+{
+	struct buf	 b = BUF_INITIALIZER;
+	uint32_t	 i;
+
+	buf_adds(&b, "{\"columns\":[");
+	for (i = 0; i < t->ncols; i++) {
+		if (i > 0)
+			buf_addc(&b, ',');
+		buf_printf(&b, "{\"name\":\"%s\",\"type\":%u,\"meta\":%u,"
+		    "\"collation\":%u,\"flags\":%u}", t->cols[i].name != NULL ?
+		    t->cols[i].name : "", t->cols[i].type, t->cols[i].meta,
+		    t->cols[i].collation, t->cols[i].flags);
+	}
+	buf_adds(&b, "],\"key\":[");
+	for (i = 0; i < t->npk; i++)
+		buf_printf(&b, "%s%u", i > 0 ? "," : "", t->pk[i]);
+	buf_adds(&b, "]}");
+	return (buf_detach(&b, NULL));
+}
+
+/*
+ * The initial phase: a consistent snapshot, a DDL record per table (schema
+ * sync), every row as an INIT record (full sync), then the snapshot's
+ * position as the first checkpoint, with the schema history seeded there.
+ */
+static int
+sync_initial(struct sync_job *sj, char **cause)
+{
+	struct sync_snap		 ss;
+	struct snapshot_progress	 sp;
+	struct job_stats		 js;
+	struct schema_change		*changes = NULL;
+	struct checkpoint		 cp;
+	struct change			 c;
+	MYSQL				*m;
+	char				*file = NULL, *next, *after;
+	uint64_t			 pos, n;
+	size_t				 i;
+	int				 rc = -1;
+
+	if ((m = mysql_conn_open(&sj->src, cause)) == NULL) {
+		sync_mysql_failed(sj, *cause);
+		return (-1);
+	}
+	if (snapshot_begin(m, &file, &pos, cause) != 0)
+		goto out;
+	log_info("job %" PRId64 ": snapshot at %s:%" PRIu64, sj->id, file, pos);
+	memset(&ss, 0, sizeof ss);
+	ss.sj = sj;
+	ss.file = file;
+	ss.pos = pos;
+	ss.now = (uint32_t)(util_wall_us() / 1000000);
+	memset(&js, 0, sizeof js);
+	js.tables_total = (int64_t)sj->ntables;
+	for (i = 0; i < sj->ntables; i++)
+		js.rows_estimated += sj->tables[i].rows_estimated;
+
+	if (sj->job.initial_schema) {
+		if (store_job_advance(sj->store, sj->id, JOB_SCHEMA_SYNC, NULL,
+		    cause) != 0)
+			goto out_stop;
+		sync_set_phase(sj, "schema_sync");
+		for (i = 0; i < sj->ntables; i++) {
+			memset(&c, 0, sizeof c);
+			c.kind = CHANGE_DDL;
+			c.db = sj->tables[i].db;
+			c.table = sj->tables[i].def;
+			c.sql = (const uint8_t *)sj->tables[i].create_sql;
+			c.sql_len = strlen(sj->tables[i].create_sql);
+			c.timestamp = ss.now;
+			c.file = file;
+			c.pos = c.txn_pos = pos;
+			c.gtid = "";
+			c.server_version = sj->server_version;
+			if (sync_emit(sj, &c, 1, cause) != 0)
+				goto out;
+		}
+	}
+	if (sj->job.initial_full) {
+		if (store_job_advance(sj->store, sj->id, JOB_FULL_SYNC, NULL,
+		    cause) != 0)
+			goto out_stop;
+		sync_set_phase(sj, "full_sync");
+		for (i = 0; i < sj->ntables; i++) {
+			struct snap_table	*t = &sj->tables[i];
+
+			memset(&sp, 0, sizeof sp);
+			sp.db = t->db;
+			sp.table = t->name;
+			sp.rows_estimated = t->rows_estimated;
+			after = NULL;
+			for (;;) {
+				if (snapshot_chunk(m, t, after,
+				    sj->opts.chunk_rows, sync_snap_row, &ss,
+				    &next, &n, cause) != 0) {
+					free(after);
+					if (sync_stopping(sj))
+						goto out_stop;
+					if (!sj->permanent)
+						sync_mysql_failed(sj, *cause);
+					goto out;
+				}
+				free(after);
+				after = next;
+				sp.rows_copied += (int64_t)n;
+				sp.last_key = after;
+				sp.done = after == NULL;
+				js.rows_copied += (int64_t)n;
+				if (store_snapshot_save(sj->store, sj->id, &sp,
+				    cause) != 0) {
+					free(after);
+					goto out;
+				}
+				sync_save_stats(sj, &js);
+				if (after == NULL)
+					break;
+			}
+			js.tables_done++;
+			sync_save_stats(sj, &js);
+		}
+	}
+	/* Everything in before the position becomes the checkpoint. */
+	while (sj->snap_outstanding > 0 && sj->delivery_error == NULL) {
+		if (sync_stopping(sj))
+			goto out_stop;
+		sink_poll(sj->sink, 100);
+	}
+	if (sync_delivery_ok(sj, cause) != 0)
+		goto out;
+	changes = xcalloc(sj->ntables, sizeof *changes);
+	for (i = 0; i < sj->ntables; i++) {
+		changes[i].db = sj->tables[i].db;
+		changes[i].table = sj->tables[i].name;
+		changes[i].definition = sync_definition(sj->tables[i].def);
+		changes[i].ddl = sj->tables[i].create_sql;
+		changes[i].file = file;
+		changes[i].pos = pos;
+	}
+	memset(&cp, 0, sizeof cp);
+	cp.file = file;
+	cp.pos = pos;
+	cp.next_record_id = record_maker_next_id(sj->maker);
+	if (store_checkpoint_save(sj->store, sj->id, &cp, changes, sj->ntables,
+	    cause) != 0)
+		goto out;
+	free(sj->ck_file);
+	sj->ck_file = xstrdup(file);
+	sj->ck_pos = pos;
+	sj->ck_next_id = cp.next_record_id;
+	js.tables_done = js.tables_total;
+	sync_save_stats(sj, &js);
+	rc = 0;
+	goto out;
+out_stop:
+	if (*cause == NULL)
+		*cause = xstrdup("stopped");
+out:
+	if (changes != NULL) {
+		for (i = 0; i < sj->ntables; i++)
+			free((char *)changes[i].definition);
+		free(changes);
+	}
+	mysql_close(m);
+	free(file);
+	return (rc);
+}
+
+/* Change callback of the binlog phase. */
+static int
+sync_on_change(void *arg, const struct change *c, char **cause)
+{
+	struct sync_job	*sj = arg;
+
+	if (c->kind == CHANGE_DDL) {
+		if (strcmp(sj->job.ddl, "forward") != 0 ||
+		    !sync_db_selected(sj, c->db))
+			return (0);
+	}
+	return (sync_emit(sj, c, 0, cause));
+}
+
+/* The binlog from the checkpoint, until stopped or failed. */
+static int
+sync_incremental(struct sync_job *sj, char **cause)
+{
+	struct binlog_client_opts	 o;
+	struct binlog_client		*bc;
+	struct binlog_decoder		*dec = NULL;
+	struct change_builder		*cb = NULL;
+	struct binlog_event		 ev;
+	enum binlog_client_error	 kind;
+	const uint8_t			*raw;
+	size_t				 len;
+	uint64_t			 off;
+	const char			*file;
+	int				 rc, status = -1, boundary;
+
+	binlog_client_opts_init(&o);
+	o.conn = sj->src;	/* borrowed: not released below */
+	o.server_id = sj->job.server_id;
+	o.file = sj->ck_file;
+	o.pos = sj->ck_pos;
+	o.heartbeat_ms = (unsigned int)sj->opts.heartbeat_ms;
+	o.nonblocking = 0;
+	bc = binlog_client_open(&o, &kind, cause);
+	if (bc == NULL) {
+		if (kind == BINLOG_CLIENT_PURGED) {
+			char	*why = *cause;
+
+			*cause = xasprintf("the binlog the job needs (%s:%" PRIu64
+			    ") was purged from the source: remove and "
+			    "re-create the job to take a new snapshot (%s)",
+			    sj->ck_file, sj->ck_pos, why);
+			free(why);
+		}
+		if (kind == BINLOG_CLIENT_PURGED || kind == BINLOG_CLIENT_AUTH ||
+		    kind == BINLOG_CLIENT_FATAL)
+			sj->permanent = 1;
+		return (-1);
+	}
+	pthread_mutex_lock(&sj->mtx);
+	sj->bc = bc;
+	rc = sj->stop;
+	pthread_mutex_unlock(&sj->mtx);
+	if (rc) {
+		*cause = xstrdup("stopped");
+		goto out;
+	}
+	dec = binlog_decoder_new();
+	binlog_decoder_set_checksum(dec, binlog_client_checksum(bc));
+	cb = change_builder_new(sync_on_change, sync_selected, sj);
+	record_maker_free(sj->maker);
+	sj->maker = record_maker_new(sj->ck_next_id);
+	units_clear(sj);
+	for (;;) {
+		rc = binlog_client_next(bc, &raw, &len, &off, &kind, cause);
+		if (rc <= 0) {
+			if (rc == 0 || kind == BINLOG_CLIENT_STOPPED ||
+			    sync_stopping(sj)) {
+				free(*cause);
+				*cause = xstrdup("stopped");
+			} else if (kind == BINLOG_CLIENT_PURGED ||
+			    kind == BINLOG_CLIENT_AUTH ||
+			    kind == BINLOG_CLIENT_FATAL)
+				sj->permanent = 1;
+			break;
+		}
+		file = binlog_client_file(bc);
+		if (sj->cur_file == NULL || strcmp(sj->cur_file, file) != 0) {
+			free(sj->cur_file);
+			sj->cur_file = xstrdup(file);
+			change_builder_set_file(cb, file);
+		}
+		if (binlog_decoder_feed(dec, raw, len, off, cause) != 0)
+			goto bad;
+		boundary = 0;
+		while ((rc = binlog_decoder_next(dec, &ev, cause)) == 1) {
+			if (!ev.in_payload && ev.h.timestamp != 0)
+				sj->last_ts = ev.h.timestamp;
+			if (change_builder_feed(cb, dec, &ev, cause) != 0)
+				goto bad;
+			if (!ev.in_payload && (ev.h.type == BINLOG_QUERY ||
+			    ev.h.type == BINLOG_XID ||
+			    ev.h.type == BINLOG_XA_PREPARE ||
+			    ev.h.type == BINLOG_TRANSACTION_PAYLOAD ||
+			    ev.h.type == BINLOG_MARIA_QUERY_COMPRESSED))
+				boundary = 1;
+			if (ev.h.type == BINLOG_HEARTBEAT ||
+			    ev.h.type == BINLOG_HEARTBEAT_V2) {
+				pthread_mutex_lock(&sj->mtx);
+				if (sj->nunits == 0 ||
+				    sj->units[0].outstanding <= 0)
+					sj->stats.lag_seconds = 0;
+				pthread_mutex_unlock(&sj->mtx);
+			}
+		}
+		if (rc < 0)
+			goto bad;
+		if (boundary && change_builder_at_boundary(cb))
+			unit_close(sj, file, off + len,
+			    record_maker_next_id(sj->maker));
+		pthread_mutex_lock(&sj->mtx);
+		sj->stats.events++;
+		if (sj->last_ts != 0 && (sj->nunits > 0 || !boundary))
+			sj->stats.lag_seconds = (int64_t)(util_wall_us() /
+			    1000000) - sj->last_ts;
+		pthread_mutex_unlock(&sj->mtx);
+		sink_poll(sj->sink, 0);
+		if (sync_delivery_ok(sj, cause) != 0)
+			break;
+		if (sync_checkpoint(sj, 0, cause) != 0)
+			break;
+		sync_save_stats(sj, NULL);
+		if (sync_stopping(sj)) {
+			*cause = xstrdup("stopped");
+			break;
+		}
+		continue;
+bad:
+		{
+			char	*why = *cause;
+
+			*cause = xasprintf("%s: offset %" PRIu64 ": %s", file,
+			    off, why);
+			free(why);
+			sj->permanent = 1;
+			break;
+		}
+	}
+	status = -1;
+out:
+	pthread_mutex_lock(&sj->mtx);
+	sj->bc = NULL;
+	pthread_mutex_unlock(&sj->mtx);
+	change_builder_free(cb);
+	binlog_decoder_free(dec);
+	binlog_client_close(bc);
+	return (status);
+}
+
+/*
+ * Drain what is in flight (up to a few seconds) and save the watermark:
+ * a stop loses nothing and repeats as little as possible.
+ */
+static void
+sync_drain(struct sync_job *sj)
+{
+	uint64_t	 deadline = util_mono_us() + 10 * 1000000ULL;
+	char		*cause = NULL;
+
+	if (sj->sink == NULL)
+		return;
+	while (util_mono_us() < deadline && sj->delivery_error == NULL) {
+		units_advance(sj);
+		if (sj->nunits == 0 || (sj->nunits == 1 &&
+		    !sj->units[0].closed && sj->units[0].outstanding <= 0))
+			break;
+		sink_poll(sj->sink, 100);
+	}
+	if (sync_checkpoint(sj, 1, &cause) != 0) {
+		log_warn("job %" PRId64 ": %s", sj->id, cause);
+		free(cause);
+	}
+}
+
+/* One attempt: returns -1 with *cause (and sj->permanent) when it ends. */
+static int
+sync_attempt(struct sync_job *sj, char **cause)
+{
+	struct sink_target_opts	*targets = NULL;
+	struct checkpoint	 cp;
+	MYSQL			*m = NULL;
+	size_t			 ntargets = 0, i;
+	int64_t			 max_id = 0;
+	int			 rc = -1;
+
+	sj->permanent = 0;
+	free(sj->delivery_error);
+	sj->delivery_error = NULL;
+	sj->snap_outstanding = 0;
+	units_clear(sj);
+	if (sync_load(sj, &targets, &ntargets, cause) != 0)
+		goto out;
+	if (store_checkpoint_get(sj->store, sj->id, &cp, cause) != 0)
+		goto out;
+	free(sj->ck_file);
+	sj->ck_file = cp.file;
+	sj->ck_pos = cp.pos;
+	sj->ck_next_id = cp.next_record_id;
+	free(cp.gtid);
+	if (sj->ck_file == NULL) {
+		if (store_job_advance(sj->store, sj->id, JOB_PRECHECKING, NULL,
+		    cause) != 0) {
+			if (*cause == NULL)
+				*cause = xstrdup("stopped");
+			goto out;
+		}
+		sync_set_phase(sj, "prechecking");
+	}
+	sj->budget = sj->job.max_memory > 0 ? sj->job.max_memory :
+	    SYNC_DEFAULT_BUDGET;
+
+	/* Source: settings and tables. */
+	if ((m = mysql_conn_open(&sj->src, cause)) == NULL) {
+		sync_mysql_failed(sj, *cause);
+		goto out;
+	}
+	free(sj->server_version);
+	sj->server_version = xstrdup(mysql_get_server_info(m));
+	if (sj->ck_file == NULL && sync_precheck_source(sj, m, cause) != 0)
+		goto out;
+	snapshot_tables_free(sj->tables, sj->ntables);
+	sj->tables = NULL;
+	sj->ntables = 0;
+	if (snapshot_tables(m, sj->job.objects, sj->job.nobjects, &sj->tables,
+	    &sj->ntables, cause) != 0) {
+		if (strstr(*cause, "does not exist") != NULL ||
+		    strstr(*cause, "names no table") != NULL ||
+		    strstr(*cause, "cannot read") != NULL)
+			sj->permanent = 1;
+		goto out;
+	}
+	mysql_close(m);
+	m = NULL;
+
+	/* Targets: connections, topics, what they hold. */
+	if ((sj->sink = sink_new(sj->id, targets, ntargets, sync_delivered, sj,
+	    cause)) == NULL) {
+		if (strstr(*cause, "authentication failed") != NULL)
+			sj->permanent = 1;
+		goto out;
+	}
+	sj->job_topic = -1;
+	if (sj->job.topic != NULL &&
+	    (sj->job_topic = sink_topic(sj->sink, sj->job.topic, cause)) < 0) {
+		sj->permanent = strstr(*cause, "does not exist") != NULL;
+		goto out;
+	}
+	for (i = 0; i < sj->ntables; i++) {
+		if (sync_table_topic(sj, sj->tables[i].db, sj->tables[i].name,
+		    cause) < 0) {
+			sj->permanent = strstr(*cause, "does not exist") !=
+			    NULL;
+			goto out;
+		}
+		if (sj->ck_file == NULL && sj->tables[i].nkey == 0) {
+			char	*msg = xasprintf("precheck: table %s.%s has no "
+			    "primary or unique key: it is copied in one read, "
+			    "and its updates cannot be told apart by key",
+			    sj->tables[i].db, sj->tables[i].name);
+			char	*why = NULL;
+
+			if (store_log_add(sj->store, sj->id, "daemon", "warn",
+			    msg, &why) != 0)
+				free(why);
+			free(msg);
+		}
+	}
+	if (sink_scan(sj->sink, &max_id, cause) != 0)
+		goto out;
+
+	if (sj->ck_file == NULL) {
+		/* Above anything already written: nothing is hidden. */
+		record_maker_free(sj->maker);
+		sj->maker = record_maker_new(max_id + 1);
+		if (sync_initial(sj, cause) != 0)
+			goto out;
+	}
+	if (store_job_advance(sj->store, sj->id, JOB_INCREMENTAL, NULL,
+	    cause) != 0) {
+		if (*cause == NULL)
+			*cause = xstrdup("stopped");
+		goto out;
+	}
+	sync_set_phase(sj, "incremental");
+	log_info("job %" PRId64 ": following the binlog from %s:%" PRIu64
+	    " (next record %" PRId64 ")", sj->id, sj->ck_file, sj->ck_pos,
+	    sj->ck_next_id);
+	rc = sync_incremental(sj, cause);
+	sync_drain(sj);
+out:
+	if (m != NULL)
+		mysql_close(m);
+	sink_free(sj->sink);
+	sj->sink = NULL;
+	sync_targets_free(targets, ntargets);
+	return (rc);
+}
+
+static void *
+sync_main(void *arg)
+{
+	struct sync_job	*sj = arg;
+	char		*cause = NULL, *why = NULL;
+	int64_t		 delay, attempts = 0;
+	int		 rc;
+
+	if ((sj->store = store_open(sj->store_path, &cause)) == NULL) {
+		log_warn("job %" PRId64 ": %s", sj->id, cause);
+		free(cause);
+		atomic_store(&sj->finished, 1);
+		return (NULL);
+	}
+	sj->enc = dts_encoder_new();
+	sj->maker = record_maker_new(1);
+	for (;;) {
+		free(cause);
+		cause = NULL;
+		rc = sync_attempt(sj, &cause);
+		if (sync_stopping(sj))
+			break;
+		if (rc == 0)
+			continue;
+		if (cause == NULL)
+			cause = xstrdup("unknown failure");
+		if (strcmp(cause, "stopped") == 0)
+			break;	/* the user moved the job meanwhile */
+		if (sj->permanent) {
+			log_warn("job %" PRId64 " failed: %s", sj->id, cause);
+			if (store_job_advance(sj->store, sj->id, JOB_FAILED,
+			    cause, &why) < 0) {
+				log_warn("job %" PRId64 ": %s", sj->id, why);
+				free(why);
+				why = NULL;
+			}
+			break;
+		}
+		attempts++;
+		delay = (int64_t)sj->opts.retry_min_ms << (attempts < 16 ?
+		    attempts - 1 : 15);
+		if (delay > sj->opts.retry_max_ms)
+			delay = sj->opts.retry_max_ms;
+		delay = delay / 2 + (int64_t)(util_mono_us() % (uint64_t)(
+		    delay / 2 + 1));
+		log_warn("job %" PRId64 ": %s; retrying in %" PRId64 " ms",
+		    sj->id, cause, delay);
+		if (store_job_schedule_retry(sj->store, sj->id,
+		    (int64_t)(util_wall_us() / 1000) + delay, cause,
+		    &why) != 0) {
+			log_warn("job %" PRId64 ": %s", sj->id, why);
+			free(why);
+			why = NULL;
+		}
+		pthread_mutex_lock(&sj->mtx);
+		sj->stats.restarts++;
+		pthread_mutex_unlock(&sj->mtx);
+		if (sync_sleep(sj, delay))
+			break;
+	}
+	free(cause);
+	snapshot_tables_free(sj->tables, sj->ntables);
+	sj->tables = NULL;
+	sj->ntables = 0;
+	record_maker_free(sj->maker);
+	sj->maker = NULL;
+	dts_encoder_free(sj->enc);
+	sj->enc = NULL;
+	store_close(sj->store);
+	sj->store = NULL;
+	atomic_store(&sj->finished, 1);
+	return (NULL);
+}
+
+/* Start running job id of the store at path on a thread of its own. */
+struct sync_job *
+sync_job_start(const char *path, int64_t id, const struct sync_options *o,
+    char **cause)
+{
+	struct sync_job	*sj;
+	int		 err;
+
+	sj = xcalloc(1, sizeof *sj);
+	sj->id = id;
+	sj->store_path = xstrdup(path);
+	sj->opts = *o;
+	sj->job_topic = -1;
+	sj->stats.job = id;
+	sj->stats.lag_seconds = -1;
+	util_strlcpy(sj->stats.phase, "starting", sizeof sj->stats.phase);
+	mysql_conn_opts_init(&sj->src);
+	buf_init(&sj->out);
+	buf_init(&sj->key);
+	pthread_mutex_init(&sj->mtx, NULL);
+	pthread_cond_init(&sj->cv, NULL);
+	if ((err = pthread_create(&sj->thread, NULL, sync_main, sj)) != 0) {
+		*cause = xasprintf("cannot start a thread for job %" PRId64
+		    ": %s", id, strerror(err));
+		sync_job_free(sj);
+		return (NULL);
+	}
+	return (sj);
+}
+
+/* Ask the job to stop (any thread); it drains and checkpoints first. */
+void
+sync_job_stop(struct sync_job *sj)
+{
+	pthread_mutex_lock(&sj->mtx);
+	sj->stop = 1;
+	if (sj->bc != NULL)
+		binlog_client_stop(sj->bc);
+	pthread_cond_broadcast(&sj->cv);
+	pthread_mutex_unlock(&sj->mtx);
+}
+
+int
+sync_job_finished(struct sync_job *sj)
+{
+	return (atomic_load(&sj->finished));
+}
+
+int64_t
+sync_job_id(const struct sync_job *sj)
+{
+	return (sj->id);
+}
+
+void
+sync_job_stats(struct sync_job *sj, struct sync_stats *st)
+{
+	pthread_mutex_lock(&sj->mtx);
+	*st = sj->stats;
+	pthread_mutex_unlock(&sj->mtx);
+}
+
+/* Wait for the thread (stop it first) and free everything. */
+void
+sync_job_free(struct sync_job *sj)
+{
+	if (sj == NULL)
+		return;
+	if (sj->thread != 0)
+		pthread_join(sj->thread, NULL);
+	units_clear(sj);
+	free(sj->units);
+	free(sj->ck_file);
+	free(sj->cur_file);
+	free(sj->delivery_error);
+	free(sj->server_version);
+	job_release(&sj->job);
+	mysql_conn_opts_release(&sj->src);
+	buf_release(&sj->out);
+	buf_release(&sj->key);
+	pthread_mutex_destroy(&sj->mtx);
+	pthread_cond_destroy(&sj->cv);
+	free(sj->store_path);
+	free(sj);
+}

@@ -1,0 +1,435 @@
+/*
+ * The daemon: one libevent loop on the main thread, one thread per
+ * running job (engine/sync.c).
+ *
+ * Every poll_ms the loop reads the store: a queued or running job that no
+ * daemon holds is leased and started; a running job the user paused,
+ * stopped or removed is asked to stop (it drains and checkpoints); leases
+ * of running jobs are renewed.  A lease outlives a crashed daemon by
+ * lease_ms, which is also what keeps a new daemon from reading a
+ * partition's tail before the dead one's last requests have landed.
+ *
+ * The HTTP endpoint (--http) serves /healthz, /jobs (JSON) and /metrics
+ * (Prometheus text).  SIGTERM and SIGINT stop every job, wait for them to
+ * drain, release the leases and return; SIGHUP reopens the log file.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "common/buf.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "engine/sync.h"
+#include "scheduler/daemon.h"
+#include "scheduler/store.h"
+
+struct daemon_job {
+	int64_t			 id;
+	struct sync_job		*sj;
+	int			 stopping;
+	uint64_t		 restart_after;	/* ms since the epoch */
+};
+
+struct daemon {
+	const struct daemon_options *o;
+	struct event_base	*base;
+	struct store		*store;
+	char			 owner[128];
+	struct daemon_job	*jobs;
+	size_t			 njobs;
+	int			 shutdown;
+	struct evhttp		*http;
+	uint64_t		 started_us;
+	uint64_t		 ticks;
+};
+
+void
+daemon_options_init(struct daemon_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->poll_ms = 500;
+	o->lease_ms = 10000;
+	sync_options_init(&o->sync);
+}
+
+static struct daemon_job *
+daemon_find(struct daemon *d, int64_t id)
+{
+	size_t	 i;
+
+	for (i = 0; i < d->njobs; i++) {
+		if (d->jobs[i].id == id)
+			return (&d->jobs[i]);
+	}
+	return (NULL);
+}
+
+static void
+daemon_forget(struct daemon *d, size_t i)
+{
+	char	*cause = NULL;
+
+	sync_job_free(d->jobs[i].sj);
+	if (store_lease_release(d->store, d->jobs[i].id, d->owner,
+	    &cause) != 0) {
+		log_warn("%s", cause);
+		free(cause);
+	}
+	log_info("job %" PRId64 " stopped", d->jobs[i].id);
+	d->jobs[i] = d->jobs[--d->njobs];
+}
+
+/* Read the store and bring the running jobs in line with it. */
+static void
+daemon_sync(struct daemon *d)
+{
+	struct job		*jobs = NULL;
+	struct daemon_job	*dj;
+	char			*cause = NULL;
+	size_t			 n = 0, i, k;
+	int			 rc;
+
+	if (!d->shutdown && store_jobs_runnable(d->store, &jobs, &n,
+	    &cause) != 0) {
+		log_warn("%s", cause);
+		free(cause);
+		return;
+	}
+	/* Jobs that finished, or that are no longer to run. */
+	for (i = 0; i < d->njobs; i++) {
+		dj = &d->jobs[i];
+		for (k = 0; k < n; k++) {
+			if (jobs[k].id == dj->id)
+				break;
+		}
+		if (k == n && !dj->stopping && dj->sj != NULL) {
+			log_info("job %" PRId64 ": stopping", dj->id);
+			sync_job_stop(dj->sj);
+			dj->stopping = 1;
+		}
+		if (dj->sj != NULL && sync_job_finished(dj->sj) &&
+		    (dj->stopping || k == n)) {
+			daemon_forget(d, i);
+			i--;
+		} else if (dj->sj != NULL && sync_job_finished(dj->sj)) {
+			/* Ended by itself with the job still runnable (its
+			 * store could not be opened): try again later. */
+			sync_job_free(dj->sj);
+			dj->sj = NULL;
+			dj->restart_after = util_wall_us() / 1000 + 5000;
+		}
+	}
+	log_debug("%zu runnable jobs, %zu here", n, d->njobs);
+	/* Jobs to start, and leases to renew. */
+	for (k = 0; k < n && !d->shutdown; k++) {
+		dj = daemon_find(d, jobs[k].id);
+		if (dj != NULL && dj->sj == NULL &&
+		    util_wall_us() / 1000 < dj->restart_after)
+			continue;
+		rc = store_lease_acquire(d->store, jobs[k].id, d->owner,
+		    d->o->lease_ms, &cause);
+		if (rc < 0) {
+			log_warn("%s", cause);
+			free(cause);
+			cause = NULL;
+			continue;
+		}
+		if (rc == 1) {
+			log_debug("job %" PRId64 ": leased by another daemon",
+			    jobs[k].id);
+			if (dj != NULL && dj->sj != NULL && !dj->stopping) {
+				log_warn("job %" PRId64 ": another daemon holds "
+				    "its lease; stopping here", jobs[k].id);
+				sync_job_stop(dj->sj);
+				dj->stopping = 1;
+			}
+			continue;
+		}
+		if (dj != NULL && dj->sj != NULL)
+			continue;	/* running: the lease is renewed */
+		if (dj == NULL) {
+			d->jobs = xreallocarray(d->jobs, d->njobs + 1,
+			    sizeof *d->jobs);
+			dj = &d->jobs[d->njobs++];
+			memset(dj, 0, sizeof *dj);
+			dj->id = jobs[k].id;
+		}
+		log_info("job %" PRId64 " '%s': starting", jobs[k].id,
+		    jobs[k].name);
+		if ((dj->sj = sync_job_start(d->o->store_path, jobs[k].id,
+		    &d->o->sync, &cause)) == NULL) {
+			log_warn("%s", cause);
+			free(cause);
+			cause = NULL;
+			dj->restart_after = util_wall_us() / 1000 + 5000;
+		}
+	}
+	job_list_free(jobs, n);
+}
+
+static void
+daemon_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)fd;
+	(void)what;
+	d->ticks++;
+	daemon_sync(d);
+	if (d->shutdown && d->njobs == 0)
+		event_base_loopexit(d->base, NULL);
+}
+
+static void
+daemon_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon	*d = arg;
+	char		*cause = NULL;
+	size_t		 i;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		if (log_reopen(&cause) != 0) {
+			log_warn("%s", cause);
+			free(cause);
+		}
+		return;
+	}
+	if (d->shutdown)
+		return;
+	log_info("signal %d: stopping %zu jobs", (int)sig, d->njobs);
+	d->shutdown = 1;
+	for (i = 0; i < d->njobs; i++) {
+		if (d->jobs[i].sj != NULL && !d->jobs[i].stopping) {
+			sync_job_stop(d->jobs[i].sj);
+			d->jobs[i].stopping = 1;
+		}
+	}
+}
+
+/* ---- HTTP ---------------------------------------------------------------- */
+
+static void
+daemon_reply(struct evhttp_request *req, int code, const char *type,
+    struct buf *b)
+{
+	struct evbuffer	*eb = evbuffer_new();
+
+	evbuffer_add(eb, b->data, b->len);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", type);
+	evhttp_send_reply(req, code, code == 200 ? "OK" : "Not Found", eb);
+	evbuffer_free(eb);
+}
+
+static void
+daemon_metric(struct buf *b, const char *name, const char *help,
+    const char *type)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+daemon_http(struct evhttp_request *req, void *arg)
+{
+	struct daemon		*d = arg;
+	struct sync_stats	*st;
+	struct buf		 b = BUF_INITIALIZER;
+	const char		*path = evhttp_request_get_uri(req);
+	size_t			 i, n = 0;
+	static const struct {
+		const char	*name;
+		const char	*help;
+		const char	*type;
+		size_t		 off;
+	} m[] = {
+		{ "ferry_job_records_total", "records sent to Kafka",
+		    "counter", offsetof(struct sync_stats, records) },
+		{ "ferry_job_acked_total", "records Kafka acknowledged",
+		    "counter", offsetof(struct sync_stats, acked) },
+		{ "ferry_job_skipped_total", "records found already in Kafka "
+		    "on resume", "counter", offsetof(struct sync_stats, skipped) },
+		{ "ferry_job_bytes_total", "bytes of records sent", "counter",
+		    offsetof(struct sync_stats, bytes) },
+		{ "ferry_job_events_total", "binlog events read", "counter",
+		    offsetof(struct sync_stats, events) },
+		{ "ferry_job_inflight_bytes", "bytes sent and not yet "
+		    "acknowledged", "gauge",
+		    offsetof(struct sync_stats, inflight_bytes) },
+		{ "ferry_job_restarts_total", "transient failures retried",
+		    "counter", offsetof(struct sync_stats, restarts) },
+	};
+
+	st = xcalloc(d->njobs + 1, sizeof *st);
+	for (i = 0; i < d->njobs; i++) {
+		if (d->jobs[i].sj != NULL)
+			sync_job_stats(d->jobs[i].sj, &st[n++]);
+	}
+	if (strcmp(path, "/healthz") == 0) {
+		buf_printf(&b, "{\"status\":\"ok\",\"jobs\":%zu,"
+		    "\"uptime_seconds\":%" PRIu64 "}\n", n,
+		    (util_mono_us() - d->started_us) / 1000000);
+		daemon_reply(req, 200, "application/json", &b);
+	} else if (strcmp(path, "/jobs") == 0) {
+		buf_addc(&b, '[');
+		for (i = 0; i < n; i++) {
+			buf_printf(&b, "%s{\"id\":%" PRId64 ",\"phase\":",
+			    i > 0 ? "," : "", st[i].job);
+			json_add_cstring(&b, st[i].phase);
+			buf_printf(&b, ",\"records\":%" PRIu64 ",\"acked\":%"
+			    PRIu64 ",\"skipped\":%" PRIu64 ",\"bytes\":%" PRIu64
+			    ",\"events\":%" PRIu64 ",\"inflight_bytes\":%"
+			    PRIu64 ",\"restarts\":%" PRIu64, st[i].records,
+			    st[i].acked, st[i].skipped, st[i].bytes,
+			    st[i].events, st[i].inflight_bytes,
+			    st[i].restarts);
+			if (st[i].lag_seconds >= 0)
+				buf_printf(&b, ",\"lag_seconds\":%" PRId64,
+				    st[i].lag_seconds);
+			else
+				buf_adds(&b, ",\"lag_seconds\":null");
+			buf_printf(&b, ",\"checkpoint_at\":%" PRId64 "}",
+			    st[i].checkpoint_at);
+		}
+		buf_adds(&b, "]\n");
+		daemon_reply(req, 200, "application/json", &b);
+	} else if (strcmp(path, "/metrics") == 0) {
+		daemon_metric(&b, "ferry_jobs_running", "jobs this daemon runs",
+		    "gauge");
+		buf_printf(&b, "ferry_jobs_running %zu\n", n);
+		for (size_t k = 0; k < nitems(m); k++) {
+			daemon_metric(&b, m[k].name, m[k].help, m[k].type);
+			for (i = 0; i < n; i++)
+				buf_printf(&b, "%s{job=\"%" PRId64 "\"} %" PRIu64
+				    "\n", m[k].name, st[i].job,
+				    *(uint64_t *)((char *)&st[i] + m[k].off));
+		}
+		daemon_metric(&b, "ferry_job_lag_seconds", "seconds between "
+		    "the source's last change and now, as read", "gauge");
+		for (i = 0; i < n; i++) {
+			if (st[i].lag_seconds >= 0)
+				buf_printf(&b, "ferry_job_lag_seconds{job=\"%"
+				    PRId64 "\"} %" PRId64 "\n", st[i].job,
+				    st[i].lag_seconds);
+		}
+		daemon_metric(&b, "ferry_job_phase", "the job's phase (1 for "
+		    "the current one)", "gauge");
+		for (i = 0; i < n; i++)
+			buf_printf(&b, "ferry_job_phase{job=\"%" PRId64 "\","
+			    "phase=\"%s\"} 1\n", st[i].job, st[i].phase);
+		daemon_reply(req, 200, "text/plain; version=0.0.4", &b);
+	} else {
+		buf_adds(&b, "not found: try /healthz, /jobs or /metrics\n");
+		daemon_reply(req, 404, "text/plain", &b);
+	}
+	buf_release(&b);
+	free(st);
+}
+
+static int
+daemon_http_open(struct daemon *d, const char *hostport, char **cause)
+{
+	const char	*colon = strrchr(hostport, ':');
+	char		*host;
+	uint64_t	 port;
+	char		*why = NULL;
+
+	if (colon == NULL || util_parse_u64(colon + 1, 0, 65535, &port,
+	    &why) != 0) {
+		*cause = xasprintf("--http takes HOST:PORT, not '%s'",
+		    hostport);
+		free(why);
+		return (-1);
+	}
+	host = xstrndup(hostport, (size_t)(colon - hostport));
+	d->http = evhttp_new(d->base);
+	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET);
+	evhttp_set_gencb(d->http, daemon_http, d);
+	if (evhttp_bind_socket(d->http, host, (uint16_t)port) != 0) {
+		*cause = xasprintf("cannot listen on %s: %s", hostport,
+		    strerror(errno));
+		free(host);
+		return (-1);
+	}
+	free(host);
+	return (0);
+}
+
+/* Run until SIGTERM or SIGINT; -1 with *cause if it cannot start. */
+int
+daemon_run(const struct daemon_options *o, char **cause)
+{
+	struct daemon	 d;
+	struct event	*tick, *sig[3];
+	struct timeval	 tv;
+	char		 host[64];
+	int		 sigs[3] = { SIGTERM, SIGINT, SIGHUP }, i, rc = -1;
+
+	memset(&d, 0, sizeof d);
+	d.o = o;
+	d.started_us = util_mono_us();
+	if (gethostname(host, sizeof host) != 0)
+		util_strlcpy(host, "localhost", sizeof host);
+	host[sizeof host - 1] = '\0';
+	snprintf(d.owner, sizeof d.owner, "%s:%ld", host, (long)getpid());
+	signal(SIGPIPE, SIG_IGN);
+	if ((d.store = store_open(o->store_path, cause)) == NULL)
+		return (-1);
+	d.base = event_base_new();
+	if (o->http != NULL && daemon_http_open(&d, o->http, cause) != 0)
+		goto out;
+	for (i = 0; i < 3; i++) {
+		sig[i] = evsignal_new(d.base, sigs[i], daemon_signal, &d);
+		event_add(sig[i], NULL);
+	}
+	tick = event_new(d.base, -1, EV_PERSIST, daemon_tick, &d);
+	tv.tv_sec = o->poll_ms / 1000;
+	tv.tv_usec = (o->poll_ms % 1000) * 1000;
+	event_add(tick, &tv);
+	log_info("serving %s as %s%s%s", o->store_path, d.owner,
+	    o->http != NULL ? ", HTTP on " : "", o->http != NULL ? o->http :
+	    "");
+	daemon_sync(&d);
+	event_base_dispatch(d.base);
+	/* Shut down: wait for every job to drain. */
+	while (d.njobs > 0) {
+		for (size_t k = 0; k < d.njobs; k++) {
+			if (d.jobs[k].sj != NULL && !d.jobs[k].stopping) {
+				sync_job_stop(d.jobs[k].sj);
+				d.jobs[k].stopping = 1;
+			}
+			if (d.jobs[k].sj == NULL ||
+			    sync_job_finished(d.jobs[k].sj)) {
+				daemon_forget(&d, k);
+				k--;
+			}
+		}
+		if (d.njobs > 0)
+			usleep(50 * 1000);
+	}
+	event_free(tick);
+	for (i = 0; i < 3; i++)
+		event_free(sig[i]);
+	log_info("stopped");
+	rc = 0;
+out:
+	free(d.jobs);
+	if (d.http != NULL)
+		evhttp_free(d.http);
+	event_base_free(d.base);
+	store_close(d.store);
+	return (rc);
+}

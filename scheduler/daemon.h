@@ -1,0 +1,22 @@
+/*
+ * ferry serve: the daemon that runs the store's queued jobs.
+ */
+#ifndef FERRY_SCHEDULER_DAEMON_H
+#define FERRY_SCHEDULER_DAEMON_H
+
+#include <stdint.h>
+
+#include "engine/sync.h"
+
+struct daemon_options {
+	const char		*store_path;
+	const char		*http;		/* host:port, or NULL */
+	int			 poll_ms;	/* how often the store is read */
+	int			 lease_ms;	/* how long a lease lasts */
+	struct sync_options	 sync;
+};
+
+void	daemon_options_init(struct daemon_options *);
+int	daemon_run(const struct daemon_options *, char **);
+
+#endif
