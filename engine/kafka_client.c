@@ -275,6 +275,17 @@ kafka_client_arg(const rd_kafka_t *rk)
 int
 kafka_client_check(rd_kafka_t *rk, int timeout_ms, char **cause)
 {
+	return (kafka_client_check_until(rk, timeout_ms, NULL, NULL, cause));
+}
+
+/*
+ * The same, giving up early (with *cause "stopped") as soon as
+ * cancel(arg) returns nonzero; it is asked every half second.
+ */
+int
+kafka_client_check_until(rd_kafka_t *rk, int timeout_ms, int (*cancel)(void *),
+    void *arg, char **cause)
+{
 	struct kafka_client_state	*st = kafka_client_state(rk);
 	const struct rd_kafka_metadata	*md;
 	rd_kafka_resp_err_t		 err;
@@ -301,6 +312,10 @@ kafka_client_check(rd_kafka_t *rk, int timeout_ms, char **cause)
 		pthread_mutex_unlock(&st->mtx);
 		if (failed || util_mono_us() >= deadline)
 			break;
+		if (cancel != NULL && cancel(arg)) {
+			*cause = xstrdup("stopped");
+			return (-1);
+		}
 	}
 	pthread_mutex_lock(&st->mtx);
 	switch (st->err) {

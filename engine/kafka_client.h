@@ -37,6 +37,8 @@ rd_kafka_t *kafka_client_new(rd_kafka_type_t, rd_kafka_conf_t *,
 	    const struct kafka_client_opts *, void *, char **);
 void	*kafka_client_arg(const rd_kafka_t *);
 int	 kafka_client_check(rd_kafka_t *, int, char **);
+int	 kafka_client_check_until(rd_kafka_t *, int, int (*)(void *), void *,
+	    char **);
 void	 kafka_client_destroy(rd_kafka_t *);
 
 #endif

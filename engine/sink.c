@@ -82,11 +82,12 @@ sink_legacy(const char *version)
 
 /*
  * Producers for the n targets, connected (a metadata round trip each, so
- * that a wrong password or an unreachable cluster is reported here).
+ * that a wrong password or an unreachable cluster is reported here, unless
+ * cancel(arg) says to give up first).
  */
 struct sink *
 sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
-    sink_delivered_cb cb, void *arg, char **cause)
+    sink_delivered_cb cb, int (*cancel)(void *), void *arg, char **cause)
 {
 	struct sink		*s;
 	struct sink_target	*t;
@@ -134,7 +135,8 @@ sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
 		if ((t->rk = kafka_client_new(RD_KAFKA_PRODUCER, conf, &t->opts,
 		    s, cause)) == NULL)
 			goto fail;
-		if (kafka_client_check(t->rk, 15000, cause) != 0)
+		if (kafka_client_check_until(t->rk, 15000, cancel, arg,
+		    cause) != 0)
 			goto fail;
 	}
 	return (s);

@@ -25,7 +25,7 @@ struct sink_target_opts {
 };
 
 struct sink *sink_new(int64_t, const struct sink_target_opts *, size_t,
-	    sink_delivered_cb, void *, char **);
+	    sink_delivered_cb, int (*)(void *), void *, char **);
 void	 sink_free(struct sink *);
 int	 sink_topic(struct sink *, const char *, char **);
 int	 sink_scan(struct sink *, int64_t *, char **);

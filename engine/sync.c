@@ -139,6 +139,12 @@ sync_stopping(struct sync_job *sj)
 	return (stop);
 }
 
+static int
+sync_cancel(void *arg)
+{
+	return (sync_stopping(arg));
+}
+
 static void
 sync_set_phase(struct sync_job *sj, const char *phase)
 {
@@ -262,6 +268,7 @@ sync_delivered(void *arg, uint64_t seq, int err, const char *reason)
 	}
 	pthread_mutex_lock(&sj->mtx);
 	sj->stats.acked++;
+	sj->stats.inflight_bytes = sink_inflight_bytes(sj->sink);
 	pthread_mutex_unlock(&sj->mtx);
 	if (seq == SYNC_SNAPSHOT_UNIT) {
 		sj->snap_outstanding--;
@@ -971,7 +978,7 @@ sync_incremental(struct sync_job *sj, char **cause)
 	size_t				 len;
 	uint64_t			 off;
 	const char			*file;
-	int				 rc, status = -1, boundary;
+	int				 rc, status = -1, boundary, heartbeat;
 
 	binlog_client_opts_init(&o);
 	o.conn = sj->src;	/* borrowed: not released below */
@@ -1031,7 +1038,7 @@ sync_incremental(struct sync_job *sj, char **cause)
 		}
 		if (binlog_decoder_feed(dec, raw, len, off, cause) != 0)
 			goto bad;
-		boundary = 0;
+		boundary = heartbeat = 0;
 		while ((rc = binlog_decoder_next(dec, &ev, cause)) == 1) {
 			if (!ev.in_payload && ev.h.timestamp != 0)
 				sj->last_ts = ev.h.timestamp;
@@ -1044,24 +1051,30 @@ sync_incremental(struct sync_job *sj, char **cause)
 			    ev.h.type == BINLOG_MARIA_QUERY_COMPRESSED))
 				boundary = 1;
 			if (ev.h.type == BINLOG_HEARTBEAT ||
-			    ev.h.type == BINLOG_HEARTBEAT_V2) {
-				pthread_mutex_lock(&sj->mtx);
-				if (sj->nunits == 0 ||
-				    sj->units[0].outstanding <= 0)
-					sj->stats.lag_seconds = 0;
-				pthread_mutex_unlock(&sj->mtx);
-			}
+			    ev.h.type == BINLOG_HEARTBEAT_V2)
+				heartbeat = 1;
 		}
 		if (rc < 0)
 			goto bad;
 		if (boundary && change_builder_at_boundary(cb))
 			unit_close(sj, file, off + len,
 			    record_maker_next_id(sj->maker));
+		/*
+		 * Lag: how old the last event read is; a heartbeat says the
+		 * source has nothing newer, so with nothing in flight it is 0.
+		 */
+		units_advance(sj);
 		pthread_mutex_lock(&sj->mtx);
-		sj->stats.events++;
-		if (sj->last_ts != 0 && (sj->nunits > 0 || !boundary))
-			sj->stats.lag_seconds = (int64_t)(util_wall_us() /
-			    1000000) - sj->last_ts;
+		if (heartbeat) {
+			if (sj->nunits == 0 || (sj->nunits == 1 &&
+			    !sj->units[0].closed))
+				sj->stats.lag_seconds = 0;
+		} else {
+			sj->stats.events++;
+			if (sj->last_ts != 0)
+				sj->stats.lag_seconds = (int64_t)(util_wall_us() /
+				    1000000) - sj->last_ts;
+		}
 		pthread_mutex_unlock(&sj->mtx);
 		sink_poll(sj->sink, 0);
 		if (sync_delivery_ok(sj, cause) != 0)
@@ -1182,8 +1195,8 @@ sync_attempt(struct sync_job *sj, char **cause)
 	m = NULL;
 
 	/* Targets: connections, topics, what they hold. */
-	if ((sj->sink = sink_new(sj->id, targets, ntargets, sync_delivered, sj,
-	    cause)) == NULL) {
+	if ((sj->sink = sink_new(sj->id, targets, ntargets, sync_delivered,
+	    sync_cancel, sj, cause)) == NULL) {
 		if (strstr(*cause, "authentication failed") != NULL)
 			sj->permanent = 1;
 		goto out;
