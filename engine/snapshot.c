@@ -124,16 +124,16 @@ snapshot_tables_free(struct snap_table *t, size_t n)
 	for (i = 0; i < n; i++) {
 		free(t[i].db);
 		free(t[i].name);
-		table_def_free(t[i].def);
-		free(t[i].create_sql);
-		free(t[i].key);
-		free(t[i].how);
 		if (t[i].coll != NULL) {
 			for (k = 0; t[i].def != NULL && k < t[i].def->ncols;
 			    k++)
 				free(t[i].coll[k]);
 			free(t[i].coll);
 		}
+		table_def_free(t[i].def);
+		free(t[i].create_sql);
+		free(t[i].key);
+		free(t[i].how);
 		buf_release(&t[i].select);
 		buf_release(&t[i].order);
 		buf_release(&t[i].keytuple);
