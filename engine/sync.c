@@ -113,6 +113,8 @@ struct sync_job {
 	int			 ck_dirty;
 	uint64_t		 ck_saved_us;
 	uint64_t		 stats_saved_us;
+	uint64_t		 stats_records;
+	struct job_stats	 js;		/* what ferry status shows */
 	uint32_t		 last_ts;	/* of the last event read */
 	int			 permanent;	/* the attempt's error is */
 	char			*server_version;
@@ -318,23 +320,27 @@ sync_checkpoint(struct sync_job *sj, int force, char **cause)
 	return (0);
 }
 
+/*
+ * Save the job's statistics for ferry status (at most once a second unless
+ * forced): the full sync's counts as they stand, lag, rows per second.
+ */
 static void
-sync_save_stats(struct sync_job *sj, const struct job_stats *extra)
+sync_save_stats(struct sync_job *sj, int force)
 {
-	struct job_stats	 js;
-	uint64_t		 now = util_mono_us();
-	char			*cause = NULL;
+	uint64_t	 now = util_mono_us(), records;
+	char		*cause = NULL;
 
-	if (extra == NULL && now - sj->stats_saved_us < 1000000)
+	if (!force && now - sj->stats_saved_us < 1000000)
 		return;
-	if (extra != NULL)
-		js = *extra;
-	else
-		memset(&js, 0, sizeof js);
 	pthread_mutex_lock(&sj->mtx);
-	js.lag_seconds = sj->stats.lag_seconds;
+	sj->js.lag_seconds = sj->stats.lag_seconds;
+	records = sj->stats.records + sj->stats.skipped;
 	pthread_mutex_unlock(&sj->mtx);
-	if (store_stats_save(sj->store, sj->id, &js, &cause) != 0) {
+	if (sj->stats_saved_us != 0 && now > sj->stats_saved_us)
+		sj->js.rows_per_sec = (double)(records - sj->stats_records) *
+		    1e6 / (double)(now - sj->stats_saved_us);
+	sj->stats_records = records;
+	if (store_stats_save(sj->store, sj->id, &sj->js, &cause) != 0) {
 		log_warn("job %" PRId64 ": %s", sj->id, cause);
 		free(cause);
 	}
@@ -813,7 +819,7 @@ sync_initial(struct sync_job *sj, char **cause)
 {
 	struct sync_snap		 ss;
 	struct snapshot_progress	 sp;
-	struct job_stats		 js;
+	struct job_stats		*js = &sj->js;
 	struct schema_change		*changes = NULL;
 	struct checkpoint		 cp;
 	struct change			 c;
@@ -835,10 +841,11 @@ sync_initial(struct sync_job *sj, char **cause)
 	ss.file = file;
 	ss.pos = pos;
 	ss.now = (uint32_t)(util_wall_us() / 1000000);
-	memset(&js, 0, sizeof js);
-	js.tables_total = (int64_t)sj->ntables;
+	memset(js, 0, sizeof *js);
+	js->lag_seconds = -1;
+	js->tables_total = (int64_t)sj->ntables;
 	for (i = 0; i < sj->ntables; i++)
-		js.rows_estimated += sj->tables[i].rows_estimated;
+		js->rows_estimated += sj->tables[i].rows_estimated;
 
 	if (sj->job.initial_schema) {
 		if (store_job_advance(sj->store, sj->id, JOB_SCHEMA_SYNC, NULL,
@@ -890,18 +897,18 @@ sync_initial(struct sync_job *sj, char **cause)
 				sp.rows_copied += (int64_t)n;
 				sp.last_key = after;
 				sp.done = after == NULL;
-				js.rows_copied += (int64_t)n;
+				js->rows_copied += (int64_t)n;
 				if (store_snapshot_save(sj->store, sj->id, &sp,
 				    cause) != 0) {
 					free(after);
 					goto out;
 				}
-				sync_save_stats(sj, &js);
+				sync_save_stats(sj, 0);
 				if (after == NULL)
 					break;
 			}
-			js.tables_done++;
-			sync_save_stats(sj, &js);
+			js->tables_done++;
+			sync_save_stats(sj, 1);
 		}
 	}
 	/* Everything in before the position becomes the checkpoint. */
@@ -932,8 +939,10 @@ sync_initial(struct sync_job *sj, char **cause)
 	sj->ck_file = xstrdup(file);
 	sj->ck_pos = pos;
 	sj->ck_next_id = cp.next_record_id;
-	js.tables_done = js.tables_total;
-	sync_save_stats(sj, &js);
+	js->tables_done = js->tables_total;
+	if (js->rows_estimated < js->rows_copied)
+		js->rows_estimated = js->rows_copied;
+	sync_save_stats(sj, 1);
 	rc = 0;
 	goto out;
 out_stop:
@@ -1081,7 +1090,7 @@ sync_incremental(struct sync_job *sj, char **cause)
 			break;
 		if (sync_checkpoint(sj, 0, cause) != 0)
 			break;
-		sync_save_stats(sj, NULL);
+		sync_save_stats(sj, 0);
 		if (sync_stopping(sj)) {
 			*cause = xstrdup("stopped");
 			break;
@@ -1152,7 +1161,8 @@ sync_attempt(struct sync_job *sj, char **cause)
 	units_clear(sj);
 	if (sync_load(sj, &targets, &ntargets, cause) != 0)
 		goto out;
-	if (store_checkpoint_get(sj->store, sj->id, &cp, cause) != 0)
+	if (store_checkpoint_get(sj->store, sj->id, &cp, cause) != 0 ||
+	    store_stats_get(sj->store, sj->id, &sj->js, cause) != 0)
 		goto out;
 	free(sj->ck_file);
 	sj->ck_file = cp.file;
