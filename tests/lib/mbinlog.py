@@ -53,7 +53,10 @@ def unquote(s):
     out = bytearray()
     i = 0
     while i < len(s):
-        if s[i] == "\\" and s[i + 1:i + 2] == "x" and i + 3 < len(s) + 1:
+        # mariadb-binlog writes a literal backslash as is: "\\x" not followed
+        # by two hex digits is data (random BLOB bytes can spell it).
+        if (s[i] == "\\" and s[i + 1:i + 2] == "x" and len(s[i + 2:i + 4]) == 2
+                and all(c in "0123456789abcdefABCDEF" for c in s[i + 2:i + 4])):
             out.append(int(s[i + 2:i + 4], 16))
             i += 4
         else:
