@@ -135,7 +135,7 @@ sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
 		if ((t->rk = kafka_client_new(RD_KAFKA_PRODUCER, conf, &t->opts,
 		    s, cause)) == NULL)
 			goto fail;
-		if (kafka_client_check_until(t->rk, 15000, cancel, arg,
+		if (kafka_client_check_until(t->rk, 10000, cancel, arg,
 		    cause) != 0)
 			goto fail;
 	}
