@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# bench/serve.sh [ROWS]: ferry serve end to end on a private sandbox, beside
+# the ceilings of the same run (shared/docs/PERFORMANCE.md).
+#
+#   full sync   ROWS narrow rows (bench/workload.sql) copied by a job with
+#               --initial full: wall time from "job start" to the job's
+#               first checkpoint, the daemon's CPU seconds and peak RSS.
+#               Ceiling: SELECT * of the same table through the mariadb
+#               client (Connector/C) into /dev/null.
+#   streaming   ROWS narrow rows written (1,000 per transaction) while the
+#               job is paused, then the job resumed: wall time until its
+#               checkpoint reaches the end of the binlog, CPU, RSS.
+#               Ceiling: bench_produce, the same number of messages of the
+#               same size with the same producer settings (idempotent,
+#               acks=all, linger 5 ms) to the same broker.
+#
+# Everything shares the machine's 2 cores: MariaDB, the broker and ferry.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+rows=${1:-1000000}
+. "$top/tools/lib.sh"
+cd "$top"
+mkdir -p build/release
+if [ ! -f build/release/Makefile ]; then
+	autoreconf -fi >/dev/null
+	(cd build/release && ../../configure --quiet \
+	    PKG_CONFIG_PATH="$FERRY_PKG_CONFIG_PATH" >/dev/null)
+fi
+make -s -C build/release -j"$(ferry_jobs)" ferry bench >/dev/null
+ferry=$top/build/release/ferry
+
+sb=$(mktemp -d /tmp/ferry-bench-serve.XXXXXX)
+serve=
+cleanup() {
+	[ -n "$serve" ] && kill "$serve" 2>/dev/null
+	tools/sandbox stop "$sb" >/dev/null 2>&1
+	rm -rf "$sb"
+}
+trap cleanup EXIT
+tools/sandbox start "$sb" >/dev/null
+eval "$(tools/sandbox env "$sb")"
+sql() { mariadb --defaults-file="$sb/mysql/client.cnf" "$@"; }
+sql <"$top/bench/workload.sql"
+sql ferry_bench <<'SQL'
+CREATE TABLE stream LIKE narrow;
+DELIMITER //
+CREATE OR REPLACE PROCEDURE fill_stream(n INT)
+BEGIN
+	DECLARE i INT DEFAULT 0;
+	WHILE i < n DO
+		START TRANSACTION;
+		INSERT INTO stream SELECT * FROM narrow WHERE id >= i AND id < i + 1000;
+		COMMIT;
+		SET i = i + 1000;
+	END WHILE;
+END//
+DELIMITER ;
+SQL
+echo "filling ferry_bench.narrow with $rows rows"
+sql -e "CALL ferry_bench.fill_narrow($rows)"
+tools/sandbox topic "$sb" bench-full 1 >/dev/null
+tools/sandbox topic "$sb" bench-stream 1 >/dev/null
+tools/sandbox topic "$sb" bench-ceiling 1 >/dev/null
+
+export FERRY_DB=$sb/ferry.db
+"$ferry" endpoint add src --mysql "$FERRY_TEST_MYSQL" \
+    --password-file "$FERRY_TEST_MYSQL_PASSWORD_FILE" >/dev/null
+"$ferry" endpoint add k --kafka "$FERRY_TEST_KAFKA" >/dev/null
+"$ferry" job create full --source src --target k --topic bench-full \
+    --tables ferry_bench.narrow --initial full >/dev/null
+"$ferry" job create stream --source src --target k --topic bench-stream \
+    --tables ferry_bench.stream --initial none >/dev/null
+"$ferry" serve --log "$sb/serve.log" --checkpoint-ms 200 --poll-ms 200 &
+serve=$!
+
+now() { date +%s.%N; }
+cpu() {	# the daemon's user+sys seconds
+	awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$serve/stat"
+}
+hwm() { awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$serve/status"; }
+state() { "$ferry" job show "$1" --json | sed 's/.*"state":"\([a-z_]*\)".*/\1/'; }
+ckpos() {
+	"$ferry" job show "$1" --json |
+	    sed 's/.*"checkpoint":{"file":"\([^"]*\)","pos":\([0-9]*\).*/\1:\2/'
+}
+until_state() {
+	while [ "$(state "$1")" != "$2" ]; do sleep 0.1; done
+}
+
+# Full sync.
+c0=$(cpu); t0=$(now)
+"$ferry" job start full >/dev/null
+until_state full incremental
+t1=$(now); c1=$(cpu)
+full_s=$(echo "$t1 - $t0" | bc)
+full_cpu=$(echo "$c1 - $c0" | bc)
+full_rss=$(hwm)
+"$ferry" job stop full >/dev/null
+sel=$( { /usr/bin/time -f '%e %U %S' mariadb \
+    --defaults-file="$sb/mysql/client.cnf" -N -B -q \
+    -e "SELECT * FROM ferry_bench.narrow" >/dev/null; } 2>&1 | tail -1)
+
+# Streaming: a backlog of ROWS rows, then resume.
+"$ferry" job start stream >/dev/null
+until_state stream incremental
+"$ferry" job pause stream >/dev/null
+sleep 1
+sql -e "CALL ferry_bench.fill_stream($rows)"
+end=$(sql -N -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')
+c0=$(cpu); t0=$(now)
+"$ferry" job resume stream >/dev/null
+while [ "$(ckpos stream)" != "$end" ]; do sleep 0.1; done
+t1=$(now); c1=$(cpu)
+stream_s=$(echo "$t1 - $t0" | bc)
+stream_cpu=$(echo "$c1 - $c0" | bc)
+stream_rss=$(hwm)
+size=$(kcat -C -b "$FERRY_TEST_KAFKA" -t bench-stream -o 5 -c 1 -e -q \
+    -f '%S')
+ceiling=$(build/release/bench/bench_produce -b "$FERRY_TEST_KAFKA" \
+    -t bench-ceiling -n "$rows" -s "$size")
+
+echo
+printf '%-10s %8s %8s %10s %10s %9s   %s\n' phase rows "wall s" "rows/s" \
+    "CPU s" "peak RSS" "ceiling (same run)"
+printf '%-10s %8s %8.2f %10.0f %10s %9s   SELECT: %s s wall, %s CPU s\n' \
+    "full sync" "$rows" "$full_s" "$(echo "$rows / $full_s" | bc -l)" \
+    "$full_cpu" "$full_rss" "$(echo "$sel" | cut -d' ' -f1)" \
+    "$(echo "$sel" | awk '{print $2 + $3}')"
+printf '%-10s %8s %8.2f %10.0f %10s %9s   %s\n' "streaming" "$rows" \
+    "$stream_s" "$(echo "$rows / $stream_s" | bc -l)" "$stream_cpu" \
+    "$stream_rss" "$ceiling"
+echo "(record size in the stream topic: $size bytes; RSS is the daemon's"
+echo " peak over the whole run)"
