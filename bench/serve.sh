@@ -14,6 +14,8 @@
 #               same size with the same producer settings (idempotent,
 #               acks=all, linger 5 ms) to the same broker.
 #
+# FERRY_BENCH_PERF=FILE records a perf profile of the streaming phase.
+#
 # Everything shares the machine's 2 cores: MariaDB, the broker and ferry.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,7 +86,7 @@ ckpos() {
 	    sed 's/.*"checkpoint":{"file":"\([^"]*\)","pos":\([0-9]*\).*/\1:\2/'
 }
 until_state() {
-	while [ "$(state "$1")" != "$2" ]; do sleep 0.1; done
+	while [ "$(state "$1")" != "$2" ]; do sleep 0.25; done
 }
 
 # Full sync.
@@ -108,9 +110,18 @@ sleep 1
 sql -e "CALL ferry_bench.fill_stream($rows)"
 end=$(sql -N -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')
 c0=$(cpu); t0=$(now)
+if [ -n "${FERRY_BENCH_PERF:-}" ]; then
+	perf record -q -F 499 -g -p "$serve" -o "$FERRY_BENCH_PERF" \
+	    >/dev/null 2>&1 &
+	perf=$!
+fi
 "$ferry" job resume stream >/dev/null
-while [ "$(ckpos stream)" != "$end" ]; do sleep 0.1; done
+while [ "$(ckpos stream)" != "$end" ]; do sleep 0.25; done
 t1=$(now); c1=$(cpu)
+if [ -n "${FERRY_BENCH_PERF:-}" ]; then
+	kill -INT "$perf"
+	wait "$perf" || true
+fi
 stream_s=$(echo "$t1 - $t0" | bc)
 stream_cpu=$(echo "$c1 - $c0" | bc)
 stream_rss=$(hwm)

@@ -752,34 +752,47 @@ fail:
 }
 
 /*
- * The daemon's transitions: set the state (and the error, NULL to clear),
- * logged as who.  Does not apply the user state machine.
+ * Set a job's state and error (NULL clears it), logged as who.  guarded:
+ * only while the job is queued or running (the daemon's moves, which a
+ * user's pause, stop or removal in the meantime must win over); reaching
+ * incremental also clears the retry count.  Returns 0, 1 when guarded and
+ * the job is no longer queued or running, -1 on error.
  */
-int
-store_job_set_state(struct store *s, int64_t id, enum job_state state,
-    const char *error, const char *who, char **cause)
+static int
+job_move(struct store *s, int64_t id, enum job_state state, const char *error,
+    const char *who, int guarded, char **cause)
 {
 	sqlite3_stmt	*st;
-	char		*msg;
+	char		*msg, *sql;
 	int		 rc;
 
 	if (store_begin(s, cause) != 0)
 		return (-1);
-	if ((st = store_prepare(s, "UPDATE jobs SET state = ?, error = ?, "
-	    "updated_at = ?, started_at = CASE WHEN ? AND started_at IS NULL "
-	    "THEN ? ELSE started_at END WHERE id = ?", cause)) == NULL)
+	sql = xasprintf("UPDATE jobs SET state = ?1, error = ?2, updated_at = "
+	    "?3, started_at = CASE WHEN ?4 THEN coalesce(started_at, ?3) ELSE "
+	    "started_at END, attempts = CASE WHEN ?5 THEN 0 ELSE attempts END, "
+	    "next_attempt_at = CASE WHEN ?5 THEN NULL ELSE next_attempt_at END "
+	    "WHERE id = ?6%s", guarded ? " AND state IN ('queued', "
+	    "'prechecking', 'schema_sync', 'full_sync', 'incremental')" : "");
+	st = store_prepare(s, sql, cause);
+	free(sql);
+	if (st == NULL)
 		goto fail;
 	store_bind_text(st, 1, job_state_name(state));
 	store_bind_text(st, 2, error);
 	sqlite3_bind_int64(st, 3, store_now());
 	sqlite3_bind_int(st, 4, job_state_running(state));
-	sqlite3_bind_int64(st, 5, store_now());
+	sqlite3_bind_int(st, 5, guarded && state == JOB_INCREMENTAL);
 	sqlite3_bind_int64(st, 6, id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		store_error(s, "updating a job", cause);
 		goto fail;
+	}
+	if (guarded && sqlite3_changes(s->db) == 0) {
+		store_rollback(s);
+		return (1);
 	}
 	msg = error != NULL ? xasprintf("%s: %s", job_state_name(state),
 	    error) : xstrdup(job_state_name(state));
@@ -793,58 +806,20 @@ fail:
 	return (-1);
 }
 
-/*
- * The daemon moves a job it runs to state (a running state, or failed
- * with error) only while the job is still queued or running: a user's
- * pause, stop or removal in the meantime wins.  Returns 0, 1 when the job
- * is no longer the daemon's to move, -1 on error.
- */
+/* Any state, whatever the job's (tests, repairs). */
+int
+store_job_set_state(struct store *s, int64_t id, enum job_state state,
+    const char *error, const char *who, char **cause)
+{
+	return (job_move(s, id, state, error, who, 0, cause) == 0 ? 0 : -1);
+}
+
+/* The daemon's move of a job it runs (see job_move()). */
 int
 store_job_advance(struct store *s, int64_t id, enum job_state state,
     const char *error, char **cause)
 {
-	sqlite3_stmt	*st;
-	char		*msg;
-	int		 rc;
-
-	if (store_begin(s, cause) != 0)
-		return (-1);
-	if ((st = store_prepare(s, "UPDATE jobs SET state = ?, error = ?, "
-	    "updated_at = ?, started_at = coalesce(started_at, ?), "
-	    "attempts = CASE WHEN ? THEN 0 ELSE attempts END, "
-	    "next_attempt_at = CASE WHEN ? THEN NULL ELSE next_attempt_at END "
-	    "WHERE id = ? AND state IN ('queued', 'prechecking', "
-	    "'schema_sync', 'full_sync', 'incremental')",
-	    cause)) == NULL)
-		goto fail;
-	store_bind_text(st, 1, job_state_name(state));
-	store_bind_text(st, 2, error);
-	sqlite3_bind_int64(st, 3, store_now());
-	sqlite3_bind_int64(st, 4, store_now());
-	sqlite3_bind_int(st, 5, state == JOB_INCREMENTAL);
-	sqlite3_bind_int(st, 6, state == JOB_INCREMENTAL);
-	sqlite3_bind_int64(st, 7, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		store_error(s, "updating a job", cause);
-		goto fail;
-	}
-	if (sqlite3_changes(s->db) == 0) {
-		store_rollback(s);
-		return (1);
-	}
-	msg = error != NULL ? xasprintf("%s: %s", job_state_name(state),
-	    error) : xstrdup(job_state_name(state));
-	rc = log_add(s, id, "daemon", error != NULL ? "error" : "state", msg,
-	    cause);
-	free(msg);
-	if (rc != 0)
-		goto fail;
-	return (store_commit(s, cause));
-fail:
-	store_rollback(s);
-	return (-1);
+	return (job_move(s, id, state, error, "daemon", 1, cause));
 }
 
 /* A transient failure: the error, one more attempt, when to try again. */
