@@ -111,7 +111,7 @@ sql -e "CALL ferry_bench.fill_stream($rows)"
 end=$(sql -N -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')
 c0=$(cpu); t0=$(now)
 if [ -n "${FERRY_BENCH_PERF:-}" ]; then
-	perf record -q -F 499 -g -p "$serve" -o "$FERRY_BENCH_PERF" \
+	perf record -q -F 999 -g -a -o "$FERRY_BENCH_PERF" \
 	    >/dev/null 2>&1 &
 	perf=$!
 fi

@@ -50,7 +50,39 @@ struct record_maker {
 	struct buf		 pk;
 	char			*txn_db;	/* for BEGIN and COMMIT */
 	char			 pos[48], safe[48], sid[16], tid[16], ts[24];
+	/* The last definition's tags: rows of one table come in runs. */
+	uint64_t		 last_serial;
+	size_t			 last_meta;
+	uint32_t		 last_sid, last_tid;
+	int64_t			 last_ms;
 };
+
+/* v in decimal at p; returns the end. */
+static char *
+record_u64(char *p, uint64_t v)
+{
+	char	 tmp[20];
+	int	 n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	*p = '\0';
+	return (p);
+}
+
+/* "offset@fileno" */
+static void
+record_position(char *out, uint64_t pos, uint64_t fileno)
+{
+	char	*p = record_u64(out, pos);
+
+	*p++ = '@';
+	record_u64(p, fileno);
+}
 
 struct record_maker *
 record_maker_new(int64_t first_id)
@@ -120,8 +152,15 @@ record_fingerprint(const struct table_def *t)
 const char *
 record_maker_meta_version(struct record_maker *m, const struct table_def *t)
 {
-	uint64_t	 fp = record_fingerprint(t);
-	size_t		 i, dl = strlen(t->db), tl = strlen(t->name);
+	uint64_t	 fp;
+	size_t		 i, dl, tl;
+
+	if (t->serial != 0 && t->serial == m->last_serial &&
+	    m->last_meta < m->nmetas)
+		return (m->metas[m->last_meta].text);
+	fp = record_fingerprint(t);
+	dl = strlen(t->db);
+	tl = strlen(t->name);
 
 	for (i = 0; i < m->nmetas; i++) {
 		const char	*n = m->metas[i].name;
@@ -146,6 +185,7 @@ record_maker_meta_version(struct record_maker *m, const struct table_def *t)
 	}
 	snprintf(m->metas[i].text, sizeof m->metas[i].text, "%" PRIu64,
 	    m->metas[i].version);
+	m->last_meta = i;
 	return (m->metas[i].text);
 }
 
@@ -155,6 +195,8 @@ record_pk_info(struct record_maker *m, const struct table_def *t)
 {
 	uint32_t	 i;
 
+	if (t->serial != 0 && t->serial == m->last_serial)
+		return (buf_str(&m->pk));
 	buf_reset(&m->pk);
 	buf_addc(&m->pk, '{');
 	if (t->npk > 0) {
@@ -198,10 +240,8 @@ record_make(struct record_maker *m, const struct change *c,
 	r.id = m->next_id;
 	r.source_timestamp = c->timestamp;
 	r.born_timestamp = c->timestamp;
-	snprintf(m->pos, sizeof m->pos, "%" PRIu64 "@%" PRIu64, c->pos,
-	    fileno);
-	snprintf(m->safe, sizeof m->safe, "%" PRIu64 "@%" PRIu64, c->txn_pos,
-	    fileno);
+	record_position(m->pos, c->pos, fileno);
+	record_position(m->safe, c->txn_pos, fileno);
 	r.source_position = m->pos;
 	r.safe_source_position = m->safe;
 	r.source_txid = "0";
@@ -246,13 +286,20 @@ record_make(struct record_maker *m, const struct change *c,
 		tags[n++].value = record_pk_info(m, c->table);
 		tags[n].key = "metaVersion";
 		tags[n++].value = record_maker_meta_version(m, c->table);
+		m->last_serial = c->table->serial;
 		break;
 	}
-	snprintf(m->sid, sizeof m->sid, "%" PRIu32, c->server_id);
+	if (c->server_id != m->last_sid || m->sid[0] == '\0') {
+		record_u64(m->sid, c->server_id);
+		m->last_sid = c->server_id;
+	}
 	tags[n].key = "server_id";
 	tags[n++].value = m->sid;
 	if (c->thread_id != 0) {
-		snprintf(m->tid, sizeof m->tid, "%" PRIu32, c->thread_id);
+		if (c->thread_id != m->last_tid) {
+			record_u64(m->tid, c->thread_id);
+			m->last_tid = c->thread_id;
+		}
 		tags[n].key = "thread_id";
 		tags[n++].value = m->tid;
 	}
@@ -262,8 +309,10 @@ record_make(struct record_maker *m, const struct change *c,
 		tags[n++].value = c->gtid;
 	}
 	gettimeofday(&tv, NULL);
-	snprintf(m->ts, sizeof m->ts, "%lld", (long long)tv.tv_sec * 1000 +
-	    tv.tv_usec / 1000);
+	if ((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000 != m->last_ms) {
+		m->last_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+		record_u64(m->ts, (uint64_t)m->last_ms);
+	}
 	tags[n].key = "readerThroughoutTime";
 	tags[n++].value = m->ts;
 	r.tags = tags;
