@@ -129,9 +129,9 @@ binlog_client_query(struct binlog_client *c, const char *sql,
 }
 
 /*
- * Refuse a server_id the server already uses for a replica, or its own:
- * two replicas with one id make the server drop the older connection, and
- * each would see the other's disconnects.
+ * Refuse a server_id the server already uses for a replica (1), or its own
+ * (-1): two replicas with one id make the server drop the older
+ * connection, and each would see the other's disconnects.
  */
 static int
 binlog_client_check_server_id(struct binlog_client *c, uint32_t id,
@@ -162,7 +162,7 @@ binlog_client_check_server_id(struct binlog_client *c, uint32_t id,
 			    "used by a replica of %s (host %s); choose "
 			    "another", id, c->who, row[1] != NULL ? row[1] :
 			    "?");
-			rc = -1;
+			rc = 1;
 			break;
 		}
 	}
@@ -276,6 +276,7 @@ binlog_client_open(const struct binlog_client_opts *o,
 	struct binlog_client	*c;
 	struct mysql_conn_opts	 conn = o->conn;
 	char			*v = NULL, *sql;
+	int			 rc;
 
 	*kind = BINLOG_CLIENT_FATAL;
 	if (o->server_id == 0) {
@@ -352,8 +353,9 @@ binlog_client_open(const struct binlog_client_opts *o,
 		    "= 0", kind, cause) != 0)
 			goto fail;
 	}
-	if (binlog_client_check_server_id(c, o->server_id, cause) != 0) {
-		*kind = BINLOG_CLIENT_FATAL;
+	if ((rc = binlog_client_check_server_id(c, o->server_id,
+	    cause)) != 0) {
+		*kind = rc == 1 ? BINLOG_CLIENT_ID_IN_USE : BINLOG_CLIENT_FATAL;
 		goto fail;
 	}
 	if (binlog_client_register(c, o, kind, cause) != 0 ||

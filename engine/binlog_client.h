@@ -17,6 +17,9 @@ enum binlog_client_error {
 	BINLOG_CLIENT_AUTH,		/* credentials or privileges */
 	BINLOG_CLIENT_FATAL,		/* anything else the server refused */
 	BINLOG_CLIENT_STOPPED,		/* binlog_client_stop() was called */
+	BINLOG_CLIENT_ID_IN_USE,	/* a replica has our server_id: another
+					   client, or our own previous connection
+					   that the server has not dropped yet */
 };
 
 struct binlog_client_opts {

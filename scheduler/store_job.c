@@ -768,7 +768,13 @@ job_move(struct store *s, int64_t id, enum job_state state, const char *error,
 
 	if (store_begin(s, cause) != 0)
 		return (-1);
-	sql = xasprintf("UPDATE jobs SET state = ?1, error = ?2, updated_at = "
+	/*
+	 * A guarded move without an error keeps the last one until the job
+	 * is healthy again (incremental): a job retrying after a failure
+	 * still says why.
+	 */
+	sql = xasprintf("UPDATE jobs SET state = ?1, error = CASE WHEN ?2 IS "
+	    "NULL AND ?7 THEN error ELSE ?2 END, updated_at = "
 	    "?3, started_at = CASE WHEN ?4 THEN coalesce(started_at, ?3) ELSE "
 	    "started_at END, attempts = CASE WHEN ?5 THEN 0 ELSE attempts END, "
 	    "next_attempt_at = CASE WHEN ?5 THEN NULL ELSE next_attempt_at END "
@@ -784,6 +790,7 @@ job_move(struct store *s, int64_t id, enum job_state state, const char *error,
 	sqlite3_bind_int(st, 4, job_state_running(state));
 	sqlite3_bind_int(st, 5, guarded && state == JOB_INCREMENTAL);
 	sqlite3_bind_int64(st, 6, id);
+	sqlite3_bind_int(st, 7, guarded && state != JOB_INCREMENTAL);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {

