@@ -3,7 +3,7 @@
  *
  *	ferry serve [--http HOST:PORT] [--log FILE] [--poll-ms N]
  *	    [--lease-ms N] [--checkpoint-ms N] [--retry-min-ms N]
- *	    [--retry-max-ms N] [--chunk-rows N]
+ *	    [--retry-max-ms N] [--chunk-rows N] [--heartbeat-ms N]
  *
  * Runs in the foreground until SIGTERM or SIGINT (a service manager
  * supervises it); logs at info level unless --log-level says otherwise.
@@ -38,7 +38,10 @@ serve_usage(FILE *fp)
 	    "  --retry-min-ms N     first back-off after a failure (default "
 	    "1000)\n"
 	    "  --retry-max-ms N     longest back-off (default 60000)\n"
-	    "  --chunk-rows N       rows per full-sync read (default 10000)\n");
+	    "  --chunk-rows N       rows per full-sync read (default 10000)\n"
+	    "  --heartbeat-ms N     a HEARTBEAT record after N ms without "
+	    "records\n"
+	    "                       (default 10000; 0: none)\n");
 }
 
 int
@@ -54,6 +57,7 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 		{ "retry-min-ms", required_argument, NULL, 'r' },
 		{ "retry-max-ms", required_argument, NULL, 'R' },
 		{ "chunk-rows", required_argument, NULL, 'k' },
+		{ "heartbeat-ms", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -85,6 +89,15 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 				return (CLI_USAGE);
 			}
 			o.sync.chunk_rows = v;
+			continue;
+		case 'b':
+			if (util_parse_u64(optarg, 0, 3600000, &v,
+			    &cause) != 0) {
+				cli_usage_error("--heartbeat-ms: %s", cause);
+				free(cause);
+				return (CLI_USAGE);
+			}
+			o.sync.heartbeat_record_ms = (int)v;
 			continue;
 		case 'p': target = &o.poll_ms; name = "--poll-ms"; break;
 		case 'l': target = &o.lease_ms; name = "--lease-ms"; break;

@@ -60,6 +60,14 @@
 #include "schema/dts_avro.h"
 
 #define SYNC_SNAPSHOT_UNIT	0	/* delivery unit of initial records */
+#define SYNC_HEARTBEAT_UNIT	UINT64_MAX	/* of heartbeats: not counted */
+
+/* What a record is part of (sync_emit()). */
+enum sync_part {
+	SYNC_BINLOG = 0,
+	SYNC_SNAPSHOT,
+	SYNC_HEARTBEAT,
+};
 #define SYNC_DEFAULT_BUDGET	(64 * 1024 * 1024)
 
 struct sync_unit {
@@ -116,6 +124,7 @@ struct sync_job {
 	uint64_t		 stats_records;
 	struct job_stats	 js;		/* what ferry status shows */
 	uint32_t		 last_ts;	/* of the last event read */
+	uint64_t		 last_record_us;	/* the last record sent */
 	int			 permanent;	/* the attempt's error is */
 	char			*server_version;
 };
@@ -127,6 +136,7 @@ sync_options_init(struct sync_options *o)
 	o->retry_max_ms = 60000;
 	o->checkpoint_ms = 1000;
 	o->heartbeat_ms = 1000;
+	o->heartbeat_record_ms = 10000;
 	o->chunk_rows = 10000;
 }
 
@@ -272,6 +282,8 @@ sync_delivered(void *arg, uint64_t seq, int err, const char *reason)
 	sj->stats.acked++;
 	sj->stats.inflight_bytes = sink_inflight_bytes(sj->sink);
 	pthread_mutex_unlock(&sj->mtx);
+	if (seq == SYNC_HEARTBEAT_UNIT)
+		return;
 	if (seq == SYNC_SNAPSHOT_UNIT) {
 		sj->snap_outstanding--;
 		return;
@@ -454,13 +466,14 @@ sync_table_topic(struct sync_job *sj, const char *db, const char *table,
 }
 
 /*
- * Encode c as the next record and send it.  unit is its delivery unit
- * (SYNC_SNAPSHOT_UNIT, or the open binlog unit).
+ * Encode c as the next record and send it, counted in the open binlog
+ * unit, the snapshot's count, or (a heartbeat) nowhere.
  */
 static int
-sync_emit(struct sync_job *sj, const struct change *c, int snapshot,
+sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
     char **cause)
 {
+	int			 snapshot = part == SYNC_SNAPSHOT;
 	const struct table_def	*t = c->table;
 	struct sync_unit	*u = NULL;
 	int64_t			 id = record_maker_next_id(sj->maker);
@@ -559,8 +572,10 @@ sync_emit(struct sync_job *sj, const struct change *c, int snapshot,
 		if (!snapshot && sync_checkpoint(sj, 0, cause) != 0)
 			return (-1);
 	}
-	if (snapshot)
+	if (part == SYNC_SNAPSHOT)
 		seq = SYNC_SNAPSHOT_UNIT;
+	else if (part == SYNC_HEARTBEAT)
+		seq = SYNC_HEARTBEAT_UNIT;
 	else {
 		u = unit_open(sj);
 		seq = unit_seq(sj, u);
@@ -569,10 +584,11 @@ sync_emit(struct sync_job *sj, const struct change *c, int snapshot,
 	    sj->key.len, sj->out.data, sj->out.len, id, seq, &sent,
 	    cause) != 0)
 		return (-1);
-	if (snapshot)
+	if (part == SYNC_SNAPSHOT)
 		sj->snap_outstanding += (int64_t)sent;
-	else
+	else if (part == SYNC_BINLOG)
 		u->outstanding += (int64_t)sent;
+	sj->last_record_us = util_mono_us();
 	pthread_mutex_lock(&sj->mtx);
 	if (sent > 0) {
 		sj->stats.records++;
@@ -779,7 +795,7 @@ sync_snap_row(void *arg, struct snap_table *t, const struct value *v,
 	c.gtid = "";
 	c.server_version = ss->sj->server_version;
 	ss->rows++;
-	if (sync_emit(ss->sj, &c, 1, cause) != 0)
+	if (sync_emit(ss->sj, &c, SYNC_SNAPSHOT, cause) != 0)
 		return (-1);
 	if (ss->rows % 1024 == 0)
 		sink_poll(ss->sj->sink, 0);
@@ -864,7 +880,7 @@ sync_initial(struct sync_job *sj, char **cause)
 			c.pos = c.txn_pos = pos;
 			c.gtid = "";
 			c.server_version = sj->server_version;
-			if (sync_emit(sj, &c, 1, cause) != 0)
+			if (sync_emit(sj, &c, SYNC_SNAPSHOT, cause) != 0)
 				goto out;
 		}
 	}
@@ -959,6 +975,45 @@ out:
 	return (rc);
 }
 
+/*
+ * A HEARTBEAT record when nothing was sent for heartbeat_record_ms and
+ * everything sent is acknowledged.  Its id is reserved in the checkpoint
+ * before it is sent: a replay from that checkpoint starts after it, so the
+ * ids of the records that follow never move (a heartbeat lost in a crash
+ * leaves a gap, as DTS ids have).
+ */
+static int
+sync_heartbeat(struct sync_job *sj, char **cause)
+{
+	struct checkpoint	 cp;
+	struct change		 c;
+	uint64_t		 now = util_mono_us();
+
+	if (sj->opts.heartbeat_record_ms <= 0 || sj->ck_file == NULL ||
+	    now - sj->last_record_us <
+	    (uint64_t)sj->opts.heartbeat_record_ms * 1000)
+		return (0);
+	units_advance(sj);
+	if (sj->nunits > 1 || (sj->nunits == 1 && (sj->units[0].closed ||
+	    sj->units[0].outstanding > 0)) || sj->ck_dirty)
+		return (0);
+	memset(&cp, 0, sizeof cp);
+	cp.file = sj->ck_file;
+	cp.pos = sj->ck_pos;
+	cp.next_record_id = record_maker_next_id(sj->maker) + 1;
+	if (store_checkpoint_save(sj->store, sj->id, &cp, NULL, 0, cause) != 0)
+		return (-1);
+	sj->ck_next_id = cp.next_record_id;
+	memset(&c, 0, sizeof c);
+	c.kind = CHANGE_HEARTBEAT;
+	c.timestamp = (uint32_t)(util_wall_us() / 1000000);
+	c.file = sj->ck_file;
+	c.pos = c.txn_pos = sj->ck_pos;
+	c.gtid = "";
+	c.server_version = sj->server_version;
+	return (sync_emit(sj, &c, SYNC_HEARTBEAT, cause));
+}
+
 /* Change callback of the binlog phase. */
 static int
 sync_on_change(void *arg, const struct change *c, char **cause)
@@ -970,7 +1025,7 @@ sync_on_change(void *arg, const struct change *c, char **cause)
 		    !sync_db_selected(sj, c->db))
 			return (0);
 	}
-	return (sync_emit(sj, c, 0, cause));
+	return (sync_emit(sj, c, SYNC_BINLOG, cause));
 }
 
 /* The binlog from the checkpoint, until stopped or failed. */
@@ -1026,6 +1081,7 @@ sync_incremental(struct sync_job *sj, char **cause)
 	record_maker_free(sj->maker);
 	sj->maker = record_maker_new(sj->ck_next_id);
 	units_clear(sj);
+	sj->last_record_us = util_mono_us();
 	for (;;) {
 		rc = binlog_client_next(bc, &raw, &len, &off, &kind, cause);
 		if (rc <= 0) {
@@ -1089,6 +1145,9 @@ sync_incremental(struct sync_job *sj, char **cause)
 		if (sync_delivery_ok(sj, cause) != 0)
 			break;
 		if (sync_checkpoint(sj, 0, cause) != 0)
+			break;
+		if (change_builder_at_boundary(cb) &&
+		    sync_heartbeat(sj, cause) != 0)
 			break;
 		sync_save_stats(sj, 0);
 		if (sync_stopping(sj)) {

@@ -30,6 +30,8 @@ struct sync_options {
 	int		 retry_max_ms;
 	int		 checkpoint_ms;	/* how often the watermark is saved */
 	int		 heartbeat_ms;	/* asked of the source */
+	int		 heartbeat_record_ms;	/* HEARTBEAT records when idle;
+					   0: none */
 	uint64_t	 chunk_rows;	/* full sync */
 };
 
