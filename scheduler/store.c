@@ -13,7 +13,8 @@
  *	tenants, endpoints, jobs, job_targets, job_objects, job_events
  *		synchronous=FULL: a definition the user was told exists
  *		survives a power loss.
- *	checkpoints, snapshot_progress, schema_history, job_stats, leases
+ *	checkpoints, snapshot_progress, snapshot_gens, snapshot_segments,
+ *	schema_history, job_stats, leases
  *		written with synchronous=NORMAL (store_checkpoint_save() and
  *		friends switch it for their transaction): in WAL mode a commit
  *		then survives a crash of ferry, and a power loss may lose the
@@ -159,6 +160,31 @@ static const char *store_migrations[] = {
 	"INSERT INTO meta VALUES ('instance', abs(random()) % 1000000);"
 	"INSERT INTO tenants (name, created_at) VALUES ('default',"
 	"  CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));",
+
+	/*
+	 * 2: generations of an interrupted initial sync.  Each attempt at
+	 * the full sync reads from its own snapshot (a generation, with its
+	 * binlog position); a table finished in generation g has done_gen g;
+	 * the rows a generation wrote to a partition of a target before it
+	 * was interrupted are those up to the sortable key hi (schema/keyenc.c).
+	 */
+	"ALTER TABLE snapshot_progress ADD COLUMN done_gen INTEGER;"
+	"CREATE TABLE snapshot_gens ("
+	"  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
+	"  gen INTEGER NOT NULL,"
+	"  binlog_file TEXT NOT NULL,"
+	"  binlog_pos INTEGER NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (job_id, gen));"
+	"CREATE TABLE snapshot_segments ("
+	"  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
+	"  db TEXT NOT NULL,"
+	"  tbl TEXT NOT NULL,"
+	"  gen INTEGER NOT NULL,"
+	"  target TEXT NOT NULL,"
+	"  part INTEGER NOT NULL,"
+	"  hi BLOB NOT NULL,"
+	"  PRIMARY KEY (job_id, db, tbl, gen, target, part));",
 };
 
 #define STORE_SCHEMA	((int)nitems(store_migrations))

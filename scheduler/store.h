@@ -117,10 +117,29 @@ struct schema_change {
 struct snapshot_progress {
 	char		*db;
 	char		*table;
-	char		*last_key;	/* JSON of the last copied key, or NULL */
+	char		*last_key;	/* where the next read starts, or NULL */
 	int64_t		 rows_copied;
 	int64_t		 rows_estimated;
 	int		 done;
+	int		 done_gen;	/* the generation that finished it */
+};
+
+/* An attempt at the initial sync: its snapshot's binlog position. */
+struct snapshot_gen {
+	int		 gen;
+	char		*file;
+	uint64_t	 pos;
+};
+
+/* Rows of db.table up to key hi that generation gen wrote to a partition. */
+struct snapshot_segment {
+	char		*db;
+	char		*table;
+	int		 gen;
+	char		*target;	/* endpoint name */
+	int32_t		 part;
+	uint8_t		*hi;
+	size_t		 hilen;
 };
 
 struct job_stats {
@@ -212,6 +231,16 @@ int	 store_snapshot_save(struct store *, int64_t,
 int	 store_snapshot_list(struct store *, int64_t,
 	    struct snapshot_progress **, size_t *, char **);
 void	 snapshot_list_free(struct snapshot_progress *, size_t);
+int	 store_snapshot_gen_add(struct store *, int64_t, const char *, uint64_t,
+	    int *, char **);
+int	 store_snapshot_gens(struct store *, int64_t, struct snapshot_gen **,
+	    size_t *, char **);
+void	 snapshot_gens_free(struct snapshot_gen *, size_t);
+int	 store_snapshot_segment_add(struct store *, int64_t,
+	    const struct snapshot_segment *, char **);
+int	 store_snapshot_segments(struct store *, int64_t,
+	    struct snapshot_segment **, size_t *, char **);
+void	 snapshot_segments_free(struct snapshot_segment *, size_t);
 int	 store_stats_save(struct store *, int64_t, const struct job_stats *,
 	    char **);
 int	 store_stats_get(struct store *, int64_t, struct job_stats *, char **);

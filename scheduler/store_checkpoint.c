@@ -193,10 +193,12 @@ store_snapshot_save(struct store *s, int64_t job,
 
 	if (store_normal_begin(s, cause) != 0)
 		return (-1);
-	if ((st = store_prepare(s, "INSERT INTO snapshot_progress VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, db, tbl) DO UPDATE SET "
-	    "last_key = excluded.last_key, rows_copied = excluded.rows_copied, "
-	    "rows_estimated = excluded.rows_estimated, done = excluded.done",
+	if ((st = store_prepare(s, "INSERT INTO snapshot_progress (job_id, db, "
+	    "tbl, last_key, rows_copied, rows_estimated, done, done_gen) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, db, tbl) DO UPDATE "
+	    "SET last_key = excluded.last_key, rows_copied = "
+	    "excluded.rows_copied, rows_estimated = excluded.rows_estimated, "
+	    "done = excluded.done, done_gen = excluded.done_gen",
 	    cause)) == NULL)
 		return (store_normal_end(s, 0, cause));
 	sqlite3_bind_int64(st, 1, job);
@@ -206,6 +208,10 @@ store_snapshot_save(struct store *s, int64_t job,
 	sqlite3_bind_int64(st, 5, p->rows_copied);
 	sqlite3_bind_int64(st, 6, p->rows_estimated);
 	sqlite3_bind_int(st, 7, p->done);
+	if (p->done)
+		sqlite3_bind_int(st, 8, p->done_gen);
+	else
+		sqlite3_bind_null(st, 8);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -238,8 +244,8 @@ store_snapshot_list(struct store *s, int64_t job,
 	*out = NULL;
 	*n = 0;
 	if ((st = store_prepare(s, "SELECT db, tbl, last_key, rows_copied, "
-	    "rows_estimated, done FROM snapshot_progress WHERE job_id = ? "
-	    "ORDER BY db, tbl", cause)) == NULL)
+	    "rows_estimated, done, coalesce(done_gen, 0) FROM snapshot_progress "
+	    "WHERE job_id = ? ORDER BY db, tbl", cause)) == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, job);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -253,10 +259,156 @@ store_snapshot_list(struct store *s, int64_t job,
 		p->rows_copied = sqlite3_column_int64(st, 3);
 		p->rows_estimated = sqlite3_column_int64(st, 4);
 		p->done = sqlite3_column_int(st, 5);
+		p->done_gen = sqlite3_column_int(st, 6);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return (store_error(s, "reading snapshot progress", cause));
+	return (0);
+}
+
+/* A new generation of the initial sync at file:pos; *gen is its number. */
+int
+store_snapshot_gen_add(struct store *s, int64_t job, const char *file,
+    uint64_t pos, int *gen, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (store_normal_begin(s, cause) != 0)
+		return (-1);
+	if ((st = store_prepare(s, "INSERT INTO snapshot_gens VALUES (?1, "
+	    "1 + coalesce((SELECT max(gen) FROM snapshot_gens WHERE job_id = "
+	    "?1), 0), ?2, ?3, ?4) RETURNING gen", cause)) == NULL)
+		return (store_normal_end(s, 0, cause));
+	sqlite3_bind_int64(st, 1, job);
+	store_bind_text(st, 2, file);
+	sqlite3_bind_int64(st, 3, (int64_t)pos);
+	sqlite3_bind_int64(st, 4, store_now());
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*gen = sqlite3_column_int(st, 0);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "recording a snapshot", cause);
+		return (store_normal_end(s, 0, cause));
+	}
+	return (store_normal_end(s, 1, cause));
+}
+
+void
+snapshot_gens_free(struct snapshot_gen *g, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		free(g[i].file);
+	free(g);
+}
+
+/* The job's generations, oldest first. */
+int
+store_snapshot_gens(struct store *s, int64_t job, struct snapshot_gen **out,
+    size_t *n, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = store_prepare(s, "SELECT gen, binlog_file, binlog_pos FROM "
+	    "snapshot_gens WHERE job_id = ? ORDER BY gen", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, job);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		(*out)[*n].gen = sqlite3_column_int(st, 0);
+		(*out)[*n].file = store_col_text(st, 1);
+		(*out)[*n].pos = (uint64_t)sqlite3_column_int64(st, 2);
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (store_error(s, "reading snapshots", cause));
+	return (0);
+}
+
+int
+store_snapshot_segment_add(struct store *s, int64_t job,
+    const struct snapshot_segment *g, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (store_normal_begin(s, cause) != 0)
+		return (-1);
+	if ((st = store_prepare(s, "INSERT OR REPLACE INTO snapshot_segments "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?)", cause)) == NULL)
+		return (store_normal_end(s, 0, cause));
+	sqlite3_bind_int64(st, 1, job);
+	store_bind_text(st, 2, g->db);
+	store_bind_text(st, 3, g->table);
+	sqlite3_bind_int(st, 4, g->gen);
+	store_bind_text(st, 5, g->target);
+	sqlite3_bind_int(st, 6, g->part);
+	sqlite3_bind_blob(st, 7, g->hi, (int)g->hilen, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "recording a snapshot segment", cause);
+		return (store_normal_end(s, 0, cause));
+	}
+	return (store_normal_end(s, 1, cause));
+}
+
+void
+snapshot_segments_free(struct snapshot_segment *g, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(g[i].db);
+		free(g[i].table);
+		free(g[i].target);
+		free(g[i].hi);
+	}
+	free(g);
+}
+
+/* The job's segments, by table, then generation. */
+int
+store_snapshot_segments(struct store *s, int64_t job,
+    struct snapshot_segment **out, size_t *n, char **cause)
+{
+	sqlite3_stmt		*st;
+	struct snapshot_segment	*g;
+	int			 rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = store_prepare(s, "SELECT db, tbl, gen, target, part, hi FROM "
+	    "snapshot_segments WHERE job_id = ? ORDER BY db, tbl, gen",
+	    cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, job);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof **out);
+		g = &(*out)[(*n)++];
+		g->db = store_col_text(st, 0);
+		g->table = store_col_text(st, 1);
+		g->gen = sqlite3_column_int(st, 2);
+		g->target = store_col_text(st, 3);
+		g->part = sqlite3_column_int(st, 4);
+		g->hilen = (size_t)sqlite3_column_bytes(st, 5);
+		g->hi = xmalloc(g->hilen + 1);
+		if (g->hilen > 0)
+			memcpy(g->hi, sqlite3_column_blob(st, 5), g->hilen);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (store_error(s, "reading snapshot segments", cause));
 	return (0);
 }
 

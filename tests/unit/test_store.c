@@ -27,6 +27,9 @@
 #include "scheduler/store.h"
 #include "tests/lib/testutil.h"
 
+/* The schema version this ferry writes (scheduler/store.c). */
+#define STORE_VERSION	2
+
 static char	 tmpdir[] = "/tmp/ferry-test-store-XXXXXX";
 static int	 tmpn;
 
@@ -169,7 +172,7 @@ START_TEST(test_open_new)
 	ck_assert_int_eq(sb.st_mode & 0777, 0600);
 	ck_assert_str_eq(store_path(s), path);
 	store_close(s);
-	ck_assert_int_eq(peek(path, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(peek(path, "PRAGMA user_version"), STORE_VERSION);
 	ck_assert_int_eq(peek(path, "SELECT count(*) FROM tenants WHERE "
 	    "name = 'default'"), 1);
 	/* In WAL mode, and reopening changes nothing. */
@@ -193,11 +196,81 @@ START_TEST(test_open_empty_file)
 	close(fd);
 	s = open_ok(path);
 	store_close(s);
-	ck_assert_int_eq(peek(path, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(peek(path, "PRAGMA user_version"), STORE_VERSION);
 	ck_assert_int_eq(peek(path, "SELECT count(*) FROM sqlite_master "
 	    "WHERE name IN ('jobs', 'checkpoints', 'schema_history', "
 	    "'leases', 'job_events')"), 5);
 	free(path);
+}
+END_TEST
+
+/*
+ * A store of schema 1 (as the first ferry left it, with a job and its
+ * checkpoint) opens under this one: migrated forward, nothing lost.
+ */
+START_TEST(test_migrate_from_1)
+{
+	struct fixture		 f;
+	struct checkpoint	 cp;
+	struct snapshot_gen	*g;
+	sqlite3			*db;
+	char			*cause = NULL;
+	size_t			 n;
+	int			 gen;
+
+	fixture_open(&f);
+	memset(&cp, 0, sizeof cp);
+	cp.file = (char *)"b.000003";
+	cp.pos = 77;
+	cp.next_record_id = 5;
+	ck_assert_int_eq(store_checkpoint_save(f.s, f.job, &cp, NULL, 0,
+	    &cause), 0);
+	store_close(f.s);
+	/* Undo migration 2 by hand: what a schema-1 file looks like. */
+	ck_assert_int_eq(sqlite3_open(f.path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE snapshot_gens; "
+	    "DROP TABLE snapshot_segments; ALTER TABLE snapshot_progress DROP "
+	    "COLUMN done_gen; PRAGMA user_version = 1", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	f.s = open_ok(f.path);
+	ck_assert_int_eq(peek(f.path, "PRAGMA user_version"), STORE_VERSION);
+	ck_assert_int_eq(store_checkpoint_get(f.s, f.job, &cp, &cause), 0);
+	ck_assert_uint_eq(cp.pos, 77);
+	checkpoint_release(&cp);
+	ck_assert_int_eq(store_snapshot_gen_add(f.s, f.job, "b.000004", 4,
+	    &gen, &cause), 0);
+	ck_assert_int_eq(gen, 1);
+	ck_assert_int_eq(store_snapshot_gen_add(f.s, f.job, "b.000004", 900,
+	    &gen, &cause), 0);
+	ck_assert_int_eq(gen, 2);
+	ck_assert_int_eq(store_snapshot_gens(f.s, f.job, &g, &n, &cause), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(g[1].pos, 900);
+	snapshot_gens_free(g, n);
+	{
+		struct snapshot_segment	 seg, *segs;
+		uint8_t			 hi[3] = { 0x01, 0x00, 0xff };
+
+		memset(&seg, 0, sizeof seg);
+		seg.db = (char *)"shop";
+		seg.table = (char *)"orders";
+		seg.gen = 2;
+		seg.target = (char *)"dst";
+		seg.part = 3;
+		seg.hi = hi;
+		seg.hilen = sizeof hi;
+		ck_assert_int_eq(store_snapshot_segment_add(f.s, f.job, &seg,
+		    &cause), 0);
+		ck_assert_int_eq(store_snapshot_segments(f.s, f.job, &segs, &n,
+		    &cause), 0);
+		ck_assert_uint_eq(n, 1);
+		ck_assert_int_eq(segs[0].part, 3);
+		ck_assert_uint_eq(segs[0].hilen, 3);
+		ck_assert_mem_eq(segs[0].hi, hi, 3);
+		snapshot_segments_free(segs, n);
+	}
+	fixture_close(&f);
 }
 END_TEST
 
@@ -912,6 +985,7 @@ store_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_open_new);
 	tcase_add_test(tc, test_open_empty_file);
+	tcase_add_test(tc, test_migrate_from_1);
 	tcase_add_test(tc, test_open_newer_schema);
 	tcase_add_test(tc, test_open_not_a_database);
 	tcase_add_test(tc, test_tenants);
