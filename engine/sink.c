@@ -30,11 +30,20 @@
 #include "common/xmalloc.h"
 #include "engine/sink.h"
 
+/* What the last message of this job in a partition says. */
+struct sink_tail {
+	int64_t			 id;		/* 0: the job wrote nothing */
+	char			*tbl;		/* INIT records: db.table */
+	int			 gen;		/* and their generation */
+	uint8_t			*key;		/* and sortable key */
+	size_t			 keylen;
+};
+
 struct sink_topic {
 	char			*name;
 	int32_t			 nparts;
 	rd_kafka_topic_t	*rkt;
-	int64_t			*last_id;	/* per partition; 0: none */
+	struct sink_tail	*tail;		/* per partition */
 };
 
 struct sink_target {
@@ -158,7 +167,12 @@ sink_free(struct sink *s)
 		for (k = 0; k < t->ntopics; k++) {
 			if (t->topics[k].rkt != NULL)
 				rd_kafka_topic_destroy(t->topics[k].rkt);
-			free(t->topics[k].last_id);
+			for (int32_t p = 0; t->topics[k].tail != NULL &&
+			    p < t->topics[k].nparts; p++) {
+				free(t->topics[k].tail[p].tbl);
+				free(t->topics[k].tail[p].key);
+			}
+			free(t->topics[k].tail);
 			free(t->topics[k].name);
 		}
 		free(t->topics);
@@ -222,13 +236,79 @@ sink_topic(struct sink *s, const char *name, char **cause)
 			return (-1);
 		}
 		tp->nparts = md->topics[0].partition_cnt;
-		tp->last_id = xcalloc((size_t)tp->nparts,
-		    sizeof *tp->last_id);
+		tp->tail = xcalloc((size_t)tp->nparts, sizeof *tp->tail);
 		rd_kafka_metadata_destroy(md);
 	}
 	s->names = xreallocarray(s->names, s->nnames + 1, sizeof *s->names);
 	s->names[s->nnames] = xstrdup(name);
 	return ((int)s->nnames++);
+}
+
+/* The value of header name (borrowed), or NULL. */
+static const char *
+sink_header_raw(rd_kafka_message_t *m, const char *name, size_t *len)
+{
+	rd_kafka_headers_t	*hdrs;
+	const void		*v;
+
+	if (rd_kafka_message_headers(m, &hdrs) != 0 ||
+	    rd_kafka_header_get_last(hdrs, name, &v, len) != 0 || v == NULL)
+		return (NULL);
+	return (v);
+}
+
+static int
+sink_unhex(const char *h, size_t len, uint8_t **out, size_t *outlen)
+{
+	size_t	 i;
+	int	 hi, lo;
+
+	if (len % 2 != 0)
+		return (-1);
+	*out = xmalloc(len / 2 + 1);
+	for (i = 0; i < len / 2; i++) {
+		hi = h[2 * i] <= '9' ? h[2 * i] - '0' : (h[2 * i] | 0x20) -
+		    'a' + 10;
+		lo = h[2 * i + 1] <= '9' ? h[2 * i + 1] - '0' :
+		    (h[2 * i + 1] | 0x20) - 'a' + 10;
+		if (hi < 0 || hi > 15 || lo < 0 || lo > 15) {
+			free(*out);
+			*out = NULL;
+			return (-1);
+		}
+		(*out)[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*outlen = len / 2;
+	return (0);
+}
+
+/* Keep what the last message of this job in a partition says. */
+static void
+sink_tail_set(struct sink_tail *t, rd_kafka_message_t *m, int64_t id)
+{
+	const char	*v;
+	size_t		 len;
+
+	free(t->tbl);
+	free(t->key);
+	memset(t, 0, sizeof *t);
+	t->id = id;
+	if ((v = sink_header_raw(m, "ferry.tbl", &len)) == NULL)
+		return;
+	t->tbl = xstrndup(v, len);
+	if ((v = sink_header_raw(m, "ferry.gen", &len)) != NULL && len < 12) {
+		char	 tmp[12];
+
+		memcpy(tmp, v, len);
+		tmp[len] = '\0';
+		t->gen = atoi(tmp);
+	}
+	if ((v = sink_header_raw(m, "ferry.key", &len)) == NULL ||
+	    sink_unhex(v, len, &t->key, &t->keylen) != 0) {
+		free(t->tbl);
+		t->tbl = NULL;
+		t->gen = 0;
+	}
 }
 
 /* The value of header name as a number, or -1. */
@@ -255,15 +335,16 @@ sink_header(rd_kafka_message_t *m, const char *name)
  */
 static int
 sink_scan_partition(struct sink *s, struct sink_target *t, rd_kafka_t *c,
-    const char *topic, int32_t part, int64_t *last, char **cause)
+    const char *topic, int32_t part, struct sink_tail *tail, char **cause)
 {
+	int64_t				 last_id = 0, *last = &last_id;
 	rd_kafka_topic_partition_list_t	*tl;
 	rd_kafka_message_t		*m;
 	rd_kafka_resp_err_t		 err;
 	int64_t				 lo, hi, start, end, window = 256, id;
 	uint64_t			 deadline;
 
-	*last = 0;
+	tail->id = 0;
 	err = rd_kafka_query_watermark_offsets(c, topic, part, &lo, &hi, 15000);
 	if (err != 0) {
 		*cause = xasprintf("target %s: cannot read the offsets of %s "
@@ -307,8 +388,10 @@ sink_scan_partition(struct sink *s, struct sink_target *t, rd_kafka_t *c,
 				return (-1);
 			}
 			if (m->offset < end && sink_header(m, "ferry.job") ==
-			    s->job && (id = sink_header(m, "ferry.id")) > *last)
+			    s->job && (id = sink_header(m, "ferry.id")) > *last) {
 				*last = id;
+				sink_tail_set(tail, m, id);
+			}
 			if (m->offset >= end - 1) {
 				rd_kafka_message_destroy(m);
 				break;
@@ -360,17 +443,19 @@ sink_scan(struct sink *s, int64_t *max_id, char **cause)
 			return (-1);
 		for (k = 0; k < t->ntopics && rc == 0; k++) {
 			for (p = 0; p < t->topics[k].nparts; p++) {
+				struct sink_tail *tl = &t->topics[k].tail[p];
+
 				if ((rc = sink_scan_partition(s, t, c,
-				    t->topics[k].name, p,
-				    &t->topics[k].last_id[p], cause)) != 0)
+				    t->topics[k].name, p, tl, cause)) != 0)
 					break;
-				if (t->topics[k].last_id[p] > *max_id)
-					*max_id = t->topics[k].last_id[p];
-				if (t->topics[k].last_id[p] > 0)
+				if (tl->id > *max_id)
+					*max_id = tl->id;
+				if (tl->id > 0)
 					log_debug("job %" PRId64 ": %s %s/%" PRId32
-					    " holds up to id %" PRId64, s->job,
-					    t->name, t->topics[k].name, p,
-					    t->topics[k].last_id[p]);
+					    " holds up to id %" PRId64 "%s%s",
+					    s->job, t->name, t->topics[k].name, p,
+					    tl->id, tl->tbl != NULL ? ", of " : "",
+					    tl->tbl != NULL ? tl->tbl : "");
 			}
 		}
 		rd_kafka_consumer_close(c);
@@ -379,32 +464,96 @@ sink_scan(struct sink *s, int64_t *max_id, char **cause)
 	return (rc);
 }
 
+/* The partition a record with hash goes to on target i. */
+int32_t
+sink_partition(const struct sink *s, int topic, size_t i, uint32_t hash,
+    int hash_it)
+{
+	const struct sink_topic	*tp = &s->targets[i].topics[topic];
+
+	return (hash_it ? (int32_t)(hash % (uint32_t)tp->nparts) : 0);
+}
+
+int32_t
+sink_partitions(const struct sink *s, int topic, size_t i)
+{
+	return (s->targets[i].topics[topic].nparts);
+}
+
+size_t
+sink_ntargets(const struct sink *s)
+{
+	return (s->ntargets);
+}
+
+const char *
+sink_target_name(const struct sink *s, size_t i)
+{
+	return (s->targets[i].name);
+}
+
 /*
- * Send a record to topic index topic on every target, to partition
- * hash % partitions (partition 0 when hash_it is 0), unless the partition
- * already holds id.  *sent is how many messages were queued: the number
- * of delivery reports unit will get.  Blocks (serving delivery reports)
- * while librdkafka's queue is full.
+ * The last INIT record of this job in a partition, when it is one: its
+ * table, generation and sortable key (borrowed).  0 when the last record
+ * is not an INIT record or there is none.
+ */
+int
+sink_tail_init(const struct sink *s, int topic, size_t i, int32_t part,
+    const char **tbl, int *gen, const uint8_t **key, size_t *keylen)
+{
+	const struct sink_tail	*t = &s->targets[i].topics[topic].tail[part];
+
+	if (t->tbl == NULL)
+		return (0);
+	*tbl = t->tbl;
+	*gen = t->gen;
+	*key = t->key;
+	*keylen = t->keylen;
+	return (1);
+}
+
+/*
+ * Send a record to topic index topic on the targets in mask (bit i: target
+ * i), to partition hash % partitions (partition 0 when hash_it is 0),
+ * unless the partition already holds id.  INIT records carry meta (their
+ * table, generation and key) in headers.  *sent is how many messages were
+ * queued: the number of delivery reports unit will get.  Blocks (serving
+ * delivery reports) while librdkafka's queue is full.
  */
 int
 sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
-    const void *key, size_t keylen, const void *value, size_t len,
-    int64_t id, uint64_t unit, size_t *sent, char **cause)
+    uint32_t mask, const struct sink_meta *meta, const void *key,
+    size_t keylen, const void *value, size_t len, int64_t id, uint64_t unit,
+    size_t *sent, char **cause)
 {
 	struct sink_target	*t;
 	struct sink_topic	*tp;
+	rd_kafka_headers_t	*hdrs;
 	rd_kafka_resp_err_t	 err;
-	char			 idtext[24];
+	char			 idtext[24], gentext[12], *hex = NULL;
 	int32_t			 part;
-	size_t			 i;
+	size_t			 i, k;
 
 	*sent = 0;
 	snprintf(idtext, sizeof idtext, "%" PRId64, id);
+	if (meta != NULL) {
+		static const char	 digits[] = "0123456789abcdef";
+
+		snprintf(gentext, sizeof gentext, "%d", meta->gen);
+		hex = xmalloc(meta->keylen * 2 + 1);
+		for (k = 0; k < meta->keylen; k++) {
+			hex[2 * k] = digits[meta->key[k] >> 4];
+			hex[2 * k + 1] = digits[meta->key[k] & 15];
+		}
+		hex[2 * meta->keylen] = '\0';
+	}
 	for (i = 0; i < s->ntargets; i++) {
+		if (i < 32 && (mask & (1u << i)) == 0)
+			continue;
 		t = &s->targets[i];
 		tp = &t->topics[topic];
 		part = hash_it ? (int32_t)(hash % (uint32_t)tp->nparts) : 0;
-		if (id <= tp->last_id[part])
+		if (id <= tp->tail[part].id)
 			continue;	/* already there */
 		for (;;) {
 			if (t->legacy)
@@ -416,19 +565,33 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 				    RD_KAFKA_V_KEY(key, keylen),
 				    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)unit),
 				    RD_KAFKA_V_END);
-			else
+			else {
+				hdrs = rd_kafka_headers_new(meta != NULL ? 5 :
+				    2);
+				rd_kafka_header_add(hdrs, "ferry.job", -1,
+				    s->job_text, -1);
+				rd_kafka_header_add(hdrs, "ferry.id", -1,
+				    idtext, -1);
+				if (meta != NULL) {
+					rd_kafka_header_add(hdrs, "ferry.tbl",
+					    -1, meta->tbl, -1);
+					rd_kafka_header_add(hdrs, "ferry.gen",
+					    -1, gentext, -1);
+					rd_kafka_header_add(hdrs, "ferry.key",
+					    -1, hex, -1);
+				}
 				err = rd_kafka_producev(t->rk,
 				    RD_KAFKA_V_RKT(tp->rkt),
 				    RD_KAFKA_V_PARTITION(part),
 				    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 				    RD_KAFKA_V_VALUE((void *)value, len),
 				    RD_KAFKA_V_KEY(key, keylen),
-				    RD_KAFKA_V_HEADER("ferry.job", s->job_text,
-				    (ssize_t)strlen(s->job_text)),
-				    RD_KAFKA_V_HEADER("ferry.id", idtext,
-				    (ssize_t)strlen(idtext)),
+				    RD_KAFKA_V_HEADERS(hdrs),
 				    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)unit),
 				    RD_KAFKA_V_END);
+				if (err != 0)
+					rd_kafka_headers_destroy(hdrs);
+			}
 			if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 				break;
 			rd_kafka_poll(t->rk, 100);
@@ -436,11 +599,13 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 		if (err != 0) {
 			*cause = xasprintf("target %s: cannot send to %s: %s",
 			    t->name, tp->name, rd_kafka_err2str(err));
+			free(hex);
 			return (-1);
 		}
 		s->inflight += len;
 		(*sent)++;
 	}
+	free(hex);
 	return (0);
 }
 

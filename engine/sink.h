@@ -19,6 +19,14 @@ struct sink;
  */
 typedef void (*sink_delivered_cb)(void *, uint64_t, int, const char *);
 
+/* The headers of an INIT record, for the exactly-once resume of a full sync. */
+struct sink_meta {
+	const char	*tbl;		/* db.table */
+	int		 gen;
+	const uint8_t	*key;		/* sortable key (schema/keyenc.c) */
+	size_t		 keylen;
+};
+
 struct sink_target_opts {
 	const char			*name;
 	struct kafka_client_opts	 kafka;
@@ -29,8 +37,15 @@ struct sink *sink_new(int64_t, const struct sink_target_opts *, size_t,
 void	 sink_free(struct sink *);
 int	 sink_topic(struct sink *, const char *, char **);
 int	 sink_scan(struct sink *, int64_t *, char **);
-int	 sink_produce(struct sink *, int, uint32_t, int, const void *, size_t,
-	    const void *, size_t, int64_t, uint64_t, size_t *, char **);
+int	 sink_produce(struct sink *, int, uint32_t, int, uint32_t,
+	    const struct sink_meta *, const void *, size_t, const void *, size_t,
+	    int64_t, uint64_t, size_t *, char **);
+int32_t	 sink_partition(const struct sink *, int, size_t, uint32_t, int);
+int32_t	 sink_partitions(const struct sink *, int, size_t);
+size_t	 sink_ntargets(const struct sink *);
+const char *sink_target_name(const struct sink *, size_t);
+int	 sink_tail_init(const struct sink *, int, size_t, int32_t,
+	    const char **, int *, const uint8_t **, size_t *);
 void	 sink_poll(struct sink *, int);
 int	 sink_flush(struct sink *, int);
 size_t	 sink_inflight_bytes(const struct sink *);

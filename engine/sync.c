@@ -58,6 +58,7 @@
 #include "scheduler/secret.h"
 #include "scheduler/store.h"
 #include "schema/dts_avro.h"
+#include "schema/keyenc.h"
 
 #define SYNC_SNAPSHOT_UNIT	0	/* delivery unit of initial records */
 #define SYNC_HEARTBEAT_UNIT	UINT64_MAX	/* of heartbeats: not counted */
@@ -76,6 +77,28 @@ struct sync_unit {
 	char		*file;
 	uint64_t	 pos;
 	int64_t		 next_id;
+};
+
+/* Rows of a table that generation gen wrote to a partition of a target. */
+struct sync_seg {
+	int		 gen;
+	size_t		 target;
+	int32_t		 part;
+	uint8_t		*hi;		/* up to this sortable key */
+	size_t		 hilen;
+};
+
+/*
+ * What the initial sync did to one table, for the binlog phase's window
+ * (from the first snapshot's position to the last one's): the generation
+ * that finished it and how far interrupted ones got.
+ */
+struct sync_tstate {
+	struct snap_table	*t;
+	int			 done_gen;
+	int			 keyable;
+	struct sync_seg		*segs;		/* by generation */
+	size_t			 nsegs;
 };
 
 struct sync_job {
@@ -125,6 +148,16 @@ struct sync_job {
 	struct job_stats	 js;		/* what ferry status shows */
 	uint32_t		 last_ts;	/* of the last event read */
 	uint64_t		 last_record_us;	/* the last record sent */
+	uint32_t		 emit_mask;	/* targets of the next record */
+	struct snapshot_gen	*gens;		/* the initial sync's snapshots */
+	size_t			 ngens;
+	struct sync_tstate	*ts;		/* per table of sj->tables */
+	uint64_t		 window_fno;	/* the last snapshot's position: */
+	uint64_t		 window_pos;	/* the window's end */
+	int			 window;	/* in the window now */
+	struct change		 pending_begin;	/* a BEGIN not sent yet */
+	int			 have_pending;
+	const struct sink_meta	*emit_meta;	/* its INIT headers */
 	int			 permanent;	/* the attempt's error is */
 	char			*server_version;
 };
@@ -466,8 +499,74 @@ sync_table_topic(struct sync_job *sj, const char *db, const char *table,
 }
 
 /*
- * Encode c as the next record and send it, counted in the open binlog
- * unit, the snapshot's count, or (a heartbeat) nowhere.
+ * Where c goes: its topic (sink index; -1 with *cause NULL when it has
+ * none) and partition hash.  Keeps the transaction's route for its COMMIT.
+ */
+static int
+sync_route(struct sync_job *sj, const struct change *c, int *topic,
+    uint32_t *hash, int *hash_it, char **cause)
+{
+	const struct table_def	*t = c->table;
+
+	*hash = 0;
+	*hash_it = 0;
+	buf_reset(&sj->key);
+	switch (c->kind) {
+	case CHANGE_ROW:
+	case CHANGE_INIT:
+		if ((*topic = sync_table_topic(sj, t->db, t->name, cause)) < 0)
+			return (-1);
+		if (strcmp(sj->job.partition, "table") == 0) {
+			buf_printf(&sj->key, "%s.%s", t->db, t->name);
+			*hash = sync_fnv(2166136261u, sj->key.data,
+			    sj->key.len);
+			*hash_it = 1;
+		} else if (strcmp(sj->job.partition, "pk") == 0 &&
+		    t->npk > 0) {
+			*hash = sync_key_hash(t, c->after != NULL ? c->after :
+			    c->before);
+			*hash_it = 1;
+			buf_printf(&sj->key, "%08" PRIx32, *hash);
+		}
+		break;
+	case CHANGE_BEGIN:
+		*topic = t != NULL ? sync_table_topic(sj, t->db, t->name,
+		    cause) : sj->job_topic;
+		if (*topic < 0 && t != NULL)
+			return (-1);
+		sj->txn_topic = *topic;
+		if (t != NULL && strcmp(sj->job.partition, "table") == 0) {
+			buf_printf(&sj->key, "%s.%s", t->db, t->name);
+			sj->txn_hash = sync_fnv(2166136261u, sj->key.data,
+			    sj->key.len);
+			buf_reset(&sj->key);
+		} else
+			sj->txn_hash = 0;
+		*hash = sj->txn_hash;
+		*hash_it = *hash != 0;
+		break;
+	case CHANGE_COMMIT:
+	case CHANGE_ROLLBACK:
+		*topic = sj->txn_topic;
+		*hash = sj->txn_hash;
+		*hash_it = *hash != 0;
+		break;
+	default:
+		/* DDL, heartbeats: the job's topic, or for a template the
+		 * table's when a schema sync names it. */
+		*topic = c->table != NULL ? sync_table_topic(sj, c->table->db,
+		    c->table->name, cause) : sj->job_topic;
+		if (*topic < 0 && *cause != NULL)
+			return (-1);
+		break;
+	}
+	return (0);
+}
+
+/*
+ * Encode c as the next record and send it to the targets in sj->emit_mask
+ * (with sj->emit_meta as INIT headers), counted in the open binlog unit,
+ * the snapshot's count, or (a heartbeat) nowhere.
  */
 static int
 sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
@@ -482,63 +581,14 @@ sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
 	int			 topic, hash_it = 0;
 	uint64_t		 seq;
 
+	if (sync_route(sj, c, &topic, &hash, &hash_it, cause) != 0)
+		return (-1);
+	if (topic < 0)
+		return (0);	/* no topic for records without a table */
 	buf_reset(&sj->out);
 	if (record_make(sj->maker, c, sj->enc, &sj->out, cause) != 0) {
 		sj->permanent = 1;
 		return (-1);
-	}
-	buf_reset(&sj->key);
-	switch (c->kind) {
-	case CHANGE_ROW:
-	case CHANGE_INIT:
-		if ((topic = sync_table_topic(sj, t->db, t->name, cause)) < 0)
-			return (-1);
-		if (strcmp(sj->job.partition, "table") == 0) {
-			buf_printf(&sj->key, "%s.%s", t->db, t->name);
-			hash = sync_fnv(2166136261u, sj->key.data,
-			    sj->key.len);
-			hash_it = 1;
-		} else if (strcmp(sj->job.partition, "pk") == 0 &&
-		    t->npk > 0) {
-			hash = sync_key_hash(t, c->after != NULL ? c->after :
-			    c->before);
-			hash_it = 1;
-			buf_printf(&sj->key, "%08" PRIx32, hash);
-		}
-		break;
-	case CHANGE_BEGIN:
-		topic = t != NULL ? sync_table_topic(sj, t->db, t->name,
-		    cause) : sj->job_topic;
-		if (topic < 0 && t != NULL)
-			return (-1);
-		sj->txn_topic = topic;
-		if (t != NULL && strcmp(sj->job.partition, "table") == 0) {
-			buf_printf(&sj->key, "%s.%s", t->db, t->name);
-			sj->txn_hash = sync_fnv(2166136261u, sj->key.data,
-			    sj->key.len);
-			buf_reset(&sj->key);
-		} else
-			sj->txn_hash = 0;
-		hash = sj->txn_hash;
-		hash_it = hash != 0;
-		break;
-	case CHANGE_COMMIT:
-	case CHANGE_ROLLBACK:
-		topic = sj->txn_topic;
-		hash = sj->txn_hash;
-		hash_it = hash != 0;
-		break;
-	default:
-		/* DDL, heartbeats: the job's topic, or for a template the
-		 * table's when a schema sync names it. */
-		topic = c->table != NULL ? sync_table_topic(sj, c->table->db,
-		    c->table->name, cause) : sj->job_topic;
-		break;
-	}
-	if (topic < 0) {
-		if (*cause != NULL)
-			return (-1);
-		return (0);	/* no topic for records without a table */
 	}
 	if (sj->out.len > sink_max_message(sj->sink)) {
 		if (strcmp(sj->job.large_row, "skip") == 0) {
@@ -580,9 +630,9 @@ sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
 		u = unit_open(sj);
 		seq = unit_seq(sj, u);
 	}
-	if (sink_produce(sj->sink, topic, hash, hash_it, sj->key.data,
-	    sj->key.len, sj->out.data, sj->out.len, id, seq, &sent,
-	    cause) != 0)
+	if (sink_produce(sj->sink, topic, hash, hash_it, sj->emit_mask,
+	    sj->emit_meta, sj->key.data, sj->key.len, sj->out.data, sj->out.len,
+	    id, seq, &sent, cause) != 0)
 		return (-1);
 	if (part == SYNC_SNAPSHOT)
 		sj->snap_outstanding += (int64_t)sent;
@@ -764,13 +814,246 @@ sync_precheck_source(struct sync_job *sj, MYSQL *m, char **cause)
 	return (0);
 }
 
+/* ---- generations of the initial sync ----------------------------------- */
+
+static void
+sync_window_free(struct sync_job *sj)
+{
+	size_t	 i, k;
+
+	for (i = 0; sj->ts != NULL && i < sj->ntables; i++) {
+		for (k = 0; k < sj->ts[i].nsegs; k++)
+			free(sj->ts[i].segs[k].hi);
+		free(sj->ts[i].segs);
+	}
+	free(sj->ts);
+	sj->ts = NULL;
+	snapshot_gens_free(sj->gens, sj->ngens);
+	sj->gens = NULL;
+	sj->ngens = 0;
+	sj->window = 0;
+}
+
+/* a:b (file number, position) compared with c:d. */
+static int
+sync_poscmp(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
+{
+	if (a != c)
+		return (a < c ? -1 : 1);
+	return (b < d ? -1 : b > d);
+}
+
+static const struct snapshot_gen *
+sync_gen(const struct sync_job *sj, int gen)
+{
+	size_t	 i;
+
+	for (i = 0; i < sj->ngens; i++) {
+		if (sj->gens[i].gen == gen)
+			return (&sj->gens[i]);
+	}
+	return (NULL);
+}
+
+static int
+sync_keycmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	int	 c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return (c);
+	return (alen < blen ? -1 : alen > blen);
+}
+
+static void
+sync_seg_add(struct sync_tstate *ts, int gen, size_t target, int32_t part,
+    const uint8_t *hi, size_t hilen)
+{
+	struct sync_seg	*g;
+	size_t		 i;
+
+	for (i = 0; i < ts->nsegs; i++) {
+		g = &ts->segs[i];
+		if (g->gen == gen && g->target == target && g->part == part) {
+			free(g->hi);
+			break;
+		}
+	}
+	if (i == ts->nsegs) {
+		ts->segs = xreallocarray(ts->segs, ts->nsegs + 1,
+		    sizeof *ts->segs);
+		i = ts->nsegs++;
+		/* keep them by generation */
+		while (i > 0 && ts->segs[i - 1].gen > gen) {
+			ts->segs[i] = ts->segs[i - 1];
+			i--;
+		}
+	}
+	g = &ts->segs[i];
+	g->gen = gen;
+	g->target = target;
+	g->part = part;
+	g->hi = xmalloc(hilen + 1);
+	memcpy(g->hi, hi, hilen);
+	g->hilen = hilen;
+}
+
+/*
+ * Read the generations, the tables' progress and segments from the store
+ * into sj->ts.  Needs sj->tables and sj->sink (target names).
+ */
+static int
+sync_window_load(struct sync_job *sj, char **cause)
+{
+	struct snapshot_progress	*sp = NULL;
+	struct snapshot_segment		*sg = NULL;
+	size_t				 nsp = 0, nsg = 0, i, k, tg;
+	uint64_t			 fno;
+	int				 rc = -1;
+
+	sync_window_free(sj);
+	if (store_snapshot_gens(sj->store, sj->id, &sj->gens, &sj->ngens,
+	    cause) != 0 ||
+	    store_snapshot_list(sj->store, sj->id, &sp, &nsp, cause) != 0 ||
+	    store_snapshot_segments(sj->store, sj->id, &sg, &nsg, cause) != 0)
+		goto out;
+	sj->ts = xcalloc(sj->ntables + 1, sizeof *sj->ts);
+	for (i = 0; i < sj->ntables; i++) {
+		struct sync_tstate	*ts = &sj->ts[i];
+
+		ts->t = &sj->tables[i];
+		ts->keyable = keyenc_supported(ts->t->def, ts->t->key,
+		    ts->t->nkey);
+		for (k = 0; k < nsp; k++) {
+			if (strcmp(sp[k].db, ts->t->db) == 0 &&
+			    strcmp(sp[k].table, ts->t->name) == 0 && sp[k].done)
+				ts->done_gen = sp[k].done_gen;
+		}
+		for (k = 0; ts->keyable && k < nsg; k++) {
+			if (strcmp(sg[k].db, ts->t->db) != 0 ||
+			    strcmp(sg[k].table, ts->t->name) != 0)
+				continue;
+			for (tg = 0; tg < sink_ntargets(sj->sink); tg++) {
+				if (strcmp(sink_target_name(sj->sink, tg),
+				    sg[k].target) == 0)
+					sync_seg_add(ts, sg[k].gen, tg,
+					    sg[k].part, sg[k].hi, sg[k].hilen);
+			}
+		}
+	}
+	sj->window_fno = sj->window_pos = 0;
+	for (i = 0; i < sj->ngens; i++) {
+		fno = change_file_number(sj->gens[i].file);
+		if (sync_poscmp(fno, sj->gens[i].pos, sj->window_fno,
+		    sj->window_pos) > 0) {
+			sj->window_fno = fno;
+			sj->window_pos = sj->gens[i].pos;
+		}
+	}
+	rc = 0;
+out:
+	snapshot_list_free(sp, nsp);
+	snapshot_segments_free(sg, nsg);
+	return (rc);
+}
+
+static struct sync_tstate *
+sync_tstate(struct sync_job *sj, const char *db, const char *table)
+{
+	size_t	 i;
+
+	for (i = 0; sj->ts != NULL && i < sj->ntables; i++) {
+		if (strcmp(sj->ts[i].t->db, db) == 0 &&
+		    strcmp(sj->ts[i].t->name, table) == 0)
+			return (&sj->ts[i]);
+	}
+	return (NULL);
+}
+
+/*
+ * Whether a change at fno:pos to the row with key k (in partition part of
+ * target tg) comes after the snapshot that copied that row: the first
+ * generation whose segment covers k, else the one that finished the table.
+ */
+static int
+sync_after_copy(struct sync_job *sj, const struct sync_tstate *ts, size_t tg,
+    int32_t part, const uint8_t *k, size_t klen, uint64_t fno, uint64_t pos)
+{
+	const struct snapshot_gen	*g;
+	int				 gen = ts->done_gen;
+	size_t				 i;
+
+	for (i = 0; k != NULL && i < ts->nsegs; i++) {
+		if (ts->segs[i].target == tg && ts->segs[i].part == part &&
+		    sync_keycmp(k, klen, ts->segs[i].hi, ts->segs[i].hilen) <=
+		    0) {
+			gen = ts->segs[i].gen;
+			break;
+		}
+	}
+	if (gen == 0 || (g = sync_gen(sj, gen)) == NULL)
+		return (1);	/* not copied: every change counts */
+	return (sync_poscmp(fno, pos, change_file_number(g->file),
+	    g->pos) >= 0);
+}
+
+/*
+ * In the window, the targets a row change goes to: those whose copy of
+ * the row was taken before the change.  0: none (the change is dropped).
+ */
+static uint32_t
+sync_window_mask(struct sync_job *sj, const struct change *c)
+{
+	const struct sync_tstate	*ts;
+	const struct value		*img[2];
+	struct buf			 k = BUF_INITIALIZER;
+	uint64_t			 fno = change_file_number(c->file);
+	uint32_t			 mask = 0, hash;
+	size_t				 tg, n = 0, i;
+	int32_t				 part;
+	int				 topic, hash_it, have;
+	char				*cause = NULL;
+
+	if ((ts = sync_tstate(sj, c->table->db, c->table->name)) == NULL)
+		return (UINT32_MAX);
+	if (c->before != NULL)
+		img[n++] = c->before;
+	if (c->after != NULL)
+		img[n++] = c->after;
+	if (sync_route(sj, c, &topic, &hash, &hash_it, &cause) != 0 ||
+	    topic < 0) {
+		free(cause);
+		return (UINT32_MAX);	/* sync_emit() will say why */
+	}
+	for (i = 0; i < n; i++) {
+		buf_reset(&k);
+		have = ts->keyable && keyenc(c->table, ts->t->key, ts->t->nkey,
+		    img[i], &k) == 0;
+		if (strcmp(sj->job.partition, "pk") == 0 && c->table->npk > 0)
+			hash = sync_key_hash(c->table, img[i]);
+		for (tg = 0; tg < sink_ntargets(sj->sink) && tg < 32; tg++) {
+			part = sink_partition(sj->sink, topic, tg, hash,
+			    hash_it);
+			if (sync_after_copy(sj, ts, tg, part, have ? k.data :
+			    NULL, k.len, fno, c->pos))
+				mask |= 1u << tg;
+		}
+	}
+	buf_release(&k);
+	return (mask);
+}
+
 /* Row callback of the full sync. */
 struct sync_snap {
 	struct sync_job		*sj;
+	struct sync_tstate	*ts;
 	const char		*file;
 	uint64_t		 pos;
+	int			 gen;
 	uint32_t		 now;
 	uint64_t		 rows;
+	struct buf		 k;
+	char			*tbl;		/* db.table */
 };
 
 static int
@@ -778,9 +1061,16 @@ sync_snap_row(void *arg, struct snap_table *t, const struct value *v,
     char **cause)
 {
 	struct sync_snap	*ss = arg;
+	struct sync_job		*sj = ss->sj;
+	struct sync_tstate	*ts = ss->ts;
+	struct sink_meta	 meta;
 	struct change		 c;
+	uint32_t		 mask = UINT32_MAX, hash;
+	size_t			 tg, i;
+	int32_t			 part;
+	int			 topic, hash_it, rc;
 
-	if (sync_stopping(ss->sj)) {
+	if (sync_stopping(sj)) {
 		*cause = xstrdup("stopped");
 		return (-1);
 	}
@@ -793,13 +1083,73 @@ sync_snap_row(void *arg, struct snap_table *t, const struct value *v,
 	c.pos = ss->pos;
 	c.txn_pos = ss->pos;
 	c.gtid = "";
-	c.server_version = ss->sj->server_version;
+	c.server_version = sj->server_version;
 	ss->rows++;
-	if (sync_emit(ss->sj, &c, SYNC_SNAPSHOT, cause) != 0)
+	sj->emit_meta = NULL;
+	if (ts->keyable) {
+		buf_reset(&ss->k);
+		if (keyenc(t->def, t->key, t->nkey, v, &ss->k) != 0) {
+			*cause = xasprintf("%s: a key value cannot be encoded",
+			    ss->tbl);
+			return (-1);
+		}
+		/* A target that already has the row from an interrupted
+		 * generation (its segment reaches the key) is skipped. */
+		if (ts->nsegs > 0) {
+			if (sync_route(sj, &c, &topic, &hash, &hash_it,
+			    cause) != 0)
+				return (-1);
+			for (tg = 0; tg < sink_ntargets(sj->sink) && tg < 32;
+			    tg++) {
+				part = sink_partition(sj->sink, topic, tg, hash,
+				    hash_it);
+				for (i = 0; i < ts->nsegs; i++) {
+					if (ts->segs[i].target == tg &&
+					    ts->segs[i].part == part &&
+					    sync_keycmp(ss->k.data, ss->k.len,
+					    ts->segs[i].hi, ts->segs[i].hilen) <=
+					    0) {
+						mask &= ~(1u << tg);
+						break;
+					}
+				}
+			}
+			if (mask == 0) {
+				pthread_mutex_lock(&sj->mtx);
+				sj->stats.skipped++;
+				pthread_mutex_unlock(&sj->mtx);
+				return (0);
+			}
+		}
+		meta.tbl = ss->tbl;
+		meta.gen = ss->gen;
+		meta.key = ss->k.data;
+		meta.keylen = ss->k.len;
+		sj->emit_meta = &meta;
+	}
+	sj->emit_mask = mask;
+	rc = sync_emit(sj, &c, SYNC_SNAPSHOT, cause);
+	sj->emit_mask = UINT32_MAX;
+	sj->emit_meta = NULL;
+	if (rc != 0)
 		return (-1);
 	if (ss->rows % 1024 == 0)
-		sink_poll(ss->sj->sink, 0);
-	return (sync_delivery_ok(ss->sj, cause));
+		sink_poll(sj->sink, 0);
+	return (sync_delivery_ok(sj, cause));
+}
+
+/* Wait until every initial record sent is acknowledged. */
+static int
+sync_snap_flush(struct sync_job *sj, char **cause)
+{
+	while (sj->snap_outstanding > 0 && sj->delivery_error == NULL) {
+		if (sync_stopping(sj)) {
+			*cause = xstrdup("stopped");
+			return (-1);
+		}
+		sink_poll(sj->sink, 50);
+	}
+	return (sync_delivery_ok(sj, cause));
 }
 
 /* A definition as the schema history keeps it: JSON of the columns. */
@@ -826,36 +1176,101 @@ sync_definition(const struct table_def *t)
 }
 
 /*
- * The initial phase: a consistent snapshot, a DDL record per table (schema
- * sync), every row as an INIT record (full sync), then the snapshot's
- * position as the first checkpoint, with the schema history seeded there.
+ * Segments left by an interrupted generation: for every table not finished,
+ * the last INIT record of it in each partition (read from the tails) says
+ * up to which key that generation wrote there.
+ */
+static int
+sync_tail_segments(struct sync_job *sj, char **cause)
+{
+	struct snapshot_segment	 g;
+	struct sync_tstate	*ts;
+	const uint8_t		*key;
+	const char		*tbl;
+	char			*name;
+	size_t			 i, tg, klen;
+	int32_t			 part, nparts;
+	int			 topic, gen;
+
+	for (i = 0; i < sj->ntables; i++) {
+		ts = &sj->ts[i];
+		if (ts->done_gen != 0 || !ts->keyable)
+			continue;
+		if ((topic = sync_table_topic(sj, ts->t->db, ts->t->name,
+		    cause)) < 0)
+			return (-1);
+		name = xasprintf("%s.%s", ts->t->db, ts->t->name);
+		for (tg = 0; tg < sink_ntargets(sj->sink); tg++) {
+			nparts = sink_partitions(sj->sink, topic, tg);
+			for (part = 0; part < nparts; part++) {
+				if (!sink_tail_init(sj->sink, topic, tg, part,
+				    &tbl, &gen, &key, &klen) ||
+				    strcmp(tbl, name) != 0 || gen <= 0)
+					continue;
+				memset(&g, 0, sizeof g);
+				g.db = ts->t->db;
+				g.table = ts->t->name;
+				g.gen = gen;
+				g.target = (char *)sink_target_name(sj->sink,
+				    tg);
+				g.part = part;
+				g.hi = (uint8_t *)key;
+				g.hilen = klen;
+				if (store_snapshot_segment_add(sj->store,
+				    sj->id, &g, cause) != 0) {
+					free(name);
+					return (-1);
+				}
+				sync_seg_add(ts, gen, tg, part, key, klen);
+			}
+		}
+		free(name);
+	}
+	return (0);
+}
+
+/*
+ * The initial phase: a consistent snapshot (a new generation), a DDL
+ * record per table (schema sync, once), every row as an INIT record (full
+ * sync) from where an interrupted generation left each table, then the
+ * first checkpoint: the position of the oldest snapshot any row was copied
+ * from, with the schema history seeded there.
  */
 static int
 sync_initial(struct sync_job *sj, char **cause)
 {
-	struct sync_snap		 ss;
-	struct snapshot_progress	 sp;
+	struct sync_snap		 ss = { .sj = NULL };
+	struct snapshot_progress	 sp, *prog = NULL;
 	struct job_stats		*js = &sj->js;
 	struct schema_change		*changes = NULL;
 	struct checkpoint		 cp;
 	struct change			 c;
+	const struct snapshot_gen	*g, *first = NULL;
 	MYSQL				*m;
 	char				*file = NULL, *next, *after;
 	uint64_t			 pos, n;
-	size_t				 i;
-	int				 rc = -1;
+	size_t				 i, k, nprog = 0;
+	int				 rc = -1, gen;
 
+	buf_init(&ss.k);
 	if ((m = mysql_conn_open(&sj->src, cause)) == NULL) {
 		sync_mysql_failed(sj, *cause);
+		buf_release(&ss.k);
 		return (-1);
 	}
 	if (snapshot_begin(m, &file, &pos, cause) != 0)
 		goto out;
-	log_info("job %" PRId64 ": snapshot at %s:%" PRIu64, sj->id, file, pos);
-	memset(&ss, 0, sizeof ss);
+	if (store_snapshot_gen_add(sj->store, sj->id, file, pos, &gen,
+	    cause) != 0 || sync_window_load(sj, cause) != 0 ||
+	    sync_tail_segments(sj, cause) != 0 ||
+	    store_snapshot_list(sj->store, sj->id, &prog, &nprog, cause) != 0)
+		goto out;
+	log_info("job %" PRId64 ": snapshot %d at %s:%" PRIu64, sj->id, gen,
+	    file, pos);
 	ss.sj = sj;
 	ss.file = file;
 	ss.pos = pos;
+	ss.gen = gen;
 	ss.now = (uint32_t)(util_wall_us() / 1000000);
 	memset(js, 0, sizeof *js);
 	js->lag_seconds = -1;
@@ -863,7 +1278,9 @@ sync_initial(struct sync_job *sj, char **cause)
 	for (i = 0; i < sj->ntables; i++)
 		js->rows_estimated += sj->tables[i].rows_estimated;
 
-	if (sj->job.initial_schema) {
+	/* Schema sync, unless an earlier generation did it (progress rows
+	 * are written once its DDL records are all acknowledged). */
+	if (sj->job.initial_schema && nprog == 0) {
 		if (store_job_advance(sj->store, sj->id, JOB_SCHEMA_SYNC, NULL,
 		    cause) != 0)
 			goto out_stop;
@@ -883,59 +1300,113 @@ sync_initial(struct sync_job *sj, char **cause)
 			if (sync_emit(sj, &c, SYNC_SNAPSHOT, cause) != 0)
 				goto out;
 		}
+		if (sync_snap_flush(sj, cause) != 0)
+			goto out;
+	}
+	for (i = 0; i < sj->ntables && nprog == 0; i++) {
+		memset(&sp, 0, sizeof sp);
+		sp.db = sj->tables[i].db;
+		sp.table = sj->tables[i].name;
+		sp.rows_estimated = sj->tables[i].rows_estimated;
+		if (store_snapshot_save(sj->store, sj->id, &sp, cause) != 0)
+			goto out;
 	}
 	if (sj->job.initial_full) {
 		if (store_job_advance(sj->store, sj->id, JOB_FULL_SYNC, NULL,
 		    cause) != 0)
 			goto out_stop;
 		sync_set_phase(sj, "full_sync");
-		for (i = 0; i < sj->ntables; i++) {
-			struct snap_table	*t = &sj->tables[i];
+	}
+	for (i = 0; i < sj->ntables; i++) {
+		struct snap_table	*t = &sj->tables[i];
 
-			memset(&sp, 0, sizeof sp);
-			sp.db = t->db;
-			sp.table = t->name;
-			sp.rows_estimated = t->rows_estimated;
-			after = NULL;
-			for (;;) {
-				if (snapshot_chunk(m, t, after,
-				    sj->opts.chunk_rows, sync_snap_row, &ss,
-				    &next, &n, cause) != 0) {
-					free(after);
-					if (sync_stopping(sj))
-						goto out_stop;
-					if (!sj->permanent)
-						sync_mysql_failed(sj, *cause);
-					goto out;
-				}
-				free(after);
-				after = next;
-				sp.rows_copied += (int64_t)n;
-				sp.last_key = after;
-				sp.done = after == NULL;
-				js->rows_copied += (int64_t)n;
-				if (store_snapshot_save(sj->store, sj->id, &sp,
-				    cause) != 0) {
-					free(after);
-					goto out;
-				}
-				sync_save_stats(sj, 0);
-				if (after == NULL)
-					break;
+		memset(&sp, 0, sizeof sp);
+		sp.db = t->db;
+		sp.table = t->name;
+		sp.rows_estimated = t->rows_estimated;
+		after = NULL;
+		for (k = 0; k < nprog; k++) {
+			if (strcmp(prog[k].db, t->db) != 0 ||
+			    strcmp(prog[k].table, t->name) != 0)
+				continue;
+			sp.done = prog[k].done;
+			sp.done_gen = prog[k].done_gen;
+			if (sj->ts[i].keyable) {
+				sp.rows_copied = prog[k].rows_copied;
+				if (prog[k].last_key != NULL)
+					after = xstrdup(prog[k].last_key);
 			}
-			js->tables_done++;
-			sync_save_stats(sj, 1);
 		}
+		js->rows_copied += sp.rows_copied;
+		if (sp.done) {
+			js->tables_done++;
+			free(after);
+			continue;
+		}
+		ss.ts = &sj->ts[i];
+		free(ss.tbl);
+		ss.tbl = xasprintf("%s.%s", t->db, t->name);
+		while (sj->job.initial_full) {
+			if (snapshot_chunk(m, t, after, sj->opts.chunk_rows,
+			    sync_snap_row, &ss, &next, &n, cause) != 0) {
+				free(after);
+				if (sync_stopping(sj))
+					goto out_stop;
+				if (!sj->permanent)
+					sync_mysql_failed(sj, *cause);
+				goto out;
+			}
+			/* Progress moves only over what Kafka has. */
+			if (sync_snap_flush(sj, cause) != 0) {
+				free(after);
+				free(next);
+				goto out;
+			}
+			free(after);
+			after = next;
+			sp.rows_copied += (int64_t)n;
+			sp.last_key = after;
+			js->rows_copied += (int64_t)n;
+			if (after == NULL)
+				break;
+			if (store_snapshot_save(sj->store, sj->id, &sp,
+			    cause) != 0) {
+				free(after);
+				goto out;
+			}
+			sync_save_stats(sj, 0);
+		}
+		free(after);
+		sp.last_key = NULL;
+		sp.done = 1;
+		sp.done_gen = gen;
+		if (store_snapshot_save(sj->store, sj->id, &sp, cause) != 0)
+			goto out;
+		sj->ts[i].done_gen = gen;
+		js->tables_done++;
+		sync_save_stats(sj, 1);
 	}
-	/* Everything in before the position becomes the checkpoint. */
-	while (sj->snap_outstanding > 0 && sj->delivery_error == NULL) {
-		if (sync_stopping(sj))
-			goto out_stop;
-		sink_poll(sj->sink, 100);
-	}
-	if (sync_delivery_ok(sj, cause) != 0)
+	if (sync_snap_flush(sj, cause) != 0)
 		goto out;
-	changes = xcalloc(sj->ntables, sizeof *changes);
+
+	/* The binlog starts at the oldest snapshot a copied row came from. */
+	for (i = 0; i < sj->ntables; i++) {
+		g = sync_gen(sj, sj->ts[i].done_gen);
+		for (k = 0; k < sj->ts[i].nsegs; k++) {
+			const struct snapshot_gen *h =
+			    sync_gen(sj, sj->ts[i].segs[k].gen);
+
+			if (h != NULL && (first == NULL || sync_poscmp(
+			    change_file_number(h->file), h->pos,
+			    change_file_number(first->file), first->pos) < 0))
+				first = h;
+		}
+		if (g != NULL && (first == NULL || sync_poscmp(
+		    change_file_number(g->file), g->pos,
+		    change_file_number(first->file), first->pos) < 0))
+			first = g;
+	}
+	changes = xcalloc(sj->ntables + 1, sizeof *changes);
 	for (i = 0; i < sj->ntables; i++) {
 		changes[i].db = sj->tables[i].db;
 		changes[i].table = sj->tables[i].name;
@@ -945,15 +1416,15 @@ sync_initial(struct sync_job *sj, char **cause)
 		changes[i].pos = pos;
 	}
 	memset(&cp, 0, sizeof cp);
-	cp.file = file;
-	cp.pos = pos;
+	cp.file = first != NULL ? first->file : file;
+	cp.pos = first != NULL ? first->pos : pos;
 	cp.next_record_id = record_maker_next_id(sj->maker);
 	if (store_checkpoint_save(sj->store, sj->id, &cp, changes, sj->ntables,
 	    cause) != 0)
 		goto out;
 	free(sj->ck_file);
-	sj->ck_file = xstrdup(file);
-	sj->ck_pos = pos;
+	sj->ck_file = xstrdup(cp.file);
+	sj->ck_pos = cp.pos;
 	sj->ck_next_id = cp.next_record_id;
 	js->tables_done = js->tables_total;
 	if (js->rows_estimated < js->rows_copied)
@@ -970,6 +1441,9 @@ out:
 			free((char *)changes[i].definition);
 		free(changes);
 	}
+	snapshot_list_free(prog, nprog);
+	buf_release(&ss.k);
+	free(ss.tbl);
 	mysql_close(m);
 	free(file);
 	return (rc);
@@ -1014,16 +1488,58 @@ sync_heartbeat(struct sync_job *sj, char **cause)
 	return (sync_emit(sj, &c, SYNC_HEARTBEAT, cause));
 }
 
-/* Change callback of the binlog phase. */
+/*
+ * Change callback of the binlog phase.  In the window after an initial
+ * sync (from its oldest snapshot to its newest), a row change goes only to
+ * the targets whose copy of the row predates it, and a transaction none of
+ * whose rows goes anywhere sends no BEGIN and COMMIT either.
+ */
 static int
 sync_on_change(void *arg, const struct change *c, char **cause)
 {
 	struct sync_job	*sj = arg;
+	uint32_t	 mask = UINT32_MAX;
+	int		 rc;
 
-	if (c->kind == CHANGE_DDL) {
+	if (sj->window && c->file != NULL && sync_poscmp(
+	    change_file_number(c->file), c->pos, sj->window_fno,
+	    sj->window_pos) >= 0)
+		sj->window = 0;
+	switch (c->kind) {
+	case CHANGE_DDL:
 		if (strcmp(sj->job.ddl, "forward") != 0 ||
 		    !sync_db_selected(sj, c->db))
 			return (0);
+		break;
+	case CHANGE_BEGIN:
+		if (sj->window) {
+			sj->pending_begin = *c;
+			sj->have_pending = 1;
+			return (0);
+		}
+		break;
+	case CHANGE_ROW:
+		if (sj->window && (mask = sync_window_mask(sj, c)) == 0)
+			return (0);
+		if (sj->have_pending) {
+			sj->have_pending = 0;
+			if (sync_emit(sj, &sj->pending_begin, SYNC_BINLOG,
+			    cause) != 0)
+				return (-1);
+		}
+		sj->emit_mask = mask;
+		rc = sync_emit(sj, c, SYNC_BINLOG, cause);
+		sj->emit_mask = UINT32_MAX;
+		return (rc);
+	case CHANGE_COMMIT:
+	case CHANGE_ROLLBACK:
+		if (sj->have_pending) {
+			sj->have_pending = 0;	/* nothing of it was sent */
+			return (0);
+		}
+		break;
+	default:
+		break;
 	}
 	return (sync_emit(sj, c, SYNC_BINLOG, cause));
 }
@@ -1082,6 +1598,11 @@ sync_incremental(struct sync_job *sj, char **cause)
 	sj->maker = record_maker_new(sj->ck_next_id);
 	units_clear(sj);
 	sj->last_record_us = util_mono_us();
+	sj->have_pending = 0;
+	if (sync_window_load(sj, cause) != 0)
+		goto out;
+	sj->window = sj->ngens > 0 && sync_poscmp(change_file_number(
+	    sj->ck_file), sj->ck_pos, sj->window_fno, sj->window_pos) < 0;
 	for (;;) {
 		rc = binlog_client_next(bc, &raw, &len, &off, &kind, cause);
 		if (rc <= 0) {
@@ -1249,6 +1770,7 @@ sync_attempt(struct sync_job *sj, char **cause)
 	sj->server_version = xstrdup(mysql_get_server_info(m));
 	if (sj->ck_file == NULL && sync_precheck_source(sj, m, cause) != 0)
 		goto out;
+	sync_window_free(sj);
 	snapshot_tables_free(sj->tables, sj->ntables);
 	sj->tables = NULL;
 	sj->ntables = 0;
@@ -1388,6 +1910,7 @@ sync_main(void *arg)
 			break;
 	}
 	free(cause);
+	sync_window_free(sj);
 	snapshot_tables_free(sj->tables, sj->ntables);
 	sj->tables = NULL;
 	sj->ntables = 0;
@@ -1414,6 +1937,7 @@ sync_job_start(const char *path, int64_t id, const struct sync_options *o,
 	sj->store_path = xstrdup(path);
 	sj->opts = *o;
 	sj->job_topic = -1;
+	sj->emit_mask = UINT32_MAX;
 	sj->stats.job = id;
 	sj->stats.lag_seconds = -1;
 	util_strlcpy(sj->stats.phase, "starting", sizeof sj->stats.phase);
