@@ -157,6 +157,9 @@ struct sync_job {
 	int			 window;	/* in the window now */
 	struct change		 pending_begin;	/* a BEGIN not sent yet */
 	int			 have_pending;
+	MYSQL			*ctl;		/* reads definitions (binlog) */
+	struct snap_table	*extra;		/* definitions read since */
+	size_t			 nextra;
 	const struct sink_meta	*emit_meta;	/* its INIT headers */
 	int			 permanent;	/* the attempt's error is */
 	char			*server_version;
@@ -792,9 +795,31 @@ sync_precheck_source(struct sync_job *sj, MYSQL *m, char **cause)
 		    "be FULL (SET GLOBAL binlog_row_image = 'FULL', and in the "
 		    "server's configuration)" },
 	};
-	char	*v, *sql;
+	char	*v = NULL, *sql;
 	size_t	 i;
 
+	/* Without FULL row metadata, column names come from the source's
+	 * current definitions (sync_fill_def()): say so. */
+	if (mysql_conn_query_string(m, "SELECT @@global.binlog_row_metadata",
+	    &v, cause) != 0 || v == NULL || strcasecmp(v, "FULL") != 0) {
+		char	*msg, *why = NULL;
+
+		msg = xasprintf("precheck: the source's binlog does not name "
+		    "columns (binlog_row_metadata is %s): ferry takes names, "
+		    "charsets and ENUM/SET labels from the tables' definitions, "
+		    "and a row written before a DDL that ferry reads after it "
+		    "stops the job; binlog_row_metadata=FULL (MySQL 8.0, "
+		    "MariaDB 10.5 and later) avoids that", v != NULL ? v :
+		    "not supported by this server");
+		if (store_log_add(sj->store, sj->id, "daemon", "warn", msg,
+		    &why) != 0)
+			free(why);
+		free(msg);
+		free(*cause);
+		*cause = NULL;
+	}
+	free(v);
+	v = NULL;
 	for (i = 0; i < nitems(checks); i++) {
 		sql = xasprintf("SELECT %s", checks[i].var);
 		if (mysql_conn_query_string(m, sql, &v, cause) != 0) {
@@ -1488,6 +1513,149 @@ sync_heartbeat(struct sync_job *sj, char **cause)
 	return (sync_emit(sj, &c, SYNC_HEARTBEAT, cause));
 }
 
+/* ---- definitions the binlog does not carry ------------------------------ */
+
+/* Whether a row image's columns are those of a definition. */
+static int
+sync_same_shape(const struct table_def *a, const struct table_def *b)
+{
+	uint32_t	 i;
+
+	if (a->ncols != b->ncols)
+		return (0);
+	for (i = 0; i < a->ncols; i++) {
+		if (a->cols[i].type != b->cols[i].type ||
+		    a->cols[i].meta != b->cols[i].meta)
+			return (0);
+	}
+	return (1);
+}
+
+static struct snap_table *
+sync_find_table(struct snap_table *t, size_t n, const char *db,
+    const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(t[i].db, db) == 0 && strcmp(t[i].name, name) == 0)
+			return (&t[i]);
+	}
+	return (NULL);
+}
+
+/* The table's definition as the source has it now. */
+static struct snap_table *
+sync_reload_table(struct sync_job *sj, const char *db, const char *name,
+    char **cause)
+{
+	struct job_object	 o;
+	struct snap_table	*t = NULL, *old;
+	size_t			 n = 0;
+
+	if (sj->ctl == NULL && (sj->ctl = mysql_conn_open(&sj->src,
+	    cause)) == NULL)
+		return (NULL);
+	o.db = (char *)db;
+	o.table = (char *)name;
+	if (snapshot_tables(sj->ctl, &o, 1, &t, &n, cause) != 0)
+		return (NULL);
+	if ((old = sync_find_table(sj->extra, sj->nextra, db, name)) != NULL) {
+		/* Replace it: free the old one's contents in place. */
+		struct snap_table	 tmp = *old;
+
+		*old = t[0];
+		free(t);
+		t = xmalloc(sizeof *t);
+		*t = tmp;
+		snapshot_tables_free(t, 1);
+		return (old);
+	}
+	sj->extra = xreallocarray(sj->extra, sj->nextra + 1,
+	    sizeof *sj->extra);
+	sj->extra[sj->nextra] = t[0];
+	free(t);
+	return (&sj->extra[sj->nextra++]);
+}
+
+/*
+ * Give a row image's definition the names, charsets, ENUM/SET labels,
+ * signedness and key the binlog did not carry (binlog_row_metadata=MINIMAL,
+ * MySQL 5.x, MariaDB before 10.5), from the table's definition on the
+ * source, provided the columns are the same; read again after a DDL.  When
+ * they still differ, the image is older than any definition ferry can
+ * read: the job stops saying so.
+ */
+static int
+sync_fill_def(struct sync_job *sj, const struct change *c, char **cause)
+{
+	struct table_def	*def = (struct table_def *)c->table;
+	struct snap_table	*ref;
+	const struct table_def	*r;
+	char			*msg, *why = NULL;
+	uint32_t		 i, k;
+
+	if (def == NULL || (def->known & TABLE_KNOWN_NAMES) != 0)
+		return (0);
+	ref = sync_find_table(sj->extra, sj->nextra, def->db, def->name);
+	if (ref == NULL)
+		ref = sync_find_table(sj->tables, sj->ntables, def->db,
+		    def->name);
+	if (ref == NULL || !sync_same_shape(def, ref->def)) {
+		if ((ref = sync_reload_table(sj, def->db, def->name,
+		    cause)) == NULL)
+			return (-1);
+		if (!sync_same_shape(def, ref->def)) {
+			*cause = xasprintf("the row image of %s.%s at %s:%"
+			    PRIu64 " has %" PRIu32 " columns of other types "
+			    "than the %" PRIu32 " the table has now, and the "
+			    "binlog does not name them (binlog_row_metadata is "
+			    "not FULL): set binlog_row_metadata=FULL on the "
+			    "source (MySQL 8.0, MariaDB 10.5 and later), then "
+			    "re-create the job", def->db, def->name, c->file,
+			    c->pos, def->ncols, ref->def->ncols);
+			sj->permanent = 1;
+			return (-1);
+		}
+		msg = xasprintf("read the definition of %s.%s again at %s:%"
+		    PRIu64 " (%" PRIu32 " columns)", def->db, def->name,
+		    c->file, c->pos, def->ncols);
+		if (store_log_add(sj->store, sj->id, "daemon", "schema", msg,
+		    &why) != 0)
+			free(why);
+		free(msg);
+	}
+	r = ref->def;
+	for (i = 0; i < def->ncols; i++) {
+		struct column		*d = &def->cols[i];
+		const struct column	*x = &r->cols[i];
+
+		if (d->name == NULL && x->name != NULL)
+			d->name = xstrdup(x->name);
+		if (d->collation == 0)
+			d->collation = x->collation;
+		if ((def->known & TABLE_KNOWN_SIGNEDNESS) == 0)
+			d->flags = (uint8_t)((d->flags & ~COLUMN_UNSIGNED) |
+			    (x->flags & COLUMN_UNSIGNED));
+		if (d->nlabels == 0 && x->nlabels > 0) {
+			d->labels = xcalloc(x->nlabels, sizeof *d->labels);
+			for (k = 0; k < x->nlabels; k++)
+				d->labels[k] = xstrdup(x->labels[k]);
+			d->nlabels = x->nlabels;
+		}
+	}
+	if (def->npk == 0 && r->npk > 0) {
+		def->pk = xcalloc(r->npk, sizeof *def->pk);
+		memcpy(def->pk, r->pk, r->npk * sizeof *r->pk);
+		def->npk = r->npk;
+		for (i = 0; i < r->npk; i++)
+			def->cols[r->pk[i]].flags |= COLUMN_PRIMARY;
+	}
+	def->known |= TABLE_KNOWN_NAMES | TABLE_KNOWN_CHARSETS |
+	    TABLE_KNOWN_LABELS | TABLE_KNOWN_KEY | TABLE_KNOWN_SIGNEDNESS;
+	return (0);
+}
+
 /*
  * Change callback of the binlog phase.  In the window after an initial
  * sync (from its oldest snapshot to its newest), a row change goes only to
@@ -1501,6 +1669,9 @@ sync_on_change(void *arg, const struct change *c, char **cause)
 	uint32_t	 mask = UINT32_MAX;
 	int		 rc;
 
+	if ((c->kind == CHANGE_ROW || c->kind == CHANGE_BEGIN) &&
+	    sync_fill_def(sj, c, cause) != 0)
+		return (-1);
 	if (sj->window && c->file != NULL && sync_poscmp(
 	    change_file_number(c->file), c->pos, sj->window_fno,
 	    sj->window_pos) >= 0)
@@ -1689,6 +1860,13 @@ bad:
 	}
 	status = -1;
 out:
+	if (sj->ctl != NULL) {
+		mysql_close(sj->ctl);
+		sj->ctl = NULL;
+	}
+	snapshot_tables_free(sj->extra, sj->nextra);
+	sj->extra = NULL;
+	sj->nextra = 0;
 	pthread_mutex_lock(&sj->mtx);
 	sj->bc = NULL;
 	pthread_mutex_unlock(&sj->mtx);
