@@ -148,6 +148,7 @@ struct sync_job {
 	struct job_stats	 js;		/* what ferry status shows */
 	uint32_t		 last_ts;	/* of the last event read */
 	uint64_t		 last_record_us;	/* the last record sent */
+	uint64_t		 lag_checked_us;
 	uint32_t		 emit_mask;	/* targets of the next record */
 	struct snapshot_gen	*gens;		/* the initial sync's snapshots */
 	size_t			 ngens;
@@ -382,6 +383,7 @@ sync_save_stats(struct sync_job *sj, int force)
 		return;
 	pthread_mutex_lock(&sj->mtx);
 	sj->js.lag_seconds = sj->stats.lag_seconds;
+	sj->js.lag_bytes = sj->stats.lag_bytes;
 	records = sj->stats.records + sj->stats.skipped;
 	pthread_mutex_unlock(&sj->mtx);
 	if (sj->stats_saved_us != 0 && now > sj->stats_saved_us)
@@ -1513,6 +1515,49 @@ sync_heartbeat(struct sync_job *sj, char **cause)
 	return (sync_emit(sj, &c, SYNC_HEARTBEAT, cause));
 }
 
+/*
+ * How many bytes of binlog the source has after file:pos (SHOW BINARY
+ * LOGS: the rest of this file and every later one), every few seconds.
+ */
+static void
+sync_lag_bytes(struct sync_job *sj, const char *file, uint64_t pos)
+{
+	MYSQL_RES	*res;
+	MYSQL_ROW	 row;
+	uint64_t	 now = util_mono_us();
+	int64_t		 lag = 0;
+	int		 seen = 0;
+	char		*cause = NULL;
+
+	if (now - sj->lag_checked_us < 5000000)
+		return;
+	sj->lag_checked_us = now;
+	if (sj->ctl == NULL && (sj->ctl = mysql_conn_open(&sj->src,
+	    &cause)) == NULL) {
+		free(cause);
+		return;
+	}
+	if (mysql_query(sj->ctl, "SHOW BINARY LOGS") != 0 ||
+	    (res = mysql_store_result(sj->ctl)) == NULL) {
+		mysql_close(sj->ctl);	/* no privilege, or gone: try later */
+		sj->ctl = NULL;
+		return;
+	}
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		int64_t	 size = row[1] != NULL ? strtoll(row[1], NULL, 10) : 0;
+
+		if (strcmp(row[0], file) == 0) {
+			seen = 1;
+			lag += size > (int64_t)pos ? size - (int64_t)pos : 0;
+		} else if (seen)
+			lag += size;
+	}
+	mysql_free_result(res);
+	pthread_mutex_lock(&sj->mtx);
+	sj->stats.lag_bytes = seen ? lag : -1;
+	pthread_mutex_unlock(&sj->mtx);
+}
+
 /* ---- definitions the binlog does not carry ------------------------------ */
 
 /* Whether a row image's columns are those of a definition. */
@@ -1841,6 +1886,7 @@ sync_incremental(struct sync_job *sj, char **cause)
 		if (change_builder_at_boundary(cb) &&
 		    sync_heartbeat(sj, cause) != 0)
 			break;
+		sync_lag_bytes(sj, file, off + len);
 		sync_save_stats(sj, 0);
 		if (sync_stopping(sj)) {
 			*cause = xstrdup("stopped");
@@ -2118,6 +2164,7 @@ sync_job_start(const char *path, int64_t id, const struct sync_options *o,
 	sj->emit_mask = UINT32_MAX;
 	sj->stats.job = id;
 	sj->stats.lag_seconds = -1;
+	sj->stats.lag_bytes = -1;
 	util_strlcpy(sj->stats.phase, "starting", sizeof sj->stats.phase);
 	mysql_conn_opts_init(&sj->src);
 	buf_init(&sj->out);

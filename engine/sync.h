@@ -21,6 +21,7 @@ struct sync_stats {
 	uint64_t	 events;	/* binlog events read */
 	uint64_t	 inflight_bytes;
 	int64_t		 lag_seconds;	/* -1: unknown */
+	int64_t		 lag_bytes;	/* binlog bytes not read yet; -1 */
 	uint64_t	 restarts;	/* transient failures survived */
 	int64_t		 checkpoint_at;	/* ms since the epoch */
 };

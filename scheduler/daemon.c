@@ -301,6 +301,11 @@ daemon_http(struct evhttp_request *req, void *arg)
 				    st[i].lag_seconds);
 			else
 				buf_adds(&b, ",\"lag_seconds\":null");
+			if (st[i].lag_bytes >= 0)
+				buf_printf(&b, ",\"lag_bytes\":%" PRId64,
+				    st[i].lag_bytes);
+			else
+				buf_adds(&b, ",\"lag_bytes\":null");
 			buf_printf(&b, ",\"checkpoint_at\":%" PRId64 "}",
 			    st[i].checkpoint_at);
 		}
@@ -324,6 +329,14 @@ daemon_http(struct evhttp_request *req, void *arg)
 				buf_printf(&b, "ferry_job_lag_seconds{job=\"%"
 				    PRId64 "\"} %" PRId64 "\n", st[i].job,
 				    st[i].lag_seconds);
+		}
+		daemon_metric(&b, "ferry_job_lag_bytes", "binlog bytes the "
+		    "source has that the job has not read", "gauge");
+		for (i = 0; i < n; i++) {
+			if (st[i].lag_bytes >= 0)
+				buf_printf(&b, "ferry_job_lag_bytes{job=\"%"
+				    PRId64 "\"} %" PRId64 "\n", st[i].job,
+				    st[i].lag_bytes);
 		}
 		daemon_metric(&b, "ferry_job_phase", "the job's phase (1 for "
 		    "the current one)", "gauge");
