@@ -1,0 +1,553 @@
+#!/usr/bin/env python3
+"""ferry serve against the sandbox MariaDB and Kafka, end to end.
+
+1. A job over two tables, one with every column type: rows present before
+   the job (full sync), then inserts, updates, deletes, a multi-statement
+   transaction and a DDL.  The topic is read with kcat and decoded with
+   python3-avro and the published schema (neither is ferry's code); every
+   value must equal what SELECT returned at that moment, every change must
+   be there once, in order, between its BEGIN and COMMIT.
+2. Control from the CLI while the daemon runs: pause, resume, stop, start;
+   /healthz, /jobs and /metrics scraped and parsed.
+3. Crashes: a steady write load while the daemon is killed with SIGKILL
+   at random instants 20 times and restarted; afterwards the topic holds
+   every change exactly once (no id twice, none missing, values equal to
+   what the writer wrote).
+"""
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.environ["FERRY_SRCDIR"], "tests", "lib"))
+sys.path.insert(0, os.path.join(os.environ["FERRY_SRCDIR"], "tests",
+                                "integration"))
+from ferrytest import FERRY, check, eq, finish, missing  # noqa
+import test_binlog_live as tbl  # noqa: E402
+
+for v in ("FERRY_TEST_MYSQL", "FERRY_TEST_KAFKA", "FERRY_SANDBOX"):
+    if not os.environ.get(v):
+        missing(f"{v} is not set (start tools/sandbox)")
+try:
+    import avro.io  # noqa: F401
+except ImportError:
+    missing("python3-avro is not installed")
+import dtstopic  # noqa: E402
+
+SB = os.path.join(os.environ["FERRY_SRCDIR"], "tools", "sandbox")
+BROKER = os.environ["FERRY_TEST_KAFKA"]
+TAG = f"{os.getpid()}_{int(time.time())}"
+SCHEMA = f"serve_{TAG}"
+TMP = tempfile.mkdtemp(prefix="ferry-serve.")
+ENV = dict(os.environ, FERRY_DB=os.path.join(TMP, "ferry.db"))
+ENV.pop("FERRY_TENANT", None)
+db = tbl.DB(os.environ["FERRY_TEST_MYSQL_SOCKET"],
+            os.environ["FERRY_TEST_MYSQL_PASSWORD_FILE"])
+
+
+def ferry(*args, check_rc=True):
+    p = subprocess.run([FERRY] + list(args), capture_output=True, text=True,
+                       env=ENV, timeout=120)
+    if check_rc and p.returncode != 0:
+        raise RuntimeError(f"ferry {' '.join(args)}: {p.stderr.strip()}")
+    return p
+
+
+def topic(name, partitions):
+    subprocess.run([SB, "topic", os.environ["FERRY_SANDBOX"], name,
+                    str(partitions)], check=True, capture_output=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Daemon:
+    def __init__(self, *extra):
+        self.port = free_port()
+        self.log = open(os.path.join(TMP, "serve.log"), "a")
+        self.p = subprocess.Popen(
+            [FERRY, "serve", "--http", f"127.0.0.1:{self.port}",
+             "--lease-ms", "1500", "--retry-min-ms", "200",
+             "--checkpoint-ms", "200", "--poll-ms", "200",
+             "--heartbeat-ms", "0", *extra],
+            env=ENV, stdout=self.log, stderr=self.log)
+
+    def get(self, path):
+        with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
+            return r.status, r.headers.get("Content-Type"), r.read().decode()
+
+    def kill(self, sig=signal.SIGKILL):
+        self.p.send_signal(sig)
+        self.p.wait(timeout=60)
+        self.log.close()
+
+
+def job(ref):
+    return json.loads(ferry("job", "show", str(ref), "--json").stdout)
+
+
+def wait(pred, what, timeout=90):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.2)
+    check(False, f"timed out waiting for {what}")
+    return None
+
+
+def read_topic(name, expect=None, timeout=60):
+    return dtstopic.read(BROKER, name, expect, timeout)
+
+
+image = dtstopic.image
+
+
+def compare_alltypes(img, want, what):
+    dtstopic.compare_alltypes(tbl, img, want, what)
+
+
+# ---------------------------------------------------------------------------
+# 1. End to end.
+def end_to_end(d):
+    t1 = f"ferry-serve-{TAG}"
+    topic(t1, 1)
+    cols = ", ".join(f"{n} {t}" for n, t, _ in tbl.COLUMNS)
+    db.sql(f"CREATE DATABASE {SCHEMA}; "
+           f"CREATE TABLE {SCHEMA}.all_types (id INT PRIMARY KEY, {cols}) "
+           "DEFAULT CHARSET=utf8mb4; "
+           f"CREATE TABLE {SCHEMA}.plain (id INT PRIMARY KEY, v VARCHAR(20)); "
+           f"CREATE TABLE {SCHEMA}.skipped (id INT PRIMARY KEY)")
+    for row in tbl.ROWS[:3]:
+        db.sql(f"INSERT INTO {SCHEMA}.all_types VALUES {row}")
+    db.sql(f"INSERT INTO {SCHEMA}.plain VALUES (1, 'one'), (2, 'two')")
+    s_init = tbl.snapshot(db, f"{SCHEMA}.all_types")
+    ferry("job", "create", "e2e", "--source", "src", "--target", "k",
+          "--topic", t1, "--tables", f"{SCHEMA}.all_types,{SCHEMA}.plain")
+    ferry("job", "start", "e2e")
+    wait(lambda: job("e2e")["state"] == "incremental", "incremental")
+    j = job("e2e")
+    check(j["checkpoint"]["file"] is not None, f"a checkpoint: {j}")
+    eq(j["phase_progress"]["tables_done"], 2, "full sync: tables done")
+    eq(j["phase_progress"]["rows_copied"], 5, "full sync: rows copied")
+
+    # Changes while streaming.
+    for row in tbl.ROWS[3:]:
+        db.sql(f"INSERT INTO {SCHEMA}.all_types VALUES {row}")
+    s1 = tbl.snapshot(db, f"{SCHEMA}.all_types")
+    db.sql(f"UPDATE {SCHEMA}.all_types SET id = id WHERE id = 0; "
+           f"UPDATE {SCHEMA}.all_types SET ti = 7, v4 = 'changed', "
+           f"d1 = -1.5, dt6 = '2001-02-03 04:05:06.7' WHERE id = 5")
+    s2 = tbl.snapshot(db, f"{SCHEMA}.all_types")
+    db.sql(f"BEGIN; INSERT INTO {SCHEMA}.plain VALUES (3, 'three'); "
+           f"UPDATE {SCHEMA}.plain SET v = 'uno' WHERE id = 1; "
+           f"DELETE FROM {SCHEMA}.plain WHERE id = 2; "
+           f"INSERT INTO {SCHEMA}.skipped VALUES (1); COMMIT")
+    db.sql(f"DELETE FROM {SCHEMA}.all_types WHERE id IN (1, 2)")
+    db.sql(f"ALTER TABLE {SCHEMA}.plain ADD COLUMN n INT DEFAULT 5")
+    db.sql(f"INSERT INTO {SCHEMA}.plain VALUES (4, 'four', 44)")
+
+    recs = [r for _, _, _, r in read_topic(t1, expect=28)]
+    ops = [(r["operation"], r["objectName"]) for r in recs]
+    A, P = f"{SCHEMA}.all_types", f"{SCHEMA}.plain"
+    want = ([("DDL", SCHEMA)] * 2 + [("INIT", A)] * 3 + [("INIT", P)] * 2 +
+            [("BEGIN", SCHEMA), ("INSERT", A), ("COMMIT", SCHEMA)] * 2 +
+            [("BEGIN", SCHEMA), ("UPDATE", A), ("COMMIT", SCHEMA)] +
+            [("BEGIN", SCHEMA), ("INSERT", P), ("UPDATE", P), ("DELETE", P),
+             ("COMMIT", SCHEMA)] +
+            [("BEGIN", SCHEMA), ("DELETE", A), ("DELETE", A),
+             ("COMMIT", SCHEMA)] +
+            [("BEGIN", SCHEMA), ("INSERT", P), ("COMMIT", SCHEMA)])
+    eq(ops, want, "operations and tables, in order (DDL ignored, "
+       "unselected table skipped, empty UPDATE not recorded)")
+    eq([r["id"] for r in recs], list(range(1, len(recs) + 1)),
+       "ids 1, 2, ... with no gap")
+    ddl = [r for r in recs if r["operation"] == "DDL"]
+    check(len(ddl) == 2 and "CREATE TABLE `all_types`" in ddl[0]["afterImages"],
+          "schema sync: SHOW CREATE TABLE text")
+    init = [r for r in recs if r["operation"] == "INIT"]
+    for r in init[:3]:
+        a = image(r, "afterImages")
+        compare_alltypes(a, s_init[int(a["id"]["value"])],
+                         f"INIT {a['id']['value']}")
+        check(r["beforeImages"] is None, "INIT has no before image")
+    ins = [r for r in recs if r["operation"] == "INSERT"
+           and r["objectName"] == A]
+    for r in ins:
+        a = image(r, "afterImages")
+        compare_alltypes(a, s1[int(a["id"]["value"])],
+                         f"INSERT {a['id']['value']}")
+    upd = [r for r in recs if r["operation"] == "UPDATE"
+           and r["objectName"] == A][0]
+    compare_alltypes(image(upd, "beforeImages"), s1[5], "UPDATE before")
+    compare_alltypes(image(upd, "afterImages"), s2[5], "UPDATE after")
+    dels = [r for r in recs if r["operation"] == "DELETE"
+            and r["objectName"] == A]
+    for r in dels:
+        b = image(r, "beforeImages")
+        compare_alltypes(b, s2[int(b["id"]["value"])],
+                         f"DELETE {b['id']['value']}")
+    # INIT of a row equals the before image of its first change (the
+    # snapshot and the binlog agree value for value).
+    last = [r for r in recs if r["objectName"] == P][-1]
+    eq([f["name"] for f in last["fields"]], ["id", "v", "n"],
+       "the column added by the DDL appears")
+    eq(image(last, "afterImages")["n"]["value"], "44", "new column value")
+    pinit = {image(r, "afterImages")["id"]["value"]: image(r, "afterImages")
+             for r in init[3:]}
+    pupd = [r for r in recs if r["operation"] == "UPDATE"
+            and r["objectName"] == P][0]
+    eq(image(pupd, "beforeImages"), pinit["1"],
+       "plain row 1: INIT equals the UPDATE's before image")
+    return t1
+
+
+# ---------------------------------------------------------------------------
+# 2. Control and HTTP.
+def control(d, t1):
+    st, ctype, body = d.get("/healthz")
+    eq(st, 200, "/healthz status")
+    eq(json.loads(body)["status"], "ok", "/healthz body")
+    st, _, body = d.get("/jobs")
+    jobs = json.loads(body)
+    check(any(x["phase"] == "incremental" for x in jobs), f"/jobs: {jobs}")
+    # Caught up: no binlog left to read (measured every 5 s).
+    wait(lambda: any(x.get("lag_bytes") == 0 for x in json.loads(
+        d.get("/jobs")[2])), "lag_bytes 0 in /jobs", 25)
+    st, ctype, body = d.get("/metrics")
+    check(ctype.startswith("text/plain"), f"/metrics type {ctype}")
+    metrics = {}
+    for line in body.splitlines():
+        if line.startswith("#") or not line:
+            continue
+        m = re.fullmatch(r'([a-z_]+)(\{[^}]*\})? (-?[0-9.e+]+)', line)
+        check(m is not None, f"/metrics line is not Prometheus text: {line}")
+        if m:
+            metrics[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+    jid = job("e2e")["id"]
+    check(metrics.get(f'ferry_job_records_total{{job="{jid}"}}', 0) >= 28,
+          f"records sent, in /metrics: {metrics}")
+    check(metrics.get("ferry_jobs_running", 0) >= 1, "jobs running metric")
+
+    ferry("job", "pause", "e2e")
+    wait(lambda: not any(x["id"] == jid for x in json.loads(
+        d.get("/jobs")[2])), "the daemon to let the paused job go", 10)
+    db.sql(f"INSERT INTO {SCHEMA}.plain VALUES (5, 'five', 5)")
+    time.sleep(1)
+    eq(len(read_topic(t1)), 28, "nothing is written while paused")
+    t0 = time.time()
+    ferry("job", "resume", "e2e")
+    wait(lambda: job("e2e")["state"] == "incremental", "resume", 10)
+    check(time.time() - t0 < 5, "resume takes effect quickly")
+    eq(len(read_topic(t1, expect=31)), 31, "the change made while paused "
+       "arrives after resume, once")
+    ferry("job", "stop", "e2e")
+    wait(lambda: not any(x["id"] == jid for x in json.loads(
+        d.get("/jobs")[2])), "stop", 10)
+    db.sql(f"INSERT INTO {SCHEMA}.plain VALUES (6, 'six', 6)")
+    ferry("job", "start", "e2e")
+    recs = [r for _, _, _, r in read_topic(t1, expect=34)]
+    eq(len(recs), 34, "stop then start: the change arrives once")
+    eq([r["id"] for r in recs], list(range(1, 35)), "ids still 1..34")
+    log = json.loads(ferry("job", "log", "e2e", "--json").stdout)
+    kinds = [e["kind"] for e in log]
+    for k in ("pause", "resume", "stop", "start"):
+        check(k in kinds, f"job log has {k}: {kinds}")
+
+
+# ---------------------------------------------------------------------------
+# 2b. Rows larger than a Kafka message.
+def large_rows(d):
+    """A 2 MiB row: under --large-row fail the job fails saying which row
+    and what would continue; under skip it is logged and the next row
+    arrives."""
+    t4 = f"ferry-large-{TAG}"
+    topic(t4, 1)
+    db.sql(f"CREATE TABLE {SCHEMA}.blobs (id INT PRIMARY KEY, b LONGBLOB)")
+    for name, policy in (("lfail", "fail"), ("lskip", "skip")):
+        ferry("job", "create", name, "--source", "src", "--target", "k",
+              "--topic", t4, "--tables", f"{SCHEMA}.blobs", "--initial",
+              "none", "--large-row", policy)
+        ferry("job", "start", name)
+    for name in ("lfail", "lskip"):
+        wait(lambda: job(name)["state"] == "incremental", f"{name} runs")
+    db.sql(f"INSERT INTO {SCHEMA}.blobs VALUES (1, REPEAT('x', 2097152))")
+    db.sql(f"INSERT INTO {SCHEMA}.blobs VALUES (2, 'small')")
+    j = wait(lambda: (lambda x: x if x["state"] == "failed" else None)(
+        job("lfail")), "the fail job to fail", 30)
+    if j:
+        check("over the" in j["error"] and f"{SCHEMA}.blobs" in j["error"]
+              and "--large-row skip" in j["error"],
+              f"the reason names the row and the way on: {j['error']}")
+    recs = read_topic(t4, expect=3)
+    ins = [r for _, _, h, r in recs if r["operation"] == "INSERT"]
+    eq([image(r, "afterImages")["id"]["value"] for r in ins], ["2"],
+       "skip: the small row arrives, the large one does not")
+    log = json.loads(ferry("job", "log", "lskip", "--json").stdout)
+    check(any(e["kind"] == "skip" and "bytes" in e["message"] for e in log),
+          f"skip: the job log says what was skipped: {log[-3:]}")
+    eq(job("lskip")["state"], "incremental", "skip: the job goes on")
+    ferry("job", "stop", "lskip")
+
+
+# ---------------------------------------------------------------------------
+# 3. Crashes under load.
+def crashes(d):
+    t2 = f"ferry-crash-{TAG}"
+    topic(t2, 3)
+    db.sql(f"CREATE TABLE {SCHEMA}.churn (id INT PRIMARY KEY, v INT, "
+           "note VARCHAR(40))")
+    ferry("job", "create", "crash", "--source", "src", "--target", "k",
+          "--topic", t2, "--tables", f"{SCHEMA}.churn", "--partition", "pk",
+          "--initial", "none")
+    ferry("job", "start", "crash")
+    wait(lambda: job("crash")["state"] == "incremental", "crash job")
+    done = threading.Event()
+    expected = []		# (op, id, v) in commit order
+
+    def writer():
+        """One client session, statements paced over the kill loop; the
+        expected changes are computed here (one writer: commit order is
+        the order sent)."""
+        rnd = random.Random(7)
+        vals = {}
+        cli = subprocess.Popen(
+            ["mariadb", f"--defaults-extra-file={db.cnf.name}", "-N", "-B",
+             "--unbuffered", SCHEMA], stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for n in range(1, 1501):
+            if done.is_set():
+                break
+            if rnd.random() < 0.5 or len(vals) < 2:
+                k = rnd.randrange(1, 200)
+                cli.stdin.write(f"INSERT INTO churn VALUES ({n}, {k}, "
+                                f"'n{n}');\n")
+                vals[n] = k
+                expected.append(("INSERT", n, k))
+            else:
+                ids = sorted(rnd.sample(sorted(vals), 2))
+                cli.stdin.write(f"BEGIN; UPDATE churn SET v = v + 1 WHERE id "
+                                f"IN ({ids[0]}, {ids[1]}); COMMIT;\n")
+                for i in ids:
+                    vals[i] += 1
+                    expected.append(("UPDATE", i, vals[i]))
+            cli.stdin.flush()
+            time.sleep(0.012)
+        cli.stdin.close()
+        err = cli.stderr.read()
+        check(cli.wait() == 0, f"the writer's session failed: {err}")
+    w = threading.Thread(target=writer)
+    w.start()
+    rnd = random.Random(11)
+    kills = 0
+    while w.is_alive() and kills < 20:
+        time.sleep(rnd.uniform(0.2, 1.0))
+        d.kill(signal.SIGKILL)
+        kills += 1
+        d = Daemon()
+    w.join()
+    check(kills >= 20, f"only {kills} kills happened before the load ended")
+    end = time.time() + 120
+    while True:
+        recs = read_topic(t2)
+        rows = [(p, o, h, r) for p, o, h, r in recs
+                if r["operation"] in ("INSERT", "UPDATE", "DELETE")]
+        if len(rows) >= len(expected) or time.time() > end:
+            break
+        time.sleep(1)
+    ids = [r["id"] for _, _, _, r in recs]
+    eq(len(ids), len(set(ids)), f"no record twice after {kills} SIGKILLs")
+    srt = sorted(recs, key=lambda x: x[3]["id"])
+    check(ids and sorted(ids) == list(range(min(ids), min(ids) + len(ids))),
+          "no id missing")
+    got = [(r["operation"], int(image(r, "afterImages")["id"]["value"]),
+            int(image(r, "afterImages")["v"]["value"]))
+           for _, _, _, r in srt if r["operation"] in ("INSERT", "UPDATE")]
+    eq(len(got), len(expected), "every change arrived")
+    check(got == expected, "the changes, in id order, are the writer's, "
+          "in commit order")
+    # Per partition, offsets and ids rise together.
+    for part in range(3):
+        pid = [r["id"] for p, _, _, r in sorted(recs, key=lambda x: x[1])
+               if p == part]
+        check(pid == sorted(pid), f"partition {part} is in id order")
+    for p, o, h, r in rows:
+        check(h.get("ferry.job") == str(job("crash")["id"]) and
+              h.get("ferry.id") == str(r["id"]), "headers ferry.job, ferry.id")
+        break
+    return d
+
+
+# ---------------------------------------------------------------------------
+# 4. Crashes during the full sync, then during the binlog phase.
+def crashes_full(d):
+    """A 25,000-row table copied in 250-row chunks while a writer inserts,
+    updates and deletes, the daemon killed 20 times from the first chunk on.
+    Replaying the topic in id order must rebuild the table exactly: every
+    UPDATE and DELETE finds the row as its before image says, no INSERT
+    finds its key taken, no key is copied twice, and the result equals
+    SELECT."""
+    t3 = f"ferry-crashfull-{TAG}"
+    topic(t3, 3)
+    db.sql(f"CREATE TABLE {SCHEMA}.big (id INT PRIMARY KEY, v INT, "
+           "note VARCHAR(40)); "
+           f"INSERT INTO {SCHEMA}.big SELECT seq, seq % 1000, "
+           f"CONCAT('row ', seq) FROM {SCHEMA}.seq_1_to_25000")
+    ferry("job", "create", "crashfull", "--source", "src", "--target", "k",
+          "--topic", t3, "--tables", f"{SCHEMA}.big", "--partition", "pk",
+          "--initial", "full")
+    done = threading.Event()
+
+    def writer():
+        rnd = random.Random(3)
+        cli = subprocess.Popen(
+            ["mariadb", f"--defaults-extra-file={db.cnf.name}", "-N", "-B",
+             "--unbuffered", SCHEMA], stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        n = 25000
+        while not done.is_set():
+            r = rnd.random()
+            if r < 0.4:
+                n += 1
+                q = f"INSERT INTO big VALUES ({n}, {n % 7}, 'new {n}');"
+            elif r < 0.8:
+                q = (f"UPDATE big SET v = v + 1, note = 'upd' WHERE id = "
+                     f"{rnd.randrange(1, n + 1)};")
+            else:
+                q = f"DELETE FROM big WHERE id = {rnd.randrange(1, n + 1)};"
+            cli.stdin.write(q + "\n")
+            cli.stdin.flush()
+            time.sleep(0.01)
+        cli.stdin.close()
+        err = cli.stderr.read()
+        check(cli.wait() == 0, f"the writer's session failed: {err}")
+    d.kill(signal.SIGTERM)
+    d = Daemon("--chunk-rows", "250")
+    w = threading.Thread(target=writer)
+    w.start()
+    ferry("job", "start", "crashfull")
+    rnd = random.Random(5)
+    states = []
+    for kill in range(20):
+        # Let the restarted daemon take the job up again (its lease must
+        # expire first), then kill it at a random instant.
+        wait(lambda: job("crashfull")["state"] in ("full_sync",
+                                                   "incremental"),
+             "the job to run again", 30)
+        time.sleep(rnd.uniform(0.1, 0.9))
+        states.append(job("crashfull")["state"])
+        d.kill(signal.SIGKILL)
+        d = Daemon("--chunk-rows", "250")
+    done.set()
+    w.join()
+    print(f"states at the kills: {states}", flush=True)
+    check(states.count("full_sync") >= 3, f"at least 3 kills hit the full "
+          f"sync: states at the kills {states}")
+    check(states[-1] == "incremental", f"the last kills hit the binlog "
+          f"phase: {states}")
+    want = {int(r[0]): (int(r[1]), r[2]) for r in
+            db.sql(f"SELECT id, v, note FROM {SCHEMA}.big")}
+    end = time.time() + 180
+    while True:
+        j = job("crashfull")
+        recs = sorted((r for _, _, _, r in read_topic(t3)),
+                      key=lambda r: r["id"])
+        state, problems, inits = {}, [], set()
+        for r in recs:
+            op = r["operation"]
+            if op not in ("INIT", "INSERT", "UPDATE", "DELETE"):
+                continue
+            a = image(r, "afterImages") if r["afterImages"] else None
+            b = image(r, "beforeImages") if r["beforeImages"] else None
+            row = lambda img: (int(img["v"]["value"]),
+                               img["note"]["value"].decode())
+            if op in ("INIT", "INSERT"):
+                k = int(a["id"]["value"])
+                if k in state:
+                    problems.append(f"{op} of key {k} already there "
+                                    f"(id {r['id']})")
+                if op == "INIT":
+                    if k in inits:
+                        problems.append(f"key {k} copied twice")
+                    inits.add(k)
+                state[k] = row(a)
+            else:
+                k = int(b["id"]["value"])
+                if state.get(k) != row(b):
+                    problems.append(f"{op} of key {k} (id {r['id']}): "
+                                    f"before {row(b)}, replay {state.get(k)}")
+                if op == "UPDATE":
+                    state[int(a["id"]["value"])] = row(a)
+                    if int(a["id"]["value"]) != k:
+                        del state[k]
+                else:
+                    state.pop(k, None)
+        if (state == want and not problems) or time.time() > end:
+            break
+        time.sleep(2)
+    ids = [r["id"] for r in recs]
+    eq(len(ids), len(set(ids)), "no id twice")
+    check(not problems, f"{len(problems)} replay problems, the first: "
+          f"{problems[:5]}")
+    eq(len(state), len(want), "rows rebuilt from the topic")
+    check(state == want, "the topic replayed equals SELECT after "
+          f"{len(states)} SIGKILLs ({states.count('full_sync')} in the full "
+          "sync)")
+    return d
+
+
+def main():
+    pw = os.environ["FERRY_TEST_MYSQL_PASSWORD_FILE"]
+    ferry("endpoint", "add", "src", "--mysql", os.environ["FERRY_TEST_MYSQL"],
+          "--password-file", pw)
+    ferry("endpoint", "add", "k", "--kafka", BROKER)
+    d = Daemon()
+    try:
+        t0 = time.time()
+        t1 = end_to_end(d)
+        print(f"end to end: {time.time() - t0:.1f} s", flush=True)
+        t0 = time.time()
+        control(d, t1)
+        print(f"control: {time.time() - t0:.1f} s", flush=True)
+        large_rows(d)
+        t0 = time.time()
+        d = crashes(d)
+        print(f"crashes: {time.time() - t0:.1f} s", flush=True)
+        t0 = time.time()
+        d = crashes_full(d)
+        print(f"crashes in the full sync: {time.time() - t0:.1f} s",
+              flush=True)
+        # SIGTERM: drains and exits 0.
+        d.p.send_signal(signal.SIGTERM)
+        eq(d.p.wait(timeout=30), 0, "SIGTERM: exit status 0")
+    finally:
+        if d.p.poll() is None:
+            d.kill()
+        db.sql(f"DROP DATABASE IF EXISTS {SCHEMA}")
+    log = open(os.path.join(TMP, "serve.log")).read()
+    check(open(pw).read().strip() == "" or open(pw).read().strip() not in log,
+          "the MySQL password is not in the daemon's log")
+
+
+main()
+import ferrytest  # noqa: E402
+if ferrytest.failures:
+    print(f"the store and the daemon's log are kept in {TMP}", file=sys.stderr)
+else:
+    subprocess.run(["rm", "-rf", TMP])
+finish()
