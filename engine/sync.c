@@ -146,6 +146,8 @@ struct sync_job {
 	uint64_t		 stats_saved_us;
 	uint64_t		 stats_records;
 	struct job_stats	 js;		/* what ferry status shows */
+	struct job_stats	 js_saved;	/* what the store has */
+	uint64_t		 stats_written_us;
 	uint32_t		 last_ts;	/* of the last event read */
 	uint64_t		 last_record_us;	/* the last record sent */
 	uint64_t		 lag_checked_us;
@@ -390,11 +392,19 @@ sync_save_stats(struct sync_job *sj, int force)
 		sj->js.rows_per_sec = (double)(records - sj->stats_records) *
 		    1e6 / (double)(now - sj->stats_saved_us);
 	sj->stats_records = records;
+	sj->stats_saved_us = now;
+	/* An idle job writes nothing: the store keeps the last figures
+	 * (refreshed at least every minute, so "updated" stays recent). */
+	if (!force && memcmp(&sj->js, &sj->js_saved, sizeof sj->js) == 0 &&
+	    now - sj->stats_written_us < 60000000)
+		return;
 	if (store_stats_save(sj->store, sj->id, &sj->js, &cause) != 0) {
 		log_warn("job %" PRId64 ": %s", sj->id, cause);
 		free(cause);
+		return;
 	}
-	sj->stats_saved_us = now;
+	sj->js_saved = sj->js;
+	sj->stats_written_us = now;
 }
 
 /* ---- records ----------------------------------------------------------- */
@@ -645,7 +655,9 @@ sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
 		u->outstanding += (int64_t)sent;
 	sj->last_record_us = util_mono_us();
 	pthread_mutex_lock(&sj->mtx);
-	if (sent > 0) {
+	if (part == SYNC_HEARTBEAT)
+		;		/* not data: rows/s stays 0 on an idle job */
+	else if (sent > 0) {
 		sj->stats.records++;
 		sj->stats.bytes += sj->out.len;
 	} else
@@ -1529,7 +1541,7 @@ sync_lag_bytes(struct sync_job *sj, const char *file, uint64_t pos)
 	int		 seen = 0;
 	char		*cause = NULL;
 
-	if (now - sj->lag_checked_us < 5000000)
+	if (now - sj->lag_checked_us < 10000000)
 		return;
 	sj->lag_checked_us = now;
 	if (sj->ctl == NULL && (sj->ctl = mysql_conn_open(&sj->src,

@@ -54,6 +54,8 @@ struct daemon {
 	struct evhttp		*http;
 	uint64_t		 started_us;
 	uint64_t		 ticks;
+	uint64_t		 renewed_us;	/* leases last renewed */
+	int			 check_leases;	/* one was lost: see which */
 };
 
 void
@@ -133,9 +135,34 @@ daemon_sync(struct daemon *d)
 		}
 	}
 	log_debug("%zu runnable jobs, %zu here", n, d->njobs);
-	/* Jobs to start, and leases to renew. */
+	/*
+	 * Leases of the jobs running here: renewed together, a third of a
+	 * lease's life apart (one write for every job, not one each).
+	 */
+	if (!d->shutdown && util_mono_us() - d->renewed_us >=
+	    (uint64_t)d->o->lease_ms * 1000 / 3) {
+		int64_t	*ids = xcalloc(d->njobs + 1, sizeof *ids);
+		size_t	 nids = 0, lost = 0;
+
+		for (i = 0; i < d->njobs; i++) {
+			if (d->jobs[i].sj != NULL && !d->jobs[i].stopping)
+				ids[nids++] = d->jobs[i].id;
+		}
+		if (store_leases_renew(d->store, d->owner, ids, nids,
+		    d->o->lease_ms, &lost, &cause) != 0) {
+			log_warn("%s", cause);
+			free(cause);
+			cause = NULL;
+		} else if (lost > 0)
+			d->check_leases = 1;
+		free(ids);
+		d->renewed_us = util_mono_us();
+	}
+	/* Jobs to start. */
 	for (k = 0; k < n && !d->shutdown; k++) {
 		dj = daemon_find(d, jobs[k].id);
+		if (dj != NULL && dj->sj != NULL && !d->check_leases)
+			continue;	/* running here */
 		if (dj != NULL && dj->sj == NULL &&
 		    util_wall_us() / 1000 < dj->restart_after)
 			continue;
@@ -177,6 +204,7 @@ daemon_sync(struct daemon *d)
 			dj->restart_after = util_wall_us() / 1000 + 5000;
 		}
 	}
+	d->check_leases = 0;
 	job_list_free(jobs, n);
 }
 

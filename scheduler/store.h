@@ -251,5 +251,7 @@ void	 job_progress_list_free(struct job_progress *, size_t);
 int	 store_lease_acquire(struct store *, int64_t, const char *, int64_t,
 	    char **);
 int	 store_lease_release(struct store *, int64_t, const char *, char **);
+int	 store_leases_renew(struct store *, const char *, const int64_t *,
+	    size_t, int64_t, size_t *, char **);
 
 #endif

@@ -575,6 +575,48 @@ store_lease_acquire(struct store *s, int64_t job, const char *owner,
 	return (rc);
 }
 
+/*
+ * Renew, in one transaction, owner's leases on the n jobs until now +
+ * ttl_ms.  Leases another owner took meanwhile are left alone: *lost (may be
+ * NULL) counts the jobs whose lease is no longer owner's.
+ */
+int
+store_leases_renew(struct store *s, const char *owner, const int64_t *jobs,
+    size_t n, int64_t ttl_ms, size_t *lost, char **cause)
+{
+	sqlite3_stmt	*st;
+	size_t		 i, done = 0;
+	int		 rc = SQLITE_DONE;
+
+	if (n == 0) {
+		if (lost != NULL)
+			*lost = 0;
+		return (0);
+	}
+	if (store_normal_begin(s, cause) != 0)
+		return (-1);
+	if ((st = store_prepare(s, "UPDATE leases SET expires_at = ? WHERE "
+	    "job_id = ? AND owner = ?", cause)) == NULL)
+		return (store_normal_end(s, 0, cause));
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, store_now() + ttl_ms);
+		sqlite3_bind_int64(st, 2, jobs[i]);
+		store_bind_text(st, 3, owner);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+			break;
+		done += (size_t)sqlite3_changes(s->db);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "renewing leases", cause);
+		return (store_normal_end(s, 0, cause));
+	}
+	if (lost != NULL)
+		*lost = n - done;
+	return (store_normal_end(s, 1, cause));
+}
+
 int
 store_lease_release(struct store *s, int64_t job, const char *owner,
     char **cause)

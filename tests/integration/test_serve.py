@@ -100,6 +100,21 @@ def job(ref):
     return json.loads(ferry("job", "show", str(ref), "--json").stdout)
 
 
+def running_stats(d, jid):
+    """Job JID as daemon D's /jobs shows it, or None while D does not run
+    it (or does not answer yet)."""
+    try:
+        jobs = json.loads(d.get("/jobs")[2])
+    except OSError:
+        return None
+    return next((x for x in jobs if x["id"] == jid), None)
+
+
+def running_phase(d, jid):
+    r = running_stats(d, jid)
+    return r["phase"] if r is not None else None
+
+
 def wait(pred, what, timeout=90):
     end = time.time() + timeout
     while time.time() < end:
@@ -396,8 +411,9 @@ def crashes(d):
 # ---------------------------------------------------------------------------
 # 4. Crashes during the full sync, then during the binlog phase.
 def crashes_full(d):
-    """A 25,000-row table copied in 250-row chunks while a writer inserts,
-    updates and deletes, the daemon killed 20 times from the first chunk on.
+    """A 40,000-row table copied in 250-row chunks while a writer inserts,
+    updates and deletes, the daemon killed 20 times from the first chunk on
+    (8 times in the copy, after a random number of records).
     Replaying the topic in id order must rebuild the table exactly: every
     UPDATE and DELETE finds the row as its before image says, no INSERT
     finds its key taken, no key is copied twice, and the result equals
@@ -407,7 +423,7 @@ def crashes_full(d):
     db.sql(f"CREATE TABLE {SCHEMA}.big (id INT PRIMARY KEY, v INT, "
            "note VARCHAR(40)); "
            f"INSERT INTO {SCHEMA}.big SELECT seq, seq % 1000, "
-           f"CONCAT('row ', seq) FROM {SCHEMA}.seq_1_to_25000")
+           f"CONCAT('row ', seq) FROM {SCHEMA}.seq_1_to_40000")
     ferry("job", "create", "crashfull", "--source", "src", "--target", "k",
           "--topic", t3, "--tables", f"{SCHEMA}.big", "--partition", "pk",
           "--initial", "full")
@@ -419,7 +435,7 @@ def crashes_full(d):
             ["mariadb", f"--defaults-extra-file={db.cnf.name}", "-N", "-B",
              "--unbuffered", SCHEMA], stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        n = 25000
+        n = 40000
         while not done.is_set():
             r = rnd.random()
             if r < 0.4:
@@ -443,20 +459,34 @@ def crashes_full(d):
     ferry("job", "start", "crashfull")
     rnd = random.Random(5)
     states = []
+    cfid = job("crashfull")["id"]
     for kill in range(20):
         # Let the restarted daemon take the job up again (its lease must
-        # expire first), then kill it at a random instant.
-        wait(lambda: job("crashfull")["state"] in ("full_sync",
-                                                   "incremental"),
+        # expire first; the store may still show the state the killed
+        # daemon left, so ask the new daemon what it runs).
+        wait(lambda: running_phase(d, cfid) in ("full_sync",
+                                                "incremental"),
              "the job to run again", 30)
-        time.sleep(rnd.uniform(0.1, 0.9))
-        states.append(job("crashfull")["state"])
+        if kill < 8:
+            # The copy goes fast: kill it after a random number of
+            # records, from the first one on, watched closely.
+            want = rnd.randrange(1, 1500)
+            end = time.time() + 30
+            while time.time() < end:
+                r = running_stats(d, cfid)
+                if r is None or r["records"] >= want or \
+                        r["phase"] != "full_sync":
+                    break
+                time.sleep(0.005)
+        else:
+            time.sleep(rnd.uniform(0.1, 0.9))
+        states.append(running_phase(d, cfid))
         d.kill(signal.SIGKILL)
         d = Daemon("--chunk-rows", "250")
     done.set()
     w.join()
     print(f"states at the kills: {states}", flush=True)
-    check(states.count("full_sync") >= 3, f"at least 3 kills hit the full "
+    check(states.count("full_sync") >= 6, f"at least 6 kills hit the full "
           f"sync: states at the kills {states}")
     check(states[-1] == "incremental", f"the last kills hit the binlog "
           f"phase: {states}")
