@@ -41,11 +41,16 @@ job_usage(FILE *fp)
 	    "       ferry job show JOB [--json]\n"
 	    "       ferry job log JOB [--json]\n"
 	    "       ferry job start|stop|pause|resume|retry|rm JOB\n"
+	    "       ferry job add-tables JOB DB.TABLE|DB.*[,...]\n"
 	    "\n"
 	    "JOB is a job's id, or its name when no other job of the tenant "
 	    "has it.\n"
 	    "create records a job; start queues it for the daemon (ferry "
-	    "serve).\n");
+	    "serve).\n"
+	    "add-tables selects more tables: a running job restarts, copies "
+	    "their schema and\nrows at a snapshot of their own (as its "
+	    "--initial says), then follows them in the\nbinlog with the "
+	    "others.\n");
 }
 
 /* Kafka's rule for topic names: [a-zA-Z0-9._-], at most 249. */
@@ -538,6 +543,71 @@ job_log_print(struct job_event *ev, size_t n, int json)
 	}
 }
 
+/* ferry job add-tables JOB DB.TABLE[,...] */
+static int
+job_add_tables(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct store		*s;
+	struct tenant		 t;
+	struct job		 j;
+	struct job_object	*o = NULL;
+	char			*cause = NULL;
+	size_t			 n = 0, i, added;
+	int			 k, status = CLI_FAIL;
+
+	for (k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--help") == 0 ||
+		    strcmp(argv[k], "-h") == 0) {
+			job_usage(stdout);
+			return (CLI_OK);
+		}
+		if (argv[k][0] == '-' && argv[k][1] != '\0')
+			return (cli_usage_error("unknown option '%s' for job "
+			    "add-tables", argv[k]));
+	}
+	if (argc < 3)
+		return (cli_usage_error("job add-tables needs a JOB and the "
+		    "tables to add (DB.TABLE or DB.*, comma-separated)"));
+	for (k = 2; k < argc; k++) {
+		if (cli_parse_tables(argv[k], &o, &n, &cause) != 0) {
+			status = cli_usage_error("%s", cause);
+			goto done;
+		}
+	}
+	if ((s = cli_store_open(ctx, &t)) == NULL)
+		goto done;
+	if (store_job_find(s, t.id, argv[1], &j, &cause) != 0)
+		cli_error("%s", cause);
+	else {
+		if (store_job_add_tables(s, j.id, o, n, cli_who(), &added,
+		    &cause) != 0)
+			cli_error("%s", cause);
+		else if (added == 0) {
+			printf("job %" PRId64 " '%s' already selects these "
+			    "tables\n", j.id, j.name);
+			status = CLI_OK;
+		} else {
+			printf("job %" PRId64 " '%s': %zu table%s added", j.id,
+			    j.name, added, added == 1 ? "" : "s");
+			if (job_state_running(j.state))
+				printf("; the daemon restarts it to copy them");
+			printf("\n");
+			status = CLI_OK;
+		}
+		job_release(&j);
+	}
+	tenant_release(&t);
+	store_close(s);
+done:
+	for (i = 0; i < n; i++) {
+		free(o[i].db);
+		free(o[i].table);
+	}
+	free(o);
+	free(cause);
+	return (status);
+}
+
 static const struct {
 	const char	*name;
 	enum job_action	 action;
@@ -569,6 +639,8 @@ cmd_job(struct cli_ctx *ctx, int argc, char **argv)
 	sub = argv[1];
 	if (strcmp(sub, "create") == 0)
 		return (job_create(ctx, argc - 1, argv + 1));
+	if (strcmp(sub, "add-tables") == 0)
+		return (job_add_tables(ctx, argc - 1, argv + 1));
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
 		job_usage(stdout);
 		return (CLI_OK);
@@ -582,8 +654,8 @@ cmd_job(struct cli_ctx *ctx, int argc, char **argv)
 	    strcmp(sub, "log") == 0;
 	if (!takes_json && a == nitems(job_actions) && strcmp(sub, "rm") != 0)
 		return (cli_usage_error("unknown job command '%s' (create, "
-		    "list, show, log, start, stop, pause, resume, retry, rm)",
-		    sub));
+		    "list, show, log, start, stop, pause, resume, retry, rm, "
+		    "add-tables)", sub));
 	argc -= 2;
 	argv += 2;
 	for (k = 0; k < argc; k++) {

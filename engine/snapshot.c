@@ -507,11 +507,14 @@ out:
 /*
  * The tables a selection names, in the order given (patterns expanded in
  * name order), each loaded.  A named table that does not exist, or a
- * selection that names nothing, is an error.
+ * selection that names nothing, is an error; unless gone is given: then
+ * the names of the missing tables are added to it ("db.t, ...") and the
+ * selection may come out empty (a job whose tables were renamed or
+ * dropped since it started).
  */
 int
 snapshot_tables(MYSQL *m, const struct job_object *objs, size_t nobjs,
-    struct snap_table **out, size_t *n, char **cause)
+    struct buf *gone, struct snap_table **out, size_t *n, char **cause)
 {
 	MYSQL_RES	*res;
 	MYSQL_ROW	 r;
@@ -550,6 +553,12 @@ snapshot_tables(MYSQL *m, const struct job_object *objs, size_t nobjs,
 			(*n)++;
 		}
 		mysql_free_result(res);
+		if (*n == before && strcmp(objs[i].table, "*") != 0 &&
+		    gone != NULL) {
+			buf_printf(gone, "%s%s.%s", gone->len > 0 ? ", " : "",
+			    objs[i].db, objs[i].table);
+			continue;
+		}
 		if (*n == before && strcmp(objs[i].table, "*") != 0) {
 			*cause = xasprintf("table %s.%s does not exist on the "
 			    "source (or is a view)", objs[i].db,
@@ -557,7 +566,7 @@ snapshot_tables(MYSQL *m, const struct job_object *objs, size_t nobjs,
 			goto fail;
 		}
 	}
-	if (*n == 0) {
+	if (*n == 0 && gone == NULL) {
 		*cause = xstrdup("the job's table list names no table that "
 		    "exists on the source");
 		goto fail;

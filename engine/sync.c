@@ -97,6 +97,7 @@ struct sync_tstate {
 	struct snap_table	*t;
 	int			 done_gen;
 	int			 keyable;
+	int			 adding;	/* added, not copied yet */
 	struct sync_seg		*segs;		/* by generation */
 	size_t			 nsegs;
 };
@@ -158,6 +159,9 @@ struct sync_job {
 	uint64_t		 window_fno;	/* the last snapshot's position: */
 	uint64_t		 window_pos;	/* the window's end */
 	int			 window;	/* in the window now */
+	int			 until;		/* the binlog phase ends at */
+	uint64_t		 until_fno;	/* this position (a copy of */
+	uint64_t		 until_pos;	/* added tables follows) */
 	struct change		 pending_begin;	/* a BEGIN not sent yet */
 	int			 have_pending;
 	MYSQL			*ctl;		/* reads definitions (binlog) */
@@ -399,7 +403,7 @@ sync_save_stats(struct sync_job *sj, int force)
 	    now - sj->stats_written_us < 60000000)
 		return;
 	if (store_stats_save(sj->store, sj->id, &sj->js, &cause) != 0) {
-		log_warn("job %" PRId64 ": %s", sj->id, cause);
+		log_warnx("job %" PRId64 ": %s", sj->id, cause);
 		free(cause);
 		return;
 	}
@@ -617,7 +621,7 @@ sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
 			if (store_log_add(sj->store, sj->id, "daemon", "skip",
 			    msg, &why) != 0)
 				free(why);
-			log_warn("job %" PRId64 ": %s", sj->id, msg);
+			log_warnx("job %" PRId64 ": %s", sj->id, msg);
 			free(msg);
 			return (0);
 		}
@@ -937,6 +941,23 @@ sync_seg_add(struct sync_tstate *ts, int gen, size_t target, int32_t part,
 	g->hilen = hilen;
 }
 
+/* Whether table t is selected by an object added and not copied yet. */
+static int
+sync_table_pending(const struct sync_job *sj, const struct snap_table *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < sj->job.nobjects; i++) {
+		const struct job_object	*o = &sj->job.objects[i];
+
+		if (o->pending && strcmp(o->db, t->db) == 0 &&
+		    (strcmp(o->table, "*") == 0 ||
+		    strcmp(o->table, t->name) == 0))
+			return (1);
+	}
+	return (0);
+}
+
 /*
  * Read the generations, the tables' progress and segments from the store
  * into sj->ts.  Needs sj->tables and sj->sink (target names).
@@ -968,6 +989,8 @@ sync_window_load(struct sync_job *sj, char **cause)
 			    strcmp(sp[k].table, ts->t->name) == 0 && sp[k].done)
 				ts->done_gen = sp[k].done_gen;
 		}
+		ts->adding = ts->done_gen == 0 && sync_table_pending(sj,
+		    ts->t);
 		for (k = 0; ts->keyable && k < nsg; k++) {
 			if (strcmp(sg[k].db, ts->t->db) != 0 ||
 			    strcmp(sg[k].table, ts->t->name) != 0)
@@ -1030,8 +1053,11 @@ sync_after_copy(struct sync_job *sj, const struct sync_tstate *ts, size_t tg,
 			break;
 		}
 	}
-	if (gen == 0 || (g = sync_gen(sj, gen)) == NULL)
-		return (1);	/* not copied: every change counts */
+	if (gen == 0)	/* not copied: every change counts, unless the
+			 * table is being added (its copy will have it) */
+		return (!ts->adding);
+	if ((g = sync_gen(sj, gen)) == NULL)
+		return (1);
 	return (sync_poscmp(fno, pos, change_file_number(g->file),
 	    g->pos) >= 0);
 }
@@ -1268,6 +1294,120 @@ sync_tail_segments(struct sync_job *sj, char **cause)
 	return (0);
 }
 
+/* Save the checkpoint file:pos with next_id (and schema changes). */
+static int
+sync_save_ck(struct sync_job *sj, const char *file, uint64_t pos,
+    int64_t next_id, const struct schema_change *changes, size_t nchanges,
+    char **cause)
+{
+	struct checkpoint	 cp;
+	char			*f = xstrdup(file);
+
+	memset(&cp, 0, sizeof cp);
+	cp.file = f;
+	cp.pos = pos;
+	cp.next_record_id = next_id;
+	if (store_checkpoint_save(sj->store, sj->id, &cp, changes, nchanges,
+	    cause) != 0) {
+		free(f);
+		return (-1);
+	}
+	free(sj->ck_file);
+	sj->ck_file = f;
+	sj->ck_pos = pos;
+	sj->ck_next_id = next_id;
+	return (0);
+}
+
+/*
+ * Copy table i of the job (unless done) at ss's snapshot on m, from where
+ * its progress in prog says an earlier generation stopped, in chunks: each
+ * chunk acknowledged by Kafka before its progress is saved.
+ */
+static int
+sync_copy_table(struct sync_job *sj, MYSQL *m, size_t i,
+    const struct snapshot_progress *prog, size_t nprog, struct sync_snap *ss,
+    char **cause)
+{
+	struct snap_table		*t = &sj->tables[i];
+	struct job_stats		*js = &sj->js;
+	struct snapshot_progress	 sp;
+	char				*after = NULL, *next;
+	uint64_t			 n;
+	size_t				 k;
+
+	memset(&sp, 0, sizeof sp);
+	sp.db = t->db;
+	sp.table = t->name;
+	sp.rows_estimated = t->rows_estimated;
+	for (k = 0; k < nprog; k++) {
+		if (strcmp(prog[k].db, t->db) != 0 ||
+		    strcmp(prog[k].table, t->name) != 0)
+			continue;
+		sp.done = prog[k].done;
+		sp.done_gen = prog[k].done_gen;
+		if (sj->ts[i].keyable) {
+			sp.rows_copied = prog[k].rows_copied;
+			if (prog[k].last_key != NULL)
+				after = xstrdup(prog[k].last_key);
+		}
+	}
+	js->rows_copied += sp.rows_copied;
+	if (sp.done) {
+		js->tables_done++;
+		free(after);
+		return (0);
+	}
+	ss->ts = &sj->ts[i];
+	free(ss->tbl);
+	ss->tbl = xasprintf("%s.%s", t->db, t->name);
+	while (sj->job.initial_full) {
+		if (snapshot_chunk(m, t, after, sj->opts.chunk_rows,
+		    sync_snap_row, ss, &next, &n, cause) != 0) {
+			free(after);
+			if (sync_stopping(sj)) {
+				free(*cause);
+				*cause = xstrdup("stopped");
+			} else if (!sj->permanent)
+				sync_mysql_failed(sj, *cause);
+			return (-1);
+		}
+		/* Progress moves only over what Kafka has. */
+		if (sync_snap_flush(sj, cause) != 0) {
+			free(after);
+			free(next);
+			return (-1);
+		}
+		free(after);
+		after = next;
+		sp.rows_copied += (int64_t)n;
+		sp.last_key = after;
+		js->rows_copied += (int64_t)n;
+		if (after == NULL)
+			break;
+		if (store_snapshot_save(sj->store, sj->id, &sp, cause) != 0) {
+			free(after);
+			return (-1);
+		}
+		sync_save_stats(sj, 0);
+	}
+	free(after);
+	/* Adding tables to a running job: the checkpoint (at this snapshot)
+	 * moves past the ids of what is copied before the table is done. */
+	if (sj->ck_file != NULL && sync_save_ck(sj, sj->ck_file, sj->ck_pos,
+	    record_maker_next_id(sj->maker), NULL, 0, cause) != 0)
+		return (-1);
+	sp.last_key = NULL;
+	sp.done = 1;
+	sp.done_gen = ss->gen;
+	if (store_snapshot_save(sj->store, sj->id, &sp, cause) != 0)
+		return (-1);
+	sj->ts[i].done_gen = ss->gen;
+	js->tables_done++;
+	sync_save_stats(sj, 1);
+	return (0);
+}
+
 /*
  * The initial phase: a consistent snapshot (a new generation), a DDL
  * record per table (schema sync, once), every row as an INIT record (full
@@ -1286,8 +1426,8 @@ sync_initial(struct sync_job *sj, char **cause)
 	struct change			 c;
 	const struct snapshot_gen	*g, *first = NULL;
 	MYSQL				*m;
-	char				*file = NULL, *next, *after;
-	uint64_t			 pos, n;
+	char				*file = NULL;
+	uint64_t			 pos;
 	size_t				 i, k, nprog = 0;
 	int				 rc = -1, gen;
 
@@ -1357,73 +1497,11 @@ sync_initial(struct sync_job *sj, char **cause)
 		sync_set_phase(sj, "full_sync");
 	}
 	for (i = 0; i < sj->ntables; i++) {
-		struct snap_table	*t = &sj->tables[i];
-
-		memset(&sp, 0, sizeof sp);
-		sp.db = t->db;
-		sp.table = t->name;
-		sp.rows_estimated = t->rows_estimated;
-		after = NULL;
-		for (k = 0; k < nprog; k++) {
-			if (strcmp(prog[k].db, t->db) != 0 ||
-			    strcmp(prog[k].table, t->name) != 0)
-				continue;
-			sp.done = prog[k].done;
-			sp.done_gen = prog[k].done_gen;
-			if (sj->ts[i].keyable) {
-				sp.rows_copied = prog[k].rows_copied;
-				if (prog[k].last_key != NULL)
-					after = xstrdup(prog[k].last_key);
-			}
-		}
-		js->rows_copied += sp.rows_copied;
-		if (sp.done) {
-			js->tables_done++;
-			free(after);
-			continue;
-		}
-		ss.ts = &sj->ts[i];
-		free(ss.tbl);
-		ss.tbl = xasprintf("%s.%s", t->db, t->name);
-		while (sj->job.initial_full) {
-			if (snapshot_chunk(m, t, after, sj->opts.chunk_rows,
-			    sync_snap_row, &ss, &next, &n, cause) != 0) {
-				free(after);
-				if (sync_stopping(sj))
-					goto out_stop;
-				if (!sj->permanent)
-					sync_mysql_failed(sj, *cause);
-				goto out;
-			}
-			/* Progress moves only over what Kafka has. */
-			if (sync_snap_flush(sj, cause) != 0) {
-				free(after);
-				free(next);
-				goto out;
-			}
-			free(after);
-			after = next;
-			sp.rows_copied += (int64_t)n;
-			sp.last_key = after;
-			js->rows_copied += (int64_t)n;
-			if (after == NULL)
-				break;
-			if (store_snapshot_save(sj->store, sj->id, &sp,
-			    cause) != 0) {
-				free(after);
-				goto out;
-			}
-			sync_save_stats(sj, 0);
-		}
-		free(after);
-		sp.last_key = NULL;
-		sp.done = 1;
-		sp.done_gen = gen;
-		if (store_snapshot_save(sj->store, sj->id, &sp, cause) != 0)
+		if (sync_copy_table(sj, m, i, prog, nprog, &ss, cause) != 0) {
+			if (sync_stopping(sj))
+				goto out_stop;
 			goto out;
-		sj->ts[i].done_gen = gen;
-		js->tables_done++;
-		sync_save_stats(sj, 1);
+		}
 	}
 	if (sync_snap_flush(sj, cause) != 0)
 		goto out;
@@ -1615,7 +1693,7 @@ sync_reload_table(struct sync_job *sj, const char *db, const char *name,
 		return (NULL);
 	o.db = (char *)db;
 	o.table = (char *)name;
-	if (snapshot_tables(sj->ctl, &o, 1, &t, &n, cause) != 0)
+	if (snapshot_tables(sj->ctl, &o, 1, NULL, &t, &n, cause) != 0)
 		return (NULL);
 	if ((old = sync_find_table(sj->extra, sj->nextra, db, name)) != NULL) {
 		/* Replace it: free the old one's contents in place. */
@@ -1831,6 +1909,11 @@ sync_incremental(struct sync_job *sj, char **cause)
 		goto out;
 	sj->window = sj->ngens > 0 && sync_poscmp(change_file_number(
 	    sj->ck_file), sj->ck_pos, sj->window_fno, sj->window_pos) < 0;
+	if (sj->until && sync_poscmp(change_file_number(sj->ck_file),
+	    sj->ck_pos, sj->until_fno, sj->until_pos) >= 0) {
+		status = 0;
+		goto out;
+	}
 	for (;;) {
 		rc = binlog_client_next(bc, &raw, &len, &off, &kind, cause);
 		if (rc <= 0) {
@@ -1873,6 +1956,12 @@ sync_incremental(struct sync_job *sj, char **cause)
 		if (boundary && change_builder_at_boundary(cb))
 			unit_close(sj, file, off + len,
 			    record_maker_next_id(sj->maker));
+		if (sj->until && change_builder_at_boundary(cb) &&
+		    sync_poscmp(change_file_number(file), off + len,
+		    sj->until_fno, sj->until_pos) >= 0) {
+			status = 0;
+			goto out;
+		}
 		/*
 		 * Lag: how old the last event read is; a heartbeat says the
 		 * source has nothing newer, so with nothing in flight it is 0.
@@ -1954,9 +2043,242 @@ sync_drain(struct sync_job *sj)
 		sink_poll(sj->sink, 100);
 	}
 	if (sync_checkpoint(sj, 1, &cause) != 0) {
-		log_warn("job %" PRId64 ": %s", sj->id, cause);
+		log_warnx("job %" PRId64 ": %s", sj->id, cause);
 		free(cause);
 	}
+}
+
+/* Wait until every binlog record sent is acknowledged. */
+static int
+sync_settle(struct sync_job *sj, char **cause)
+{
+	for (;;) {
+		units_advance(sj);
+		if (sj->nunits == 0 || (sj->nunits == 1 &&
+		    !sj->units[0].closed && sj->units[0].outstanding <= 0))
+			return (sync_delivery_ok(sj, cause));
+		if (sync_delivery_ok(sj, cause) != 0)
+			return (-1);
+		if (sync_stopping(sj)) {
+			*cause = xstrdup("stopped");
+			return (-1);
+		}
+		sink_poll(sj->sink, 50);
+	}
+}
+
+/*
+ * Tables added to a job that follows the binlog (ferry job add-tables):
+ * a snapshot S of their own; the binlog from the checkpoint up to S for
+ * the tables the job had (the added ones' rows there are in the copy);
+ * the checkpoint at S; their DDL and INIT records; the checkpoint at S
+ * again, past those records' ids, with their schema history.  The binlog
+ * then goes on from S for every table.
+ *
+ * Ids: from the checkpoint at S on, the job writes nothing but the copy's
+ * records until it is done.  The DDL records' ids are reserved in the
+ * checkpoint before they are sent; when a copy was interrupted (an added
+ * table has progress but is not done, the checkpoint is at the newest
+ * snapshot) the checkpoint moves above the ids its partitions hold, so a
+ * replay of the binlog from there never takes an id already written.
+ * Rows an interrupted generation copied are not copied again, and their
+ * changes after its snapshot are not dropped (the segments of the window).
+ */
+static int
+sync_add_tables(struct sync_job *sj, int64_t max_id, char **cause)
+{
+	struct sync_snap		 ss = { .sj = NULL };
+	struct snapshot_progress	*prog = NULL, sp;
+	struct snapshot_gen		*gens = NULL;
+	const struct snapshot_gen	*newest = NULL;
+	struct schema_change		*changes = NULL;
+	struct job_stats		*js = &sj->js;
+	struct change			 c;
+	MYSQL				*m = NULL;
+	char				*file = NULL, *msg, *why = NULL;
+	uint64_t			 pos;
+	size_t				 nprog = 0, ngens = 0, i, k, nadd = 0;
+	size_t				 nfresh = 0, nch = 0;
+	int				*fresh = NULL, *adding = NULL;
+	int				 begun = 0, gen, rc = -1;
+
+	buf_init(&ss.k);
+	if (store_snapshot_list(sj->store, sj->id, &prog, &nprog, cause) != 0)
+		goto out;
+	fresh = xcalloc(sj->ntables + 1, sizeof *fresh);
+	adding = xcalloc(sj->ntables + 1, sizeof *adding);
+	for (i = 0; i < sj->ntables; i++) {
+		const struct snapshot_progress	*p = NULL;
+
+		if (!sync_table_pending(sj, &sj->tables[i]))
+			continue;
+		for (k = 0; k < nprog; k++) {
+			if (strcmp(prog[k].db, sj->tables[i].db) == 0 &&
+			    strcmp(prog[k].table, sj->tables[i].name) == 0)
+				p = &prog[k];
+		}
+		if (p != NULL && p->done)
+			continue;
+		adding[i] = 1;
+		nadd++;
+		if (p == NULL) {
+			fresh[i] = 1;
+			nfresh++;
+		} else
+			begun = 1;
+	}
+	if (nadd == 0) {
+		/* Added objects whose tables are copied (or that name none
+		 * yet: a table created later in DB.* comes with its binlog). */
+		rc = store_job_objects_copied(sj->store, sj->id,
+		    sj->job.objects, sj->job.nobjects, cause);
+		goto out;
+	}
+	if (store_snapshot_gens(sj->store, sj->id, &gens, &ngens, cause) != 0)
+		goto out;
+	for (i = 0; i < ngens; i++) {
+		if (newest == NULL || gens[i].gen > newest->gen)
+			newest = &gens[i];
+	}
+	if (begun && newest != NULL && strcmp(newest->file, sj->ck_file) == 0 &&
+	    newest->pos == sj->ck_pos && max_id >= sj->ck_next_id &&
+	    sync_save_ck(sj, sj->ck_file, sj->ck_pos, max_id + 1, NULL, 0,
+	    cause) != 0)
+		goto out;
+
+	if ((m = mysql_conn_open(&sj->src, cause)) == NULL) {
+		sync_mysql_failed(sj, *cause);
+		goto out;
+	}
+	if (snapshot_begin(m, &file, &pos, cause) != 0 ||
+	    store_snapshot_gen_add(sj->store, sj->id, file, pos, &gen,
+	    cause) != 0 || sync_window_load(sj, cause) != 0 ||
+	    sync_tail_segments(sj, cause) != 0)
+		goto out;
+	msg = xasprintf("adding %zu table%s: snapshot %d at %s:%" PRIu64
+	    "; the binlog from %s:%" PRIu64 " to there first", nadd,
+	    nadd == 1 ? "" : "s", gen, file, pos, sj->ck_file, sj->ck_pos);
+	log_info("job %" PRId64 ": %s", sj->id, msg);
+	if (store_log_add(sj->store, sj->id, "daemon", "add-tables", msg,
+	    &why) != 0)
+		free(why);
+	free(msg);
+
+	/* The binlog up to the snapshot. */
+	sync_set_phase(sj, "catching_up");
+	sj->until = 1;
+	sj->until_fno = change_file_number(file);
+	sj->until_pos = pos;
+	rc = sync_incremental(sj, cause);
+	sj->until = 0;
+	sj->window = 0;
+	if (rc != 0 || (rc = sync_settle(sj, cause)) != 0)
+		goto out;
+	rc = -1;
+
+	/* The checkpoint at the snapshot, the DDL records' ids reserved. */
+	if (sync_save_ck(sj, file, pos, record_maker_next_id(sj->maker) +
+	    (sj->job.initial_schema ? (int64_t)nfresh : 0), NULL, 0,
+	    cause) != 0)
+		goto out;
+	sync_set_phase(sj, "full_sync");
+	ss.sj = sj;
+	ss.file = file;
+	ss.pos = pos;
+	ss.gen = gen;
+	ss.now = (uint32_t)(util_wall_us() / 1000000);
+	memset(js, 0, sizeof *js);
+	js->lag_seconds = -1;
+	js->tables_total = (int64_t)nadd;
+	for (i = 0; i < sj->ntables; i++) {
+		if (adding[i])
+			js->rows_estimated += sj->tables[i].rows_estimated;
+		if (!fresh[i] || !sj->job.initial_schema)
+			continue;
+		memset(&c, 0, sizeof c);
+		c.kind = CHANGE_DDL;
+		c.db = sj->tables[i].db;
+		c.table = sj->tables[i].def;
+		c.sql = (const uint8_t *)sj->tables[i].create_sql;
+		c.sql_len = strlen(sj->tables[i].create_sql);
+		c.timestamp = ss.now;
+		c.file = file;
+		c.pos = c.txn_pos = pos;
+		c.gtid = "";
+		c.server_version = sj->server_version;
+		if (sync_emit(sj, &c, SYNC_SNAPSHOT, cause) != 0)
+			goto out;
+	}
+	if (sync_snap_flush(sj, cause) != 0)
+		goto out;
+	for (i = 0; i < sj->ntables; i++) {
+		if (!fresh[i])
+			continue;
+		memset(&sp, 0, sizeof sp);
+		sp.db = sj->tables[i].db;
+		sp.table = sj->tables[i].name;
+		sp.rows_estimated = sj->tables[i].rows_estimated;
+		if (store_snapshot_save(sj->store, sj->id, &sp, cause) != 0)
+			goto out;
+	}
+	snapshot_list_free(prog, nprog);
+	prog = NULL;
+	nprog = 0;
+	if (store_snapshot_list(sj->store, sj->id, &prog, &nprog, cause) != 0)
+		goto out;
+	for (i = 0; i < sj->ntables; i++) {
+		if (adding[i] && sync_copy_table(sj, m, i, prog, nprog, &ss,
+		    cause) != 0)
+			goto out;
+	}
+	if (sync_snap_flush(sj, cause) != 0)
+		goto out;
+
+	/* Their schema history at the snapshot, with the checkpoint. */
+	changes = xcalloc(nadd + 1, sizeof *changes);
+	for (i = 0; i < sj->ntables; i++) {
+		if (!adding[i])
+			continue;
+		changes[nch].db = sj->tables[i].db;
+		changes[nch].table = sj->tables[i].name;
+		changes[nch].definition = sync_definition(sj->tables[i].def);
+		changes[nch].ddl = sj->tables[i].create_sql;
+		changes[nch].file = file;
+		changes[nch].pos = pos;
+		nch++;
+	}
+	if (sync_save_ck(sj, file, pos, record_maker_next_id(sj->maker),
+	    changes, nch, cause) != 0 ||
+	    store_job_objects_copied(sj->store, sj->id, sj->job.objects,
+	    sj->job.nobjects, cause) != 0)
+		goto out;
+	msg = xasprintf("added %zu table%s (%" PRId64 " rows copied)", nadd,
+	    nadd == 1 ? "" : "s", js->rows_copied);
+	if (store_log_add(sj->store, sj->id, "daemon", "add-tables", msg,
+	    &why) != 0)
+		free(why);
+	free(msg);
+	js->tables_done = js->tables_total;
+	sync_save_stats(sj, 1);
+	rc = 0;
+out:
+	if (rc != 0 && *cause == NULL)
+		*cause = xstrdup("stopped");
+	if (changes != NULL) {
+		for (i = 0; i < nch; i++)
+			free((char *)changes[i].definition);
+		free(changes);
+	}
+	if (m != NULL)
+		mysql_close(m);
+	snapshot_list_free(prog, nprog);
+	snapshot_gens_free(gens, ngens);
+	buf_release(&ss.k);
+	free(ss.tbl);
+	free(fresh);
+	free(adding);
+	free(file);
+	return (rc);
 }
 
 /* One attempt: returns -1 with *cause (and sj->permanent) when it ends. */
@@ -1965,6 +2287,7 @@ sync_attempt(struct sync_job *sj, char **cause)
 {
 	struct sink_target_opts	*targets = NULL;
 	struct checkpoint	 cp;
+	struct buf		 gone = BUF_INITIALIZER;
 	MYSQL			*m = NULL;
 	size_t			 ntargets = 0, i;
 	int64_t			 max_id = 0;
@@ -2010,13 +2333,32 @@ sync_attempt(struct sync_job *sj, char **cause)
 	snapshot_tables_free(sj->tables, sj->ntables);
 	sj->tables = NULL;
 	sj->ntables = 0;
-	if (snapshot_tables(m, sj->job.objects, sj->job.nobjects, &sj->tables,
-	    &sj->ntables, cause) != 0) {
+	/*
+	 * Before the first checkpoint every table named must exist; after
+	 * it, one renamed or dropped since is no longer carried (the binlog
+	 * says what happened to it; add-tables brings a new name in).
+	 */
+	buf_reset(&gone);
+	if (snapshot_tables(m, sj->job.objects, sj->job.nobjects,
+	    sj->ck_file != NULL ? &gone : NULL, &sj->tables, &sj->ntables,
+	    cause) != 0) {
 		if (strstr(*cause, "does not exist") != NULL ||
 		    strstr(*cause, "names no table") != NULL ||
 		    strstr(*cause, "cannot read") != NULL)
 			sj->permanent = 1;
 		goto out;
+	}
+	if (gone.len > 0) {
+		char	*msg, *why = NULL;
+
+		msg = xasprintf("not on the source any more (renamed or "
+		    "dropped), no longer carried: %.*s", (int)gone.len,
+		    (const char *)gone.data);
+		log_info("job %" PRId64 ": %s", sj->id, msg);
+		if (store_log_add(sj->store, sj->id, "daemon", "warn", msg,
+		    &why) != 0)
+			free(why);
+		free(msg);
 	}
 	mysql_close(m);
 	m = NULL;
@@ -2056,6 +2398,8 @@ sync_attempt(struct sync_job *sj, char **cause)
 	}
 	if (sink_scan(sj->sink, &max_id, cause) != 0)
 		goto out;
+	if (sj->ck_file != NULL && sync_add_tables(sj, max_id, cause) != 0)
+		goto out;
 
 	if (sj->ck_file == NULL) {
 		/* Above anything already written: nothing is hidden. */
@@ -2082,6 +2426,7 @@ out:
 	sink_free(sj->sink);
 	sj->sink = NULL;
 	sync_targets_free(targets, ntargets);
+	buf_release(&gone);
 	return (rc);
 }
 
@@ -2094,7 +2439,7 @@ sync_main(void *arg)
 	int		 rc;
 
 	if ((sj->store = store_open(sj->store_path, &cause)) == NULL) {
-		log_warn("job %" PRId64 ": %s", sj->id, cause);
+		log_warnx("job %" PRId64 ": %s", sj->id, cause);
 		free(cause);
 		atomic_store(&sj->finished, 1);
 		return (NULL);
@@ -2114,10 +2459,10 @@ sync_main(void *arg)
 		if (strcmp(cause, "stopped") == 0)
 			break;	/* the user moved the job meanwhile */
 		if (sj->permanent) {
-			log_warn("job %" PRId64 " failed: %s", sj->id, cause);
+			log_warnx("job %" PRId64 " failed: %s", sj->id, cause);
 			if (store_job_advance(sj->store, sj->id, JOB_FAILED,
 			    cause, &why) < 0) {
-				log_warn("job %" PRId64 ": %s", sj->id, why);
+				log_warnx("job %" PRId64 ": %s", sj->id, why);
 				free(why);
 				why = NULL;
 			}
@@ -2130,12 +2475,12 @@ sync_main(void *arg)
 			delay = sj->opts.retry_max_ms;
 		delay = delay / 2 + (int64_t)(util_mono_us() % (uint64_t)(
 		    delay / 2 + 1));
-		log_warn("job %" PRId64 ": %s; retrying in %" PRId64 " ms",
+		log_warnx("job %" PRId64 ": %s; retrying in %" PRId64 " ms",
 		    sj->id, cause, delay);
 		if (store_job_schedule_retry(sj->store, sj->id,
 		    (int64_t)(util_wall_us() / 1000) + delay, cause,
 		    &why) != 0) {
-			log_warn("job %" PRId64 ": %s", sj->id, why);
+			log_warnx("job %" PRId64 ": %s", sj->id, why);
 			free(why);
 			why = NULL;
 		}

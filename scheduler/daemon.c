@@ -40,6 +40,7 @@ struct daemon_job {
 	int64_t			 id;
 	struct sync_job		*sj;
 	int			 stopping;
+	int64_t			 revision;	/* of the job it runs */
 	uint64_t		 restart_after;	/* ms since the epoch */
 };
 
@@ -87,7 +88,7 @@ daemon_forget(struct daemon *d, size_t i)
 	sync_job_free(d->jobs[i].sj);
 	if (store_lease_release(d->store, d->jobs[i].id, d->owner,
 	    &cause) != 0) {
-		log_warn("%s", cause);
+		log_warnx("%s", cause);
 		free(cause);
 	}
 	log_info("job %" PRId64 " stopped", d->jobs[i].id);
@@ -106,7 +107,7 @@ daemon_sync(struct daemon *d)
 
 	if (!d->shutdown && store_jobs_runnable(d->store, &jobs, &n,
 	    &cause) != 0) {
-		log_warn("%s", cause);
+		log_warnx("%s", cause);
 		free(cause);
 		return;
 	}
@@ -119,6 +120,14 @@ daemon_sync(struct daemon *d)
 		}
 		if (k == n && !dj->stopping && dj->sj != NULL) {
 			log_info("job %" PRId64 ": stopping", dj->id);
+			sync_job_stop(dj->sj);
+			dj->stopping = 1;
+		} else if (k < n && !dj->stopping && dj->sj != NULL &&
+		    jobs[k].revision != dj->revision) {
+			/* Its tables changed: stop it (drained, checkpointed)
+			 * and start it again below. */
+			log_info("job %" PRId64 ": its definition changed; "
+			    "restarting", dj->id);
 			sync_job_stop(dj->sj);
 			dj->stopping = 1;
 		}
@@ -150,7 +159,7 @@ daemon_sync(struct daemon *d)
 		}
 		if (store_leases_renew(d->store, d->owner, ids, nids,
 		    d->o->lease_ms, &lost, &cause) != 0) {
-			log_warn("%s", cause);
+			log_warnx("%s", cause);
 			free(cause);
 			cause = NULL;
 		} else if (lost > 0)
@@ -169,7 +178,7 @@ daemon_sync(struct daemon *d)
 		rc = store_lease_acquire(d->store, jobs[k].id, d->owner,
 		    d->o->lease_ms, &cause);
 		if (rc < 0) {
-			log_warn("%s", cause);
+			log_warnx("%s", cause);
 			free(cause);
 			cause = NULL;
 			continue;
@@ -178,7 +187,7 @@ daemon_sync(struct daemon *d)
 			log_debug("job %" PRId64 ": leased by another daemon",
 			    jobs[k].id);
 			if (dj != NULL && dj->sj != NULL && !dj->stopping) {
-				log_warn("job %" PRId64 ": another daemon holds "
+				log_warnx("job %" PRId64 ": another daemon holds "
 				    "its lease; stopping here", jobs[k].id);
 				sync_job_stop(dj->sj);
 				dj->stopping = 1;
@@ -196,9 +205,10 @@ daemon_sync(struct daemon *d)
 		}
 		log_info("job %" PRId64 " '%s': starting", jobs[k].id,
 		    jobs[k].name);
+		dj->revision = jobs[k].revision;
 		if ((dj->sj = sync_job_start(d->o->store_path, jobs[k].id,
 		    &d->o->sync, &cause)) == NULL) {
-			log_warn("%s", cause);
+			log_warnx("%s", cause);
 			free(cause);
 			cause = NULL;
 			dj->restart_after = util_wall_us() / 1000 + 5000;
@@ -231,7 +241,7 @@ daemon_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	if (sig == SIGHUP) {
 		if (log_reopen(&cause) != 0) {
-			log_warn("%s", cause);
+			log_warnx("%s", cause);
 			free(cause);
 		}
 		return;

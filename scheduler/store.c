@@ -185,6 +185,16 @@ static const char *store_migrations[] = {
 	"  part INTEGER NOT NULL,"
 	"  hi BLOB NOT NULL,"
 	"  PRIMARY KEY (job_id, db, tbl, gen, target, part));",
+
+	/*
+	 * 3: a job's revision, bumped when its definition changes while it
+	 * may run (ferry job add-tables): the daemon restarts a running job
+	 * whose revision moved.  An object added to a running job is pending
+	 * until the engine has copied its tables.
+	 */
+	"ALTER TABLE jobs ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE job_objects ADD COLUMN pending INTEGER NOT NULL "
+	"  DEFAULT 0;",
 };
 
 #define STORE_SCHEMA	((int)nitems(store_migrations))

@@ -67,6 +67,7 @@ enum job_action {
 struct job_object {
 	char		*db;
 	char		*table;		/* "*": every table of db */
+	int		 pending;	/* added; its tables not yet copied */
 };
 
 struct job {
@@ -92,6 +93,7 @@ struct job {
 	int64_t			 created_at;
 	int64_t			 updated_at;
 	int64_t			 started_at;
+	int64_t			 revision;	/* bumped by add-tables */
 	struct job_object	*objects;
 	size_t			 nobjects;
 };
@@ -198,6 +200,11 @@ int	 store_job_list(struct store *, int64_t, struct job **, size_t *,
 int	 store_job_action(struct store *, int64_t, enum job_action,
 	    const char *, char **);
 int	 store_job_rm(struct store *, int64_t, const char *, char **);
+int	 store_job_objects_copied(struct store *, int64_t,
+	    const struct job_object *, size_t, char **);
+int	 store_job_add_tables(struct store *, int64_t,
+	    const struct job_object *, size_t, const char *, size_t *,
+	    char **);
 int	 store_job_set_state(struct store *, int64_t, enum job_state,
 	    const char *, const char *, char **);
 int	 store_job_advance(struct store *, int64_t, enum job_state,

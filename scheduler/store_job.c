@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/xmalloc.h"
 #include "scheduler/store.h"
 #include "scheduler/store_int.h"
@@ -95,7 +96,7 @@ job_list_free(struct job *jobs, size_t n)
 #define JOB_COLS "id, tenant_id, name, source_id, topic, topic_template, " \
 	"partition_policy, initial_schema, initial_full, ddl, large_row, " \
 	"max_memory, server_id, state, error, attempts, next_attempt_at, " \
-	"created_at, updated_at, started_at"
+	"created_at, updated_at, started_at, revision"
 
 static void
 job_row(sqlite3_stmt *st, struct job *j)
@@ -124,6 +125,7 @@ job_row(sqlite3_stmt *st, struct job *j)
 	j->created_at = sqlite3_column_int64(st, 17);
 	j->updated_at = sqlite3_column_int64(st, 18);
 	j->started_at = sqlite3_column_int64(st, 19);
+	j->revision = sqlite3_column_int64(st, 20);
 }
 
 /* Targets and selected objects of j. */
@@ -145,8 +147,8 @@ job_details(struct store *s, struct job *j, char **cause)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return (store_error(s, "reading job targets", cause));
-	if ((st = store_prepare(s, "SELECT db, tbl FROM job_objects WHERE "
-	    "job_id = ? ORDER BY rowid", cause)) == NULL)
+	if ((st = store_prepare(s, "SELECT db, tbl, pending FROM job_objects "
+	    "WHERE job_id = ? ORDER BY rowid", cause)) == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, j->id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -154,6 +156,7 @@ job_details(struct store *s, struct job *j, char **cause)
 		    sizeof *j->objects);
 		j->objects[j->nobjects].db = store_col_text(st, 0);
 		j->objects[j->nobjects].table = store_col_text(st, 1);
+		j->objects[j->nobjects].pending = sqlite3_column_int(st, 2);
 		j->nobjects++;
 	}
 	sqlite3_finalize(st);
@@ -214,7 +217,7 @@ job_details_list(struct store *s, struct job *jobs, size_t n,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return (store_error(s, "reading job targets", cause));
-	sql = xasprintf("SELECT job_id, db, tbl FROM job_objects WHERE "
+	sql = xasprintf("SELECT job_id, db, tbl, pending FROM job_objects WHERE "
 	    "job_id IN (SELECT id FROM jobs WHERE %s) ORDER BY rowid", where);
 	st = store_prepare(s, sql, cause);
 	free(sql);
@@ -230,6 +233,7 @@ job_details_list(struct store *s, struct job *jobs, size_t n,
 		    sizeof *j->objects);
 		j->objects[j->nobjects].db = store_col_text(st, 1);
 		j->objects[j->nobjects].table = store_col_text(st, 2);
+		j->objects[j->nobjects].pending = sqlite3_column_int(st, 3);
 		j->nobjects++;
 	}
 	sqlite3_finalize(st);
@@ -453,7 +457,7 @@ store_job_create(struct store *s, struct job *j, const char *who,
 	}
 	for (i = 0; i < j->nobjects; i++) {
 		if ((st = store_prepare(s, "INSERT OR IGNORE INTO job_objects "
-		    "VALUES (?, ?, ?)", cause)) == NULL)
+		    "(job_id, db, tbl) VALUES (?, ?, ?)", cause)) == NULL)
 			goto fail;
 		sqlite3_bind_int64(st, 1, j->id);
 		store_bind_text(st, 2, j->objects[i].db);
@@ -744,6 +748,110 @@ store_job_rm(struct store *s, int64_t id, const char *who, char **cause)
 	if (rc != SQLITE_DONE) {
 		store_error(s, "removing a job", cause);
 		goto fail;
+	}
+	return (store_commit(s, cause));
+fail:
+	store_rollback(s);
+	return (-1);
+}
+
+/*
+ * Add tables to a job's selection.  Those already selected are left alone;
+ * when any is new the job's revision moves, which makes a daemon running
+ * the job restart it: the new tables get their schema and full sync at a
+ * snapshot of their own, then join the binlog (engine/sync.c).  *added
+ * says how many were new.
+ */
+int
+store_job_add_tables(struct store *s, int64_t id,
+    const struct job_object *o, size_t n, const char *who, size_t *added,
+    char **cause)
+{
+	struct job	 j;
+	sqlite3_stmt	*st;
+	struct buf	 b = BUF_INITIALIZER;
+	size_t		 i;
+	int		 rc;
+
+	*added = 0;
+	if (store_begin(s, cause) != 0)
+		return (-1);
+	if (store_job_get(s, id, &j, cause) != 0)
+		goto fail;
+	job_release(&j);
+	for (i = 0; i < n; i++) {
+		if ((st = store_prepare(s, "INSERT OR IGNORE INTO job_objects "
+		    "(job_id, db, tbl, pending) VALUES (?, ?, ?, 1)",
+		    cause)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, id);
+		store_bind_text(st, 2, o[i].db);
+		store_bind_text(st, 3, o[i].table);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			store_error(s, "adding a job object", cause);
+			goto fail;
+		}
+		if (sqlite3_changes(s->db) > 0) {
+			buf_printf(&b, "%s%s.%s", *added > 0 ? ", " : "",
+			    o[i].db, o[i].table);
+			(*added)++;
+		}
+	}
+	if (*added == 0) {
+		buf_release(&b);
+		return (store_commit(s, cause));
+	}
+	if ((st = store_prepare(s, "UPDATE jobs SET revision = revision + 1, "
+	    "updated_at = ? WHERE id = ?", cause)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, store_now());
+	sqlite3_bind_int64(st, 2, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "updating a job", cause);
+		goto fail;
+	}
+	buf_addc(&b, '\0');
+	if (log_add(s, id, who, "add-tables", (const char *)b.data, cause) != 0)
+		goto fail;
+	buf_release(&b);
+	return (store_commit(s, cause));
+fail:
+	buf_release(&b);
+	*added = 0;
+	store_rollback(s);
+	return (-1);
+}
+
+/* The engine copied the tables of these added objects: no longer pending. */
+int
+store_job_objects_copied(struct store *s, int64_t id,
+    const struct job_object *o, size_t n, char **cause)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc;
+
+	if (store_begin(s, cause) != 0)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		if (!o[i].pending)
+			continue;
+		if ((st = store_prepare(s, "UPDATE job_objects SET pending = 0 "
+		    "WHERE job_id = ? AND db = ? AND tbl = ?", cause)) == NULL)
+			goto fail;
+		sqlite3_bind_int64(st, 1, id);
+		store_bind_text(st, 2, o[i].db);
+		store_bind_text(st, 3, o[i].table);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			store_error(s, "updating a job object", cause);
+			goto fail;
+		}
 	}
 	return (store_commit(s, cause));
 fail:
