@@ -617,7 +617,13 @@ def add_tables(d):
                                                "incremental"),
              "the job to run again", 30)
         if kill < 6:
-            want = rnd.randrange(1, 3000)
+            # The first time, the daemon has yet to restart the job.
+            end = time.time() + 15
+            while time.time() < end and running_phase(d, aid) not in (
+                    "catching_up", "full_sync") and "added 1 table" not in \
+                    ferry("job", "log", "adder").stdout:
+                time.sleep(0.01)
+            want = rnd.randrange(1, 2000)
             end = time.time() + 30
             while time.time() < end:
                 r = running_stats(d, aid)
