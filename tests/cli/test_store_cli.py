@@ -318,6 +318,28 @@ check(all(e["who"].endswith("(cli)") for e in log), "who: %r" % log)
 txt = ok("job", "log", "1")
 check("start: created -> queued" in txt, "text log: %s" % txt)
 ok("job", "stop", "1")
+# add-tables: more tables, pending until a daemon copies them.
+before = js("job", "show", "1")["tables"]
+out = ok("job", "add-tables", "1", "shop.extra,`we.ird`.t2", "shop.more")
+check("3 tables added" in out, "add-tables: %r" % out)
+after = js("job", "show", "1")["tables"]
+eq(after[:len(before)], before, "add-tables keeps the tables there were")
+eq(after[len(before):], ["shop.extra", "`we.ird`.t2", "shop.more"],
+   "add-tables appends the new ones")
+out = ok("job", "add-tables", "1", "shop.extra")
+check("already selects" in out, "add-tables twice: %r" % out)
+eq(js("job", "log", "1")[-1]["kind"], "add-tables", "logged")
+con = sqlite3.connect(DB)
+eq(con.execute("SELECT revision FROM jobs WHERE id = 1").fetchone()[0], 1,
+   "add-tables moves the revision once")
+eq(con.execute("SELECT count(*) FROM job_objects WHERE job_id = 1 AND "
+               "pending = 1").fetchone()[0], 3, "the added objects pend")
+con.close()
+refused(["job", "add-tables", "1"], 2, "needs a JOB and the tables")
+refused(["job", "add-tables", "1", "shop"], 2, "has no table")
+refused(["job", "add-tables", "1", "shop.x", "--force"], 2,
+        "unknown option '--force'")
+refused(["job", "add-tables", "nosuch", "shop.x"], 1, "no job 'nosuch'")
 out = ok("job", "rm", "1")
 check("removed" in out, out)
 refused(["job", "show", "1"], 1, "no job '1'")
