@@ -5,6 +5,10 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
 #include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -17,8 +21,10 @@
 #include "cli/cli_store.h"
 #include "common/buf.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "scheduler/daemon.h"
 
 /* Open the store and look up the current tenant; NULL after saying why. */
 struct store *
@@ -39,6 +45,43 @@ cli_store_open(struct cli_ctx *ctx, struct tenant *t)
 		return (NULL);
 	}
 	return (s);
+}
+
+/*
+ * Tell a daemon serving this store that a job changed, so it acts now
+ * rather than at its next poll: "wake" on its control socket ($FERRY_CONTROL,
+ * else STORE.sock).  Best effort: no daemon, or a slow one, is not an
+ * error (the daemon reads the store anyway).
+ */
+void
+cli_wake_daemon(const struct cli_ctx *ctx)
+{
+	struct sockaddr_un	 sun;
+	struct timeval		 tv = { 2, 0 };
+	const char		*env = getenv("FERRY_CONTROL");
+	char			*path, reply[64];
+	int			 fd;
+
+	if (env != NULL && strcmp(env, "none") == 0)
+		return;
+	path = env != NULL && *env != '\0' ? xstrdup(env) :
+	    daemon_control_path(ctx->db_path);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0) {
+		free(path);
+		return;
+	}
+	util_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+	free(path);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	/* The reply says the daemon has read the store. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0 &&
+	    write(fd, "wake\n", 5) == 5 && read(fd, reply, sizeof reply) < 0)
+		log_debug("no reply on the control socket");
+	close(fd);
 }
 
 /* "alice (cli)": who did it, for the job log. */

@@ -13,6 +13,7 @@ struct buf;
 
 struct store	*cli_store_open(struct cli_ctx *, struct tenant *);
 const char	*cli_who(void);
+void		 cli_wake_daemon(const struct cli_ctx *);
 int		 cli_parse_size(const char *, int64_t *, char **);
 int		 cli_valid_name(const char *, const char *);
 void		 cli_json_str(struct buf *, const char *, const char *, int);

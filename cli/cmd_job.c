@@ -587,6 +587,7 @@ job_add_tables(struct cli_ctx *ctx, int argc, char **argv)
 			    "tables\n", j.id, j.name);
 			status = CLI_OK;
 		} else {
+			cli_wake_daemon(ctx);
 			printf("job %" PRId64 " '%s': %zu table%s added", j.id,
 			    j.name, added, added == 1 ? "" : "s");
 			if (job_state_running(j.state))
@@ -733,6 +734,7 @@ cmd_job(struct cli_ctx *ctx, int argc, char **argv)
 				cli_error("%s", cause);
 				goto out;
 			}
+			cli_wake_daemon(ctx);
 			cli_job_action_done(&j, job_actions[a].name);
 			status = CLI_OK;
 		}

@@ -1,7 +1,8 @@
 /*
  * ferry serve: the daemon (scheduler/daemon.c).
  *
- *	ferry serve [--http HOST:PORT] [--log FILE] [--poll-ms N]
+ *	ferry serve [--http HOST:PORT] [--control PATH] [--log FILE]
+ *	    [--poll-ms N]
  *	    [--lease-ms N] [--checkpoint-ms N] [--retry-min-ms N]
  *	    [--retry-max-ms N] [--chunk-rows N] [--heartbeat-ms N]
  *
@@ -29,6 +30,10 @@ serve_usage(FILE *fp)
 	    "\n"
 	    "Run the store's queued jobs until SIGTERM or SIGINT.\n"
 	    "  --http HOST:PORT     serve /healthz, /jobs and /metrics\n"
+	    "  --control PATH       the control socket the CLI wakes the "
+	    "daemon on\n"
+	    "                       (default: STORE.sock beside the store; "
+	    "none: no socket)\n"
 	    "  --log FILE           log there (SIGHUP reopens it), not to "
 	    "stderr\n"
 	    "  --poll-ms N          read the store every N ms (default 500)\n"
@@ -79,8 +84,11 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 			logfile = optarg;
 			continue;
 		case 'C':
-			return (cli_usage_error("--control is not built yet: "
-			    "the CLI reaches the daemon through the store"));
+			if (*optarg == '\0')
+				return (cli_usage_error("--control needs a "
+				    "socket path (or 'none')"));
+			o.control = optarg;
+			continue;
 		case 'k':
 			if (util_parse_u64(optarg, 1, 10000000, &v,
 			    &cause) != 0) {

@@ -10,7 +10,10 @@
  * partition's tail before the dead one's last requests have landed.
  *
  * The HTTP endpoint (--http) serves /healthz, /jobs (JSON) and /metrics
- * (Prometheus text).  SIGTERM and SIGINT stop every job, wait for them to
+ * (Prometheus text).  The control socket (a Unix socket, STORE.sock unless
+ * --control says otherwise) answers one-line commands: the CLI says "wake"
+ * after it changed a job, so the change takes effect now rather than at
+ * the next poll.  SIGTERM and SIGINT stop every job, wait for them to
  * drain, release the leases and return; SIGHUP reopens the log file.
  */
 #include "config.h"
@@ -23,9 +26,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 
 #include "common/buf.h"
 #include "common/json.h"
@@ -53,11 +62,21 @@ struct daemon {
 	size_t			 njobs;
 	int			 shutdown;
 	struct evhttp		*http;
+	struct evconnlistener	*control;
+	struct event		*reap;		/* while jobs are stopping */
+	char			*control_path;	/* to remove at exit */
 	uint64_t		 started_us;
 	uint64_t		 ticks;
 	uint64_t		 renewed_us;	/* leases last renewed */
 	int			 check_leases;	/* one was lost: see which */
 };
+
+/* The control socket of the store at store_path: beside it. */
+char *
+daemon_control_path(const char *store_path)
+{
+	return (xasprintf("%s.sock", store_path));
+}
 
 void
 daemon_options_init(struct daemon_options *o)
@@ -95,6 +114,52 @@ daemon_forget(struct daemon *d, size_t i)
 	d->jobs[i] = d->jobs[--d->njobs];
 }
 
+static void	daemon_sync(struct daemon *);
+
+/*
+ * Every 100 ms while a job is stopping: forget the ones that finished (a
+ * pause or stop shows at once, not at the next poll) and read the store
+ * again if any did (a restart starts the job again now).
+ */
+static void
+daemon_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon	*d = arg;
+	struct timeval	 tv = { 0, 100000 };
+	size_t		 i, gone = 0, left = 0;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < d->njobs; i++) {
+		if (!d->jobs[i].stopping || d->jobs[i].sj == NULL)
+			continue;
+		if (sync_job_finished(d->jobs[i].sj)) {
+			daemon_forget(d, i);
+			i--;
+			gone++;
+		} else
+			left++;
+	}
+	if (gone > 0)
+		daemon_sync(d);
+	if (left > 0)
+		event_add(d->reap, &tv);
+	if (d->shutdown && d->njobs == 0)
+		event_base_loopexit(d->base, NULL);
+}
+
+/* Ask a running job to stop (it drains and checkpoints). */
+static void
+daemon_stop_job(struct daemon *d, struct daemon_job *dj)
+{
+	struct timeval	 tv = { 0, 100000 };
+
+	sync_job_stop(dj->sj);
+	dj->stopping = 1;
+	if (d->reap != NULL && !event_pending(d->reap, EV_TIMEOUT, NULL))
+		event_add(d->reap, &tv);
+}
+
 /* Read the store and bring the running jobs in line with it. */
 static void
 daemon_sync(struct daemon *d)
@@ -120,16 +185,14 @@ daemon_sync(struct daemon *d)
 		}
 		if (k == n && !dj->stopping && dj->sj != NULL) {
 			log_info("job %" PRId64 ": stopping", dj->id);
-			sync_job_stop(dj->sj);
-			dj->stopping = 1;
+			daemon_stop_job(d, dj);
 		} else if (k < n && !dj->stopping && dj->sj != NULL &&
 		    jobs[k].revision != dj->revision) {
 			/* Its tables changed: stop it (drained, checkpointed)
 			 * and start it again below. */
 			log_info("job %" PRId64 ": its definition changed; "
 			    "restarting", dj->id);
-			sync_job_stop(dj->sj);
-			dj->stopping = 1;
+			daemon_stop_job(d, dj);
 		}
 		if (dj->sj != NULL && sync_job_finished(dj->sj) &&
 		    (dj->stopping || k == n)) {
@@ -189,8 +252,7 @@ daemon_sync(struct daemon *d)
 			if (dj != NULL && dj->sj != NULL && !dj->stopping) {
 				log_warnx("job %" PRId64 ": another daemon holds "
 				    "its lease; stopping here", jobs[k].id);
-				sync_job_stop(dj->sj);
-				dj->stopping = 1;
+				daemon_stop_job(d, dj);
 			}
 			continue;
 		}
@@ -251,10 +313,8 @@ daemon_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("signal %d: stopping %zu jobs", (int)sig, d->njobs);
 	d->shutdown = 1;
 	for (i = 0; i < d->njobs; i++) {
-		if (d->jobs[i].sj != NULL && !d->jobs[i].stopping) {
-			sync_job_stop(d->jobs[i].sj);
-			d->jobs[i].stopping = 1;
-		}
+		if (d->jobs[i].sj != NULL && !d->jobs[i].stopping)
+			daemon_stop_job(d, &d->jobs[i]);
 	}
 }
 
@@ -278,6 +338,55 @@ daemon_metric(struct buf *b, const char *name, const char *help,
     const char *type)
 {
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* The running jobs as the JSON array /jobs and the control socket give. */
+static void
+daemon_jobs_json(const struct sync_stats *st, size_t n, struct buf *b)
+{
+	size_t		 i;
+
+	buf_addc(b, '[');
+	for (i = 0; i < n; i++) {
+		buf_printf(b, "%s{\"id\":%" PRId64 ",\"phase\":",
+		    i > 0 ? "," : "", st[i].job);
+		json_add_cstring(b, st[i].phase);
+		buf_printf(b, ",\"records\":%" PRIu64 ",\"acked\":%"
+		    PRIu64 ",\"skipped\":%" PRIu64 ",\"bytes\":%" PRIu64
+		    ",\"events\":%" PRIu64 ",\"inflight_bytes\":%"
+		    PRIu64 ",\"restarts\":%" PRIu64, st[i].records,
+		    st[i].acked, st[i].skipped, st[i].bytes,
+		    st[i].events, st[i].inflight_bytes,
+		    st[i].restarts);
+		if (st[i].lag_seconds >= 0)
+			buf_printf(b, ",\"lag_seconds\":%" PRId64,
+			    st[i].lag_seconds);
+		else
+			buf_adds(b, ",\"lag_seconds\":null");
+		if (st[i].lag_bytes >= 0)
+			buf_printf(b, ",\"lag_bytes\":%" PRId64,
+			    st[i].lag_bytes);
+		else
+			buf_adds(b, ",\"lag_bytes\":null");
+		buf_printf(b, ",\"checkpoint_at\":%" PRId64 "}",
+		    st[i].checkpoint_at);
+	}
+	buf_adds(b, "]\n");
+}
+
+/* Statistics of the jobs running here (free it). */
+static struct sync_stats *
+daemon_stats(struct daemon *d, size_t *n)
+{
+	struct sync_stats	*st = xcalloc(d->njobs + 1, sizeof *st);
+	size_t			 i;
+
+	*n = 0;
+	for (i = 0; i < d->njobs; i++) {
+		if (d->jobs[i].sj != NULL)
+			sync_job_stats(d->jobs[i].sj, &st[(*n)++]);
+	}
+	return (st);
 }
 
 static void
@@ -311,43 +420,14 @@ daemon_http(struct evhttp_request *req, void *arg)
 		    "counter", offsetof(struct sync_stats, restarts) },
 	};
 
-	st = xcalloc(d->njobs + 1, sizeof *st);
-	for (i = 0; i < d->njobs; i++) {
-		if (d->jobs[i].sj != NULL)
-			sync_job_stats(d->jobs[i].sj, &st[n++]);
-	}
+	st = daemon_stats(d, &n);
 	if (strcmp(path, "/healthz") == 0) {
 		buf_printf(&b, "{\"status\":\"ok\",\"jobs\":%zu,"
 		    "\"uptime_seconds\":%" PRIu64 "}\n", n,
 		    (util_mono_us() - d->started_us) / 1000000);
 		daemon_reply(req, 200, "application/json", &b);
 	} else if (strcmp(path, "/jobs") == 0) {
-		buf_addc(&b, '[');
-		for (i = 0; i < n; i++) {
-			buf_printf(&b, "%s{\"id\":%" PRId64 ",\"phase\":",
-			    i > 0 ? "," : "", st[i].job);
-			json_add_cstring(&b, st[i].phase);
-			buf_printf(&b, ",\"records\":%" PRIu64 ",\"acked\":%"
-			    PRIu64 ",\"skipped\":%" PRIu64 ",\"bytes\":%" PRIu64
-			    ",\"events\":%" PRIu64 ",\"inflight_bytes\":%"
-			    PRIu64 ",\"restarts\":%" PRIu64, st[i].records,
-			    st[i].acked, st[i].skipped, st[i].bytes,
-			    st[i].events, st[i].inflight_bytes,
-			    st[i].restarts);
-			if (st[i].lag_seconds >= 0)
-				buf_printf(&b, ",\"lag_seconds\":%" PRId64,
-				    st[i].lag_seconds);
-			else
-				buf_adds(&b, ",\"lag_seconds\":null");
-			if (st[i].lag_bytes >= 0)
-				buf_printf(&b, ",\"lag_bytes\":%" PRId64,
-				    st[i].lag_bytes);
-			else
-				buf_adds(&b, ",\"lag_bytes\":null");
-			buf_printf(&b, ",\"checkpoint_at\":%" PRId64 "}",
-			    st[i].checkpoint_at);
-		}
-		buf_adds(&b, "]\n");
+		daemon_jobs_json(st, n, &b);
 		daemon_reply(req, 200, "application/json", &b);
 	} else if (strcmp(path, "/metrics") == 0) {
 		daemon_metric(&b, "ferry_jobs_running", "jobs this daemon runs",
@@ -419,6 +499,142 @@ daemon_http_open(struct daemon *d, const char *hostport, char **cause)
 	return (0);
 }
 
+/* ---- control socket ------------------------------------------------------ */
+
+#define DAEMON_CONTROL_LINE	4096
+
+static void
+daemon_control_read(struct bufferevent *bev, void *arg)
+{
+	struct daemon		*d = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer		*out = bufferevent_get_output(bev);
+	struct sync_stats	*st;
+	struct buf		 b = BUF_INITIALIZER;
+	char			*line;
+	size_t			 len, n;
+
+	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
+		buf_reset(&b);
+		if (strcmp(line, "ping") == 0)
+			buf_printf(&b, "ok ferry %s pid %ld\n", PACKAGE_VERSION,
+			    (long)getpid());
+		else if (strcmp(line, "wake") == 0) {
+			if (!d->shutdown)
+				daemon_sync(d);
+			buf_adds(&b, "ok\n");
+		} else if (strcmp(line, "jobs") == 0) {
+			st = daemon_stats(d, &n);
+			daemon_jobs_json(st, n, &b);
+			free(st);
+		} else
+			buf_adds(&b, "error: unknown command (ping, wake, "
+			    "jobs)\n");
+		evbuffer_add(out, b.data, b.len);
+		free(line);
+	}
+	buf_release(&b);
+	if (evbuffer_get_length(in) > DAEMON_CONTROL_LINE)
+		bufferevent_free(bev);	/* not a client of ours */
+}
+
+static void
+daemon_control_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)arg;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		bufferevent_free(bev);
+}
+
+static void
+daemon_control_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct daemon		*d = arg;
+	struct bufferevent	*bev;
+
+	(void)l;
+	(void)sa;
+	(void)salen;
+	bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(bev, daemon_control_read, NULL,
+	    daemon_control_event, d);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+/*
+ * Listen on the control socket path (mode 0600).  A socket file nobody
+ * answers on is a dead daemon's: it is replaced.  One another daemon
+ * answers on is left alone: -1, or 0 without a socket when the path is
+ * the default (several daemons may serve one store; the CLI then wakes
+ * the first).
+ */
+static int
+daemon_control_open(struct daemon *d, const char *path, int is_default,
+    char **cause)
+{
+	struct sockaddr_un	 sun;
+	mode_t			 mask;
+	int			 fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		if (is_default) {
+			log_warnx("no control socket: its path %s is longer "
+			    "than a Unix socket allows (give a shorter one "
+			    "with --control)", path);
+			return (0);
+		}
+		*cause = xasprintf("--control %s: longer than a Unix socket "
+		    "path may be (%zu bytes)", path, sizeof sun.sun_path - 1);
+		return (-1);
+	}
+	util_strlcpy(sun.sun_path, path, sizeof sun.sun_path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0) {
+		*cause = xasprintf("control socket: %s", strerror(errno));
+		return (-1);
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+		close(fd);
+		if (is_default) {
+			log_warnx("no control socket: another daemon answers "
+			    "on %s", path);
+			return (0);
+		}
+		*cause = xasprintf("another ferry serve answers on the "
+		    "control socket %s", path);
+		return (-1);
+	}
+	if (errno == ECONNREFUSED) {
+		struct stat	 sb;
+
+		if (lstat(path, &sb) == 0 && S_ISSOCK(sb.st_mode))
+			unlink(path);	/* a dead daemon's */
+	}
+	mask = umask(0077);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
+		umask(mask);
+		*cause = xasprintf("cannot create the control socket %s: %s",
+		    path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	umask(mask);
+	evutil_make_socket_nonblocking(fd);
+	evutil_make_socket_closeonexec(fd);
+	if ((d->control = evconnlistener_new(d->base, daemon_control_accept,
+	    d, LEV_OPT_CLOSE_ON_FREE, 16, fd)) == NULL) {
+		*cause = xasprintf("cannot listen on %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		unlink(path);
+		return (-1);
+	}
+	d->control_path = xstrdup(path);
+	return (0);
+}
+
 /* Run until SIGTERM or SIGINT; -1 with *cause if it cannot start. */
 int
 daemon_run(const struct daemon_options *o, char **cause)
@@ -442,17 +658,29 @@ daemon_run(const struct daemon_options *o, char **cause)
 	d.base = event_base_new();
 	if (o->http != NULL && daemon_http_open(&d, o->http, cause) != 0)
 		goto out;
+	if (o->control == NULL || strcmp(o->control, "none") != 0) {
+		char	*path = o->control != NULL ? xstrdup(o->control) :
+		    daemon_control_path(o->store_path);
+
+		rc = daemon_control_open(&d, path, o->control == NULL, cause);
+		free(path);
+		if (rc != 0)
+			goto out;
+		rc = -1;
+	}
 	for (i = 0; i < 3; i++) {
 		sig[i] = evsignal_new(d.base, sigs[i], daemon_signal, &d);
 		event_add(sig[i], NULL);
 	}
 	tick = event_new(d.base, -1, EV_PERSIST, daemon_tick, &d);
+	d.reap = evtimer_new(d.base, daemon_reap, &d);
 	tv.tv_sec = o->poll_ms / 1000;
 	tv.tv_usec = (o->poll_ms % 1000) * 1000;
 	event_add(tick, &tv);
-	log_info("serving %s as %s%s%s", o->store_path, d.owner,
+	log_info("serving %s as %s%s%s%s%s", o->store_path, d.owner,
 	    o->http != NULL ? ", HTTP on " : "", o->http != NULL ? o->http :
-	    "");
+	    "", d.control_path != NULL ? ", control socket " : "",
+	    d.control_path != NULL ? d.control_path : "");
 	daemon_sync(&d);
 	event_base_dispatch(d.base);
 	/* Shut down: wait for every job to drain. */
@@ -472,12 +700,19 @@ daemon_run(const struct daemon_options *o, char **cause)
 			usleep(50 * 1000);
 	}
 	event_free(tick);
+	event_free(d.reap);
+	d.reap = NULL;
 	for (i = 0; i < 3; i++)
 		event_free(sig[i]);
 	log_info("stopped");
 	rc = 0;
 out:
 	free(d.jobs);
+	if (d.control != NULL) {
+		evconnlistener_free(d.control);
+		unlink(d.control_path);
+	}
+	free(d.control_path);
 	if (d.http != NULL)
 		evhttp_free(d.http);
 	event_base_free(d.base);

@@ -11,6 +11,8 @@
 struct daemon_options {
 	const char		*store_path;
 	const char		*http;		/* host:port, or NULL */
+	const char		*control;	/* socket path; NULL: beside
+						 * the store; "none": none */
 	int			 poll_ms;	/* how often the store is read */
 	int			 lease_ms;	/* how long a lease lasts */
 	struct sync_options	 sync;
@@ -18,5 +20,6 @@ struct daemon_options {
 
 void	daemon_options_init(struct daemon_options *);
 int	daemon_run(const struct daemon_options *, char **);
+char	*daemon_control_path(const char *);
 
 #endif

@@ -20,6 +20,7 @@ import random
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -283,6 +284,58 @@ def control(d, t1):
     kinds = [e["kind"] for e in log]
     for k in ("pause", "resume", "stop", "start"):
         check(k in kinds, f"job log has {k}: {kinds}")
+
+
+def control_socket(d, t1):
+    """The control socket beside the store: with a poll of a minute, a
+    pause and a resume from the CLI take effect at once because the CLI
+    wakes the daemon; ping, jobs and an unknown command answered; a second
+    daemon asked for the same socket refused; a killed daemon's socket
+    file replaced by the next one."""
+    path = ENV["FERRY_DB"] + ".sock"
+    d.kill(signal.SIGTERM)
+    check(not os.path.exists(path), "a stopped daemon removes its socket")
+    d = Daemon("--poll-ms", "60000")
+    jid = job("e2e")["id"]
+    wait(lambda: running_phase(d, jid) == "incremental", "e2e again", 30)
+    check(stat.S_ISSOCK(os.stat(path).st_mode) and
+          stat.S_IMODE(os.stat(path).st_mode) & 0o077 == 0,
+          "the control socket is the owner's only")
+
+    def ask(*lines):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+            c.settimeout(10)
+            c.connect(path)
+            f = c.makefile("rw")
+            out = []
+            for line in lines:
+                f.write(line + "\n")
+                f.flush()
+                out.append(f.readline().rstrip("\n"))
+            return out
+    pong, jobs, bad = ask("ping", "jobs", "bogus")
+    check(re.fullmatch(r"ok ferry \S+ pid \d+", pong), f"ping: {pong!r}")
+    check(any(x["id"] == jid for x in json.loads(jobs)), f"jobs: {jobs}")
+    check(bad.startswith("error: unknown command"), f"bogus: {bad!r}")
+    t0 = time.time()
+    ferry("job", "pause", "e2e")
+    check(running_phase(d, jid) is None or wait(
+        lambda: running_phase(d, jid) is None, "pause", 5),
+        "the paused job let go")
+    ferry("job", "resume", "e2e")
+    wait(lambda: running_phase(d, jid) == "incremental", "resume", 10)
+    check(time.time() - t0 < 8, "pause and resume take effect at once with "
+          f"a poll of 60 s ({time.time() - t0:.1f} s)")
+    p = subprocess.run([FERRY, "serve", "--control", path], env=ENV,
+                       capture_output=True, text=True, timeout=30)
+    eq(p.returncode, 1, "a second daemon on the same socket: exit 1")
+    check("another ferry serve answers" in p.stderr, f"why: {p.stderr}")
+    d.kill(signal.SIGKILL)
+    check(os.path.exists(path), "a killed daemon leaves its socket file")
+    d = Daemon()
+    wait(lambda: running_phase(d, jid) == "incremental", "e2e once more", 30)
+    eq(ask("ping")[0][:9], "ok ferry ", "the next daemon took the socket")
+    return d
 
 
 # ---------------------------------------------------------------------------
@@ -701,6 +754,9 @@ def main():
         t0 = time.time()
         control(d, t1)
         print(f"control: {time.time() - t0:.1f} s", flush=True)
+        t0 = time.time()
+        d = control_socket(d, t1)
+        print(f"control socket: {time.time() - t0:.1f} s", flush=True)
         large_rows(d)
         t0 = time.time()
         d = crashes(d)
