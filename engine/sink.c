@@ -30,6 +30,16 @@
 #include "common/xmalloc.h"
 #include "engine/sink.h"
 
+/*
+ * Record sizes.  The producer may send messages up to SINK_PRODUCER_MAX;
+ * a topic takes what its max.message.bytes says (Kafka's default when the
+ * broker does not tell), less SINK_FRAMING for the record batch's and the
+ * record's framing, the key and the ferry.* headers.
+ */
+#define SINK_PRODUCER_MAX	"16777216"
+#define SINK_DEFAULT_LIMIT	1048588
+#define SINK_FRAMING		4096
+
 /* What the last message of this job in a partition says. */
 struct sink_tail {
 	int64_t			 id;		/* 0: the job wrote nothing */
@@ -42,6 +52,7 @@ struct sink_tail {
 struct sink_topic {
 	char			*name;
 	int32_t			 nparts;
+	size_t			 max_message;	/* a record's value, at most */
 	rd_kafka_topic_t	*rkt;
 	struct sink_tail	*tail;		/* per partition */
 };
@@ -65,7 +76,6 @@ struct sink {
 	sink_delivered_cb	 cb;
 	void			*arg;
 	size_t			 inflight;
-	size_t			 max_message;
 };
 
 static void
@@ -108,7 +118,6 @@ sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
 	snprintf(s->job_text, sizeof s->job_text, "%" PRId64, job);
 	s->cb = cb;
 	s->arg = arg;
-	s->max_message = 1000000;
 	s->targets = xcalloc(n, sizeof *s->targets);
 	for (i = 0; i < n; i++) {
 		t = &s->targets[s->ntargets++];
@@ -134,6 +143,8 @@ sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
 		    kafka_client_set(conf, "linger.ms", "5", cause) != 0 ||
 		    kafka_client_set(conf, "message.timeout.ms", "0",
 		    cause) != 0 ||
+		    kafka_client_set(conf, "message.max.bytes",
+		    SINK_PRODUCER_MAX, cause) != 0 ||
 		    (t->legacy && kafka_client_set(conf,
 		    "max.in.flight.requests.per.connection", "1",
 		    cause) != 0)) {
@@ -195,6 +206,67 @@ sink_free(struct sink *s)
 }
 
 /*
+ * The largest record value a topic takes: its max.message.bytes
+ * (DescribeConfigs, Kafka 0.11 and later) less room for the batch and
+ * record framing, the key and ferry's headers, and at most what the
+ * producer is set to send.  When the broker does not say (older brokers,
+ * no DescribeConfigs permission), Kafka's default.
+ */
+static size_t
+sink_topic_limit(struct sink_target *t, const char *name)
+{
+	const rd_kafka_DescribeConfigs_result_t	*res;
+	const rd_kafka_ConfigResource_t		**rs;
+	const rd_kafka_ConfigEntry_t		**ce;
+	rd_kafka_ConfigResource_t		*cr;
+	rd_kafka_AdminOptions_t			*ao;
+	rd_kafka_queue_t			*q;
+	rd_kafka_event_t			*ev;
+	const char				*v;
+	char					 errstr[256];
+	size_t					 n, nc, i;
+	size_t					 limit = SINK_DEFAULT_LIMIT;
+	uint64_t				 bytes;
+
+	if (t->legacy)
+		return (limit - SINK_FRAMING);
+	q = rd_kafka_queue_new(t->rk);
+	ao = rd_kafka_AdminOptions_new(t->rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+	rd_kafka_AdminOptions_set_request_timeout(ao, 10000, errstr,
+	    sizeof errstr);
+	cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name);
+	rd_kafka_DescribeConfigs(t->rk, &cr, 1, ao, q);
+	ev = rd_kafka_queue_poll(q, 15000);
+	if (ev != NULL && rd_kafka_event_error(ev) == 0 &&
+	    (res = rd_kafka_event_DescribeConfigs_result(ev)) != NULL) {
+		rs = rd_kafka_DescribeConfigs_result_resources(res, &n);
+		for (i = 0; n == 1 && rd_kafka_ConfigResource_error(rs[0]) ==
+		    0 && (ce = rd_kafka_ConfigResource_configs(rs[0], &nc)) !=
+		    NULL && i < nc; i++) {
+			if (strcmp(rd_kafka_ConfigEntry_name(ce[i]),
+			    "max.message.bytes") != 0 ||
+			    (v = rd_kafka_ConfigEntry_value(ce[i])) == NULL)
+				continue;
+			bytes = strtoull(v, NULL, 10);
+			if (bytes > SINK_FRAMING)
+				limit = (size_t)bytes;
+		}
+	} else
+		log_info("target %s: the broker does not describe topic %s "
+		    "(%s): records up to %zu bytes", t->name, name,
+		    ev != NULL ? rd_kafka_event_error_string(ev) : "timed out",
+		    (size_t)SINK_DEFAULT_LIMIT - SINK_FRAMING);
+	if (ev != NULL)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_ConfigResource_destroy(cr);
+	rd_kafka_AdminOptions_destroy(ao);
+	rd_kafka_queue_destroy(q);
+	if (limit > (size_t)atoll(SINK_PRODUCER_MAX))
+		limit = (size_t)atoll(SINK_PRODUCER_MAX);
+	return (limit - SINK_FRAMING);
+}
+
+/*
  * The index of topic name, looked up on every target the first time: a
  * topic missing on a target is an error (ferry does not create topics).
  */
@@ -238,6 +310,7 @@ sink_topic(struct sink *s, const char *name, char **cause)
 		tp->nparts = md->topics[0].partition_cnt;
 		tp->tail = xcalloc((size_t)tp->nparts, sizeof *tp->tail);
 		rd_kafka_metadata_destroy(md);
+		tp->max_message = sink_topic_limit(t, name);
 	}
 	s->names = xreallocarray(s->names, s->nnames + 1, sizeof *s->names);
 	s->names[s->nnames] = xstrdup(name);
@@ -640,7 +713,13 @@ sink_inflight_bytes(const struct sink *s)
 }
 
 size_t
-sink_max_message(const struct sink *s)
+sink_max_message(const struct sink *s, int topic)
 {
-	return (s->max_message);
+	size_t	 m = SIZE_MAX, i;
+
+	for (i = 0; i < s->ntargets; i++) {
+		if (s->targets[i].topics[topic].max_message < m)
+			m = s->targets[i].topics[topic].max_message;
+	}
+	return (m);
 }

@@ -49,6 +49,6 @@ int	 sink_tail_init(const struct sink *, int, size_t, int32_t,
 void	 sink_poll(struct sink *, int);
 int	 sink_flush(struct sink *, int);
 size_t	 sink_inflight_bytes(const struct sink *);
-size_t	 sink_max_message(const struct sink *);
+size_t	 sink_max_message(const struct sink *, int);
 
 #endif

@@ -609,13 +609,13 @@ sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
 		sj->permanent = 1;
 		return (-1);
 	}
-	if (sj->out.len > sink_max_message(sj->sink)) {
+	if (sj->out.len > sink_max_message(sj->sink, topic)) {
 		if (strcmp(sj->job.large_row, "skip") == 0) {
 			char	*msg = xasprintf("skipped a record of %zu bytes "
 			    "(%s.%s at %s:%" PRIu64 "): over the %zu-byte "
 			    "message limit", sj->out.len, t != NULL ? t->db :
 			    "", t != NULL ? t->name : "", c->file, c->pos,
-			    sink_max_message(sj->sink));
+			    sink_max_message(sj->sink, topic));
 			char	*why = NULL;
 
 			if (store_log_add(sj->store, sj->id, "daemon", "skip",
@@ -629,7 +629,7 @@ sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
 		    ") is over the %zu-byte message limit of the target; with "
 		    "--large-row skip the job would skip it", sj->out.len,
 		    t != NULL ? t->db : "", t != NULL ? t->name : "", c->file,
-		    c->pos, sink_max_message(sj->sink));
+		    c->pos, sink_max_message(sj->sink, topic));
 		sj->permanent = 1;
 		return (-1);
 	}

@@ -62,9 +62,10 @@ def ferry(*args, check_rc=True):
     return p
 
 
-def topic(name, partitions):
+def topic(name, partitions, *configs):
     subprocess.run([SB, "topic", os.environ["FERRY_SANDBOX"], name,
-                    str(partitions)], check=True, capture_output=True)
+                    str(partitions), *configs], check=True,
+                   capture_output=True)
 
 
 def free_port():
@@ -341,36 +342,55 @@ def control_socket(d, t1):
 # ---------------------------------------------------------------------------
 # 2b. Rows larger than a Kafka message.
 def large_rows(d):
-    """A 2 MiB row: under --large-row fail the job fails saying which row
-    and what would continue; under skip it is logged and the next row
-    arrives."""
+    """Rows against the target topic's max.message.bytes, read from the
+    broker: a 2 MiB row under --large-row fail (Kafka's default) fails the
+    job saying which row and what would continue; under skip it is logged
+    and the next rows arrive; a topic raised to 3 MB takes it; a topic
+    lowered to 60 kB refuses a 100 kB row the default topic takes."""
     t4 = f"ferry-large-{TAG}"
-    topic(t4, 1)
+    # Kafka's default (the sandbox broker allows 64 MiB).
+    topic(t4, 1, "max.message.bytes=1048588")
+    big, small = f"ferry-large3m-{TAG}", f"ferry-large60k-{TAG}"
+    topic(big, 1, "max.message.bytes=3000000")
+    topic(small, 1, "max.message.bytes=60000")
     db.sql(f"CREATE TABLE {SCHEMA}.blobs (id INT PRIMARY KEY, b LONGBLOB)")
-    for name, policy in (("lfail", "fail"), ("lskip", "skip")):
+    for name, policy, t in (("lfail", "fail", t4), ("lskip", "skip", t4),
+                            ("lbig", "fail", big), ("lsmall", "skip", small)):
         ferry("job", "create", name, "--source", "src", "--target", "k",
-              "--topic", t4, "--tables", f"{SCHEMA}.blobs", "--initial",
+              "--topic", t, "--tables", f"{SCHEMA}.blobs", "--initial",
               "none", "--large-row", policy)
         ferry("job", "start", name)
-    for name in ("lfail", "lskip"):
+    for name in ("lfail", "lskip", "lbig", "lsmall"):
         wait(lambda: job(name)["state"] == "incremental", f"{name} runs")
     db.sql(f"INSERT INTO {SCHEMA}.blobs VALUES (1, REPEAT('x', 2097152))")
     db.sql(f"INSERT INTO {SCHEMA}.blobs VALUES (2, 'small')")
+    db.sql(f"INSERT INTO {SCHEMA}.blobs VALUES (3, REPEAT('y', 100000))")
     j = wait(lambda: (lambda x: x if x["state"] == "failed" else None)(
         job("lfail")), "the fail job to fail", 30)
     if j:
         check("over the" in j["error"] and f"{SCHEMA}.blobs" in j["error"]
               and "--large-row skip" in j["error"],
               f"the reason names the row and the way on: {j['error']}")
-    recs = read_topic(t4, expect=3)
-    ins = [r for _, _, h, r in recs if r["operation"] == "INSERT"]
-    eq([image(r, "afterImages")["id"]["value"] for r in ins], ["2"],
-       "skip: the small row arrives, the large one does not")
-    log = json.loads(ferry("job", "log", "lskip", "--json").stdout)
-    check(any(e["kind"] == "skip" and "bytes" in e["message"] for e in log),
-          f"skip: the job log says what was skipped: {log[-3:]}")
-    eq(job("lskip")["state"], "incremental", "skip: the job goes on")
-    ferry("job", "stop", "lskip")
+
+    def inserted(t):
+        return [image(r, "afterImages")["id"]["value"] for _, _, _, r in
+                read_topic(t, timeout=5) if r["operation"] == "INSERT"]
+    for t, want, what in ((t4, ["2", "3"], "skip: the rows under the "
+                           "default limit arrive, the 2 MiB one does not"),
+                          (big, ["1", "2", "3"], "a topic of 3 MB takes "
+                           "the 2 MiB row"),
+                          (small, ["2"], "a topic of 60 kB: the 100 kB row "
+                           "skipped too")):
+        wait(lambda: inserted(t) == want, what, 30)
+        eq(inserted(t), want, what)
+    for name, limit in (("lskip", "1044492"), ("lsmall", "55904")):
+        log = json.loads(ferry("job", "log", name, "--json").stdout)
+        check(any(e["kind"] == "skip" and f"{limit}-byte" in e["message"]
+                  for e in log), f"{name}: the job log says what was "
+              f"skipped, and the topic's limit: {log[-3:]}")
+        eq(job(name)["state"], "incremental", f"{name}: the job goes on")
+    for name in ("lskip", "lbig", "lsmall"):
+        ferry("job", "stop", name)
 
 
 # ---------------------------------------------------------------------------
