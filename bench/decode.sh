@@ -15,13 +15,8 @@ rows=${1:-1000000}
 . "$top/tools/lib.sh"
 cd "$top"
 out=$top/build/bench
-mkdir -p "$out" build/release
-if [ ! -f build/release/Makefile ]; then
-	autoreconf -fi >/dev/null
-	(cd build/release && ../../configure --quiet \
-	    PKG_CONFIG_PATH="$FERRY_PKG_CONFIG_PATH" >/dev/null)
-fi
-make -s -C build/release -j"$(ferry_jobs)" ferry bench >/dev/null
+mkdir -p "$out"
+ferry_release_build "$top" ferry bench
 
 sb=$(mktemp -d /tmp/ferry-bench.XXXXXX)
 trap 'tools/sandbox stop "$sb" >/dev/null 2>&1; rm -rf "$sb"' EXIT

@@ -11,13 +11,7 @@ jobs=${1:-200}
 secs=${2:-30}
 . "$top/tools/lib.sh"
 cd "$top"
-mkdir -p build/release
-if [ ! -f build/release/Makefile ]; then
-	autoreconf -fi >/dev/null
-	(cd build/release && ../../configure --quiet \
-	    PKG_CONFIG_PATH="$FERRY_PKG_CONFIG_PATH" >/dev/null)
-fi
-make -s -C build/release -j"$(ferry_jobs)" ferry >/dev/null
+ferry_release_build "$top" ferry
 ferry=$top/build/release/ferry
 
 sb=$(mktemp -d /tmp/ferry-bench-idle.XXXXXX)

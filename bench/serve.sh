@@ -22,13 +22,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 rows=${1:-1000000}
 . "$top/tools/lib.sh"
 cd "$top"
-mkdir -p build/release
-if [ ! -f build/release/Makefile ]; then
-	autoreconf -fi >/dev/null
-	(cd build/release && ../../configure --quiet \
-	    PKG_CONFIG_PATH="$FERRY_PKG_CONFIG_PATH" >/dev/null)
-fi
-make -s -C build/release -j"$(ferry_jobs)" ferry bench >/dev/null
+ferry_release_build "$top" ferry bench
 ferry=$top/build/release/ferry
 
 sb=$(mktemp -d /tmp/ferry-bench-serve.XXXXXX)

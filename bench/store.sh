@@ -10,13 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tools/lib.sh"
 cd "$top"
 jobs=${1:-1000}
-mkdir -p build/release
-if [ ! -f build/release/Makefile ]; then
-	autoreconf -fi >/dev/null
-	(cd build/release && ../../configure --quiet \
-	    PKG_CONFIG_PATH="$FERRY_PKG_CONFIG_PATH" >/dev/null)
-fi
-make -s -C build/release -j"$(ferry_jobs)" ferry >/dev/null
+ferry_release_build "$top" ferry
 ferry=$top/build/release/ferry
 work=$(mktemp -d /tmp/ferry-bench-store.XXXXXX)
 trap 'rm -rf "$work"' EXIT

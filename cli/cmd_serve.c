@@ -5,6 +5,7 @@
  *	    [--poll-ms N]
  *	    [--lease-ms N] [--checkpoint-ms N] [--retry-min-ms N]
  *	    [--retry-max-ms N] [--chunk-rows N] [--heartbeat-ms N]
+ *	    [--binlog-heartbeat-ms N]
  *
  * Runs in the foreground until SIGTERM or SIGINT (a service manager
  * supervises it); logs at info level unless --log-level says otherwise.
@@ -46,7 +47,13 @@ serve_usage(FILE *fp)
 	    "  --chunk-rows N       rows per full-sync read (default 10000)\n"
 	    "  --heartbeat-ms N     a HEARTBEAT record after N ms without "
 	    "records\n"
-	    "                       (default 10000; 0: none)\n");
+	    "                       (default 10000; 0: none)\n"
+	    "  --binlog-heartbeat-ms N  ask the source for a heartbeat every "
+	    "N ms when\n"
+	    "                       idle (default 5000): how fresh an idle "
+	    "job's lag and\n"
+	    "                       checkpoint are; 3N ms of silence is a dead "
+	    "server\n");
 }
 
 int
@@ -63,6 +70,7 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 		{ "retry-max-ms", required_argument, NULL, 'R' },
 		{ "chunk-rows", required_argument, NULL, 'k' },
 		{ "heartbeat-ms", required_argument, NULL, 'b' },
+		{ "binlog-heartbeat-ms", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -106,6 +114,16 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 				return (CLI_USAGE);
 			}
 			o.sync.heartbeat_record_ms = (int)v;
+			continue;
+		case 'B':
+			if (util_parse_u64(optarg, 100, 60000, &v,
+			    &cause) != 0) {
+				cli_usage_error("--binlog-heartbeat-ms: %s",
+				    cause);
+				free(cause);
+				return (CLI_USAGE);
+			}
+			o.sync.heartbeat_ms = (int)v;
 			continue;
 		case 'p': target = &o.poll_ms; name = "--poll-ms"; break;
 		case 'l': target = &o.lease_ms; name = "--lease-ms"; break;

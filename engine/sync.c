@@ -178,7 +178,7 @@ sync_options_init(struct sync_options *o)
 	o->retry_min_ms = 1000;
 	o->retry_max_ms = 60000;
 	o->checkpoint_ms = 1000;
-	o->heartbeat_ms = 1000;
+	o->heartbeat_ms = 5000;
 	o->heartbeat_record_ms = 10000;
 	o->chunk_rows = 10000;
 }
@@ -1294,6 +1294,27 @@ sync_tail_segments(struct sync_job *sj, char **cause)
 	return (0);
 }
 
+/* The schema sync's DDL record of table t: its SHOW CREATE TABLE text. */
+static int
+sync_emit_create(struct sync_job *sj, const struct snap_table *t,
+    const struct sync_snap *ss, char **cause)
+{
+	struct change	 c;
+
+	memset(&c, 0, sizeof c);
+	c.kind = CHANGE_DDL;
+	c.db = t->db;
+	c.table = t->def;
+	c.sql = (const uint8_t *)t->create_sql;
+	c.sql_len = strlen(t->create_sql);
+	c.timestamp = ss->now;
+	c.file = ss->file;
+	c.pos = c.txn_pos = ss->pos;
+	c.gtid = "";
+	c.server_version = sj->server_version;
+	return (sync_emit(sj, &c, SYNC_SNAPSHOT, cause));
+}
+
 /* Save the checkpoint file:pos with next_id (and schema changes). */
 static int
 sync_save_ck(struct sync_job *sj, const char *file, uint64_t pos,
@@ -1423,7 +1444,6 @@ sync_initial(struct sync_job *sj, char **cause)
 	struct job_stats		*js = &sj->js;
 	struct schema_change		*changes = NULL;
 	struct checkpoint		 cp;
-	struct change			 c;
 	const struct snapshot_gen	*g, *first = NULL;
 	MYSQL				*m;
 	char				*file = NULL;
@@ -1465,18 +1485,8 @@ sync_initial(struct sync_job *sj, char **cause)
 			goto out_stop;
 		sync_set_phase(sj, "schema_sync");
 		for (i = 0; i < sj->ntables; i++) {
-			memset(&c, 0, sizeof c);
-			c.kind = CHANGE_DDL;
-			c.db = sj->tables[i].db;
-			c.table = sj->tables[i].def;
-			c.sql = (const uint8_t *)sj->tables[i].create_sql;
-			c.sql_len = strlen(sj->tables[i].create_sql);
-			c.timestamp = ss.now;
-			c.file = file;
-			c.pos = c.txn_pos = pos;
-			c.gtid = "";
-			c.server_version = sj->server_version;
-			if (sync_emit(sj, &c, SYNC_SNAPSHOT, cause) != 0)
+			if (sync_emit_create(sj, &sj->tables[i], &ss,
+			    cause) != 0)
 				goto out;
 		}
 		if (sync_snap_flush(sj, cause) != 0)
@@ -1872,6 +1882,10 @@ sync_incremental(struct sync_job *sj, char **cause)
 	o.file = sj->ck_file;
 	o.pos = sj->ck_pos;
 	o.heartbeat_ms = (unsigned int)sj->opts.heartbeat_ms;
+	/* HEARTBEAT records are sent when the thread wakes: often enough. */
+	if (sj->opts.heartbeat_record_ms > 0 &&
+	    (unsigned int)sj->opts.heartbeat_record_ms < o.heartbeat_ms)
+		o.heartbeat_ms = (unsigned int)sj->opts.heartbeat_record_ms;
 	o.nonblocking = 0;
 	bc = binlog_client_open(&o, &kind, cause);
 	if (bc == NULL) {
@@ -2093,7 +2107,6 @@ sync_add_tables(struct sync_job *sj, int64_t max_id, char **cause)
 	const struct snapshot_gen	*newest = NULL;
 	struct schema_change		*changes = NULL;
 	struct job_stats		*js = &sj->js;
-	struct change			 c;
 	MYSQL				*m = NULL;
 	char				*file = NULL, *msg, *why = NULL;
 	uint64_t			 pos;
@@ -2193,20 +2206,8 @@ sync_add_tables(struct sync_job *sj, int64_t max_id, char **cause)
 	for (i = 0; i < sj->ntables; i++) {
 		if (adding[i])
 			js->rows_estimated += sj->tables[i].rows_estimated;
-		if (!fresh[i] || !sj->job.initial_schema)
-			continue;
-		memset(&c, 0, sizeof c);
-		c.kind = CHANGE_DDL;
-		c.db = sj->tables[i].db;
-		c.table = sj->tables[i].def;
-		c.sql = (const uint8_t *)sj->tables[i].create_sql;
-		c.sql_len = strlen(sj->tables[i].create_sql);
-		c.timestamp = ss.now;
-		c.file = file;
-		c.pos = c.txn_pos = pos;
-		c.gtid = "";
-		c.server_version = sj->server_version;
-		if (sync_emit(sj, &c, SYNC_SNAPSHOT, cause) != 0)
+		if (fresh[i] && sj->job.initial_schema &&
+		    sync_emit_create(sj, &sj->tables[i], &ss, cause) != 0)
 			goto out;
 	}
 	if (sync_snap_flush(sj, cause) != 0)

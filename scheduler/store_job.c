@@ -342,6 +342,28 @@ store_count(struct store *s, const char *sql, int64_t arg, char **cause)
  * Create j (id, server_id, state and timestamps are set) for its tenant,
  * within the tenant's quotas.  who goes to the job's log.
  */
+/* Select object o for job id (unless it is); 1 if added, 0, -1. */
+static int
+job_object_insert(struct store *s, int64_t id, const struct job_object *o,
+    int pending, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_prepare(s, "INSERT OR IGNORE INTO job_objects "
+	    "(job_id, db, tbl, pending) VALUES (?, ?, ?, ?)", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, o->db);
+	store_bind_text(st, 3, o->table);
+	sqlite3_bind_int(st, 4, pending);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (store_error(s, "adding a job object", cause));
+	return (sqlite3_changes(s->db) > 0);
+}
+
 int
 store_job_create(struct store *s, struct job *j, const char *who,
     char **cause)
@@ -456,19 +478,8 @@ store_job_create(struct store *s, struct job *j, const char *who,
 		}
 	}
 	for (i = 0; i < j->nobjects; i++) {
-		if ((st = store_prepare(s, "INSERT OR IGNORE INTO job_objects "
-		    "(job_id, db, tbl) VALUES (?, ?, ?)", cause)) == NULL)
+		if (job_object_insert(s, j->id, &j->objects[i], 0, cause) < 0)
 			goto fail;
-		sqlite3_bind_int64(st, 1, j->id);
-		store_bind_text(st, 2, j->objects[i].db);
-		store_bind_text(st, 3, j->objects[i].table);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		st = NULL;
-		if (rc != SQLITE_DONE) {
-			store_error(s, "adding a job object", cause);
-			goto fail;
-		}
 	}
 	msg = xasprintf("created job %" PRId64 " '%s'", j->id, j->name);
 	rc = log_add(s, j->id, who, "create", msg, cause);
@@ -780,20 +791,9 @@ store_job_add_tables(struct store *s, int64_t id,
 		goto fail;
 	job_release(&j);
 	for (i = 0; i < n; i++) {
-		if ((st = store_prepare(s, "INSERT OR IGNORE INTO job_objects "
-		    "(job_id, db, tbl, pending) VALUES (?, ?, ?, 1)",
-		    cause)) == NULL)
+		if ((rc = job_object_insert(s, id, &o[i], 1, cause)) < 0)
 			goto fail;
-		sqlite3_bind_int64(st, 1, id);
-		store_bind_text(st, 2, o[i].db);
-		store_bind_text(st, 3, o[i].table);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE) {
-			store_error(s, "adding a job object", cause);
-			goto fail;
-		}
-		if (sqlite3_changes(s->db) > 0) {
+		if (rc > 0) {
 			buf_printf(&b, "%s%s.%s", *added > 0 ? ", " : "",
 			    o[i].db, o[i].table);
 			(*added)++;

@@ -26,3 +26,17 @@ ferry_find_shared() {
 ferry_jobs() {
 	nproc 2>/dev/null || echo 2
 }
+
+# Build TARGETS in TOP/build/release (configured once: optimised, no debug
+# flags), quietly: what the benchmarks measure.
+ferry_release_build() {
+	local top=$1
+	shift
+	mkdir -p "$top/build/release"
+	if [ ! -f "$top/build/release/Makefile" ]; then
+		(cd "$top" && autoreconf -fi >/dev/null)
+		(cd "$top/build/release" && ../../configure --quiet \
+		    PKG_CONFIG_PATH="$FERRY_PKG_CONFIG_PATH" >/dev/null)
+	fi
+	make -s -C "$top/build/release" -j"$(ferry_jobs)" "$@" >/dev/null
+}
