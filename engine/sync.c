@@ -42,6 +42,7 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/url.h"
 #include "common/util.h"
@@ -58,6 +59,7 @@
 #include "scheduler/secret.h"
 #include "scheduler/store.h"
 #include "schema/dts_avro.h"
+#include "schema/ddl.h"
 #include "schema/keyenc.h"
 
 #define SYNC_SNAPSHOT_UNIT	0	/* delivery unit of initial records */
@@ -77,6 +79,24 @@ struct sync_unit {
 	char		*file;
 	uint64_t	 pos;
 	int64_t		 next_id;
+};
+
+/*
+ * A table's shape (column types and their metadata) as the job's schema
+ * history has it at the point the binlog was read to, and whether a DDL
+ * naming the table was read since (then a new shape is its next version;
+ * without one, a new shape stops the job).
+ */
+struct sync_shape {
+	char		*db;
+	char		*table;
+	uint64_t	 hash;		/* of the shape; 0: none known */
+	uint32_t	 ncols;
+	int64_t		 version;
+	int		 changing;
+	char		*ddl;		/* the DDL read since, and where */
+	char		*ddl_file;
+	uint64_t	 ddl_pos;
 };
 
 /* Rows of a table that generation gen wrote to a partition of a target. */
@@ -169,6 +189,10 @@ struct sync_job {
 	size_t			 nextra;
 	const struct sink_meta	*emit_meta;	/* its INIT headers */
 	int			 permanent;	/* the attempt's error is */
+	struct sync_shape	*shapes;	/* by table, as read */
+	size_t			 nshapes;
+	size_t			 shape_last;	/* the last one looked up */
+	int			 ddl_unknown;	/* one was read: all may change */
 	char			*server_version;
 };
 
@@ -1224,14 +1248,20 @@ sync_definition(const struct table_def *t)
 	struct buf	 b = BUF_INITIALIZER;
 	uint32_t	 i;
 
-	buf_adds(&b, "{\"columns\":[");
+	buf_adds(&b, "{\"shape\":\"");
+	for (i = 0; i < t->ncols; i++)
+		buf_printf(&b, "%s%u:%u", i > 0 ? "," : "", t->cols[i].type,
+		    t->cols[i].meta);
+	buf_adds(&b, "\",\"columns\":[");
 	for (i = 0; i < t->ncols; i++) {
 		if (i > 0)
 			buf_addc(&b, ',');
-		buf_printf(&b, "{\"name\":\"%s\",\"type\":%u,\"meta\":%u,"
-		    "\"collation\":%u,\"flags\":%u}", t->cols[i].name != NULL ?
-		    t->cols[i].name : "", t->cols[i].type, t->cols[i].meta,
-		    t->cols[i].collation, t->cols[i].flags);
+		buf_adds(&b, "{\"name\":");
+		json_add_cstring(&b, t->cols[i].name != NULL ?
+		    t->cols[i].name : "");
+		buf_printf(&b, ",\"type\":%u,\"meta\":%u,"
+		    "\"collation\":%u,\"flags\":%u}", t->cols[i].type,
+		    t->cols[i].meta, t->cols[i].collation, t->cols[i].flags);
 	}
 	buf_adds(&b, "],\"key\":[");
 	for (i = 0; i < t->npk; i++)
@@ -1801,6 +1831,241 @@ sync_fill_def(struct sync_job *sj, const struct change *c, char **cause)
 	return (0);
 }
 
+/* ---- schema history of the binlog phase ------------------------------ */
+
+static uint64_t
+sync_shape_mix(uint64_t h, uint32_t v)
+{
+	return ((h ^ v) * 0x100000001b3ULL);
+}
+
+/* The hash of a table_def's shape (never 0). */
+static uint64_t
+sync_shape_hash(const struct table_def *t)
+{
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+	uint32_t	 i;
+
+	for (i = 0; i < t->ncols; i++)
+		h = sync_shape_mix(sync_shape_mix(h, t->cols[i].type),
+		    t->cols[i].meta);
+	return (h != 0 ? h : 1);
+}
+
+/* The same hash of a definition's "shape" text; 0 if it has none. */
+static uint64_t
+sync_shape_parse(const char *definition, uint32_t *ncols)
+{
+	const char	*p;
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+	unsigned int	 type, meta;
+	int		 n;
+
+	*ncols = 0;
+	if (definition == NULL ||
+	    (p = strstr(definition, "\"shape\":\"")) == NULL)
+		return (0);
+	p += 9;
+	while (*p != '"' && sscanf(p, "%u:%u%n", &type, &meta, &n) == 2) {
+		h = sync_shape_mix(sync_shape_mix(h, type), meta);
+		(*ncols)++;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return (h != 0 ? h : 1);
+}
+
+static void
+sync_shapes_free(struct sync_job *sj)
+{
+	size_t	 i;
+
+	for (i = 0; i < sj->nshapes; i++) {
+		free(sj->shapes[i].db);
+		free(sj->shapes[i].table);
+		free(sj->shapes[i].ddl);
+		free(sj->shapes[i].ddl_file);
+	}
+	free(sj->shapes);
+	sj->shapes = NULL;
+	sj->nshapes = 0;
+}
+
+/*
+ * The shape of db.table: known since the binlog was read to here, or
+ * from the history as of the checkpoint the reading started at.
+ */
+static struct sync_shape *
+sync_shape(struct sync_job *sj, const char *db, const char *table,
+    char **cause)
+{
+	struct sync_shape	*e;
+	char			*def = NULL;
+	size_t			 i;
+
+	if (sj->shape_last < sj->nshapes &&
+	    strcmp(sj->shapes[sj->shape_last].table, table) == 0 &&
+	    strcmp(sj->shapes[sj->shape_last].db, db) == 0)
+		return (&sj->shapes[sj->shape_last]);
+	for (i = 0; i < sj->nshapes; i++) {
+		if (strcmp(sj->shapes[i].db, db) == 0 &&
+		    strcmp(sj->shapes[i].table, table) == 0) {
+			sj->shape_last = i;
+			return (&sj->shapes[i]);
+		}
+	}
+	sj->shapes = xreallocarray(sj->shapes, sj->nshapes + 1,
+	    sizeof *sj->shapes);
+	e = &sj->shapes[sj->nshapes];
+	memset(e, 0, sizeof *e);
+	if (store_schema_at(sj->store, sj->id, db, table, sj->ck_file,
+	    sj->ck_pos, &def, &e->version, &e->ddl_file, &e->ddl_pos,
+	    cause) != 0)
+		return (NULL);
+	e->db = xstrdup(db);
+	e->table = xstrdup(table);
+	e->hash = sync_shape_parse(def, &e->ncols);
+	if (def != NULL && strstr(def, "\"pending\"") != NULL)
+		e->changing = 1;	/* made by a DDL: shape not seen yet */
+	else {
+		free(e->ddl_file);
+		e->ddl_file = NULL;
+		if (def != NULL && e->hash == 0)
+			e->version = -1;	/* an older ferry's */
+		e->changing = sj->ddl_unknown;
+	}
+	free(def);
+	sj->shape_last = sj->nshapes++;
+	return (e);
+}
+
+/* A DDL read from the binlog: the tables it shapes may change. */
+static int
+sync_shape_ddl(struct sync_job *sj, const struct change *c, char **cause)
+{
+	struct ddl_stmt		 st;
+	struct sync_shape	*e;
+	struct schema_change	 ch;
+	size_t			 i;
+	int			 rc;
+
+	if (ddl_parse((const char *)c->sql, c->sql_len, c->db, &st) == 0)
+		return (0);
+	for (i = 0; i < st.ntables || (st.kind == DDL_UNKNOWN && i == 0);
+	    i++) {
+		if (st.kind == DDL_UNKNOWN) {
+			/* Names it could not read: every table may change. */
+			char	*msg = xasprintf("a DDL at %s:%" PRIu64 " shapes "
+			    "tables ferry cannot name; any table of the job "
+			    "may change shape after it: %.200s", c->file,
+			    c->pos, (const char *)c->sql);
+			char	*why = NULL;
+
+			if (store_log_add(sj->store, sj->id, "daemon", "schema",
+			    msg, &why) != 0)
+				free(why);
+			free(msg);
+			for (size_t k = 0; k < sj->nshapes; k++) {
+				sj->shapes[k].changing = 1;
+				free(sj->shapes[k].ddl_file);
+				sj->shapes[k].ddl_file = NULL;
+			}
+			sj->ddl_unknown = 1;
+			break;
+		}
+		if (!sync_selected(sj, st.tables[i].db, st.tables[i].table))
+			continue;
+		if ((e = sync_shape(sj, st.tables[i].db, st.tables[i].table,
+		    cause)) == NULL) {
+			ddl_stmt_free(&st);
+			return (-1);
+		}
+		e->changing = 1;
+		free(e->ddl);
+		free(e->ddl_file);
+		e->ddl = xstrndup((const char *)c->sql, c->sql_len);
+		e->ddl_file = xstrdup(c->file);
+		e->ddl_pos = c->pos;
+		/* Its version, made here; the definition comes with the next
+		 * row image (a checkpoint may pass the DDL before one). */
+		memset(&ch, 0, sizeof ch);
+		ch.db = e->db;
+		ch.table = e->table;
+		ch.definition = "{\"pending\":true}";
+		ch.ddl = e->ddl;
+		ch.file = e->ddl_file;
+		ch.pos = e->ddl_pos;
+		if ((rc = store_schema_add(sj->store, sj->id, &ch,
+		    cause)) < 0) {
+			ddl_stmt_free(&st);
+			return (-1);
+		}
+		e->version += rc;
+	}
+	ddl_stmt_free(&st);
+	return (0);
+}
+
+/*
+ * A row image against the table's shape in the history: the same, or a
+ * new version after a DDL naming the table (recorded at the DDL's
+ * position), or the first one seen of a table the history does not have.
+ * A new shape with no DDL read since stops the job: the table was altered
+ * where the binlog does not show it.
+ */
+static int
+sync_shape_check(struct sync_job *sj, const struct change *c, char **cause)
+{
+	const struct table_def	*t = c->table;
+	struct sync_shape	*e;
+	struct schema_change	 ch;
+	uint64_t		 h;
+	char			*def;
+	int			 rc;
+
+	if (t == NULL || (e = sync_shape(sj, t->db, t->name, cause)) == NULL)
+		return (t == NULL ? 0 : -1);
+	h = sync_shape_hash(t);
+	if (h == e->hash && !e->changing)
+		return (0);
+	if (e->hash != 0 && !e->changing) {
+		*cause = xasprintf("table %s.%s changed shape at %s:%" PRIu64
+		    " with no DDL in the binlog: its rows there have %" PRIu32
+		    " columns of other types than the %" PRIu32 " of version %"
+		    PRId64 " of its definition in the job's schema history "
+		    "(altered with sql_log_bin=0, or by a statement ferry "
+		    "does not recognise); check the table, then re-create "
+		    "the job to take a new snapshot", t->db, t->name, c->file,
+		    c->pos, t->ncols, e->ncols, e->version);
+		sj->permanent = 1;
+		return (-1);
+	}
+	def = sync_definition(t);
+	if (e->changing && e->ddl_file != NULL)	/* the version its DDL made */
+		rc = store_schema_fill(sj->store, sj->id, t->db, t->name,
+		    e->ddl_file, e->ddl_pos, def, cause);
+	else if (e->changing || e->version == 0) {
+		/* First seen, or after a DDL ferry could not read. */
+		memset(&ch, 0, sizeof ch);
+		ch.db = t->db;
+		ch.table = t->name;
+		ch.definition = def;
+		ch.file = c->file;
+		ch.pos = c->pos;
+		rc = store_schema_add(sj->store, sj->id, &ch, cause);
+		e->version += rc > 0;
+	} else
+		rc = 0;			/* an older ferry's history */
+	free(def);
+	if (rc < 0)
+		return (-1);
+	e->hash = h;
+	e->ncols = t->ncols;
+	e->changing = 0;
+	return (0);
+}
+
 /*
  * Change callback of the binlog phase.  In the window after an initial
  * sync (from its oldest snapshot to its newest), a row change goes only to
@@ -1816,6 +2081,10 @@ sync_on_change(void *arg, const struct change *c, char **cause)
 
 	if ((c->kind == CHANGE_ROW || c->kind == CHANGE_BEGIN) &&
 	    sync_fill_def(sj, c, cause) != 0)
+		return (-1);
+	if (c->kind == CHANGE_ROW && sync_shape_check(sj, c, cause) != 0)
+		return (-1);
+	if (c->kind == CHANGE_DDL && sync_shape_ddl(sj, c, cause) != 0)
 		return (-1);
 	if (sj->window && c->file != NULL && sync_poscmp(
 	    change_file_number(c->file), c->pos, sj->window_fno,
@@ -1917,6 +2186,8 @@ sync_incremental(struct sync_job *sj, char **cause)
 	record_maker_free(sj->maker);
 	sj->maker = record_maker_new(sj->ck_next_id);
 	units_clear(sj);
+	sync_shapes_free(sj);	/* as of the checkpoint, read again */
+	sj->ddl_unknown = 0;
 	sj->last_record_us = util_mono_us();
 	sj->have_pending = 0;
 	if (sync_window_load(sj, cause) != 0)
@@ -2493,6 +2764,7 @@ sync_main(void *arg)
 	}
 	free(cause);
 	sync_window_free(sj);
+	sync_shapes_free(sj);
 	snapshot_tables_free(sj->tables, sj->ntables);
 	sj->tables = NULL;
 	sj->ntables = 0;

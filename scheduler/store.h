@@ -231,6 +231,13 @@ int	 store_checkpoint_save(struct store *, int64_t,
 	    const struct checkpoint *, const struct schema_change *, size_t,
 	    char **);
 void	 checkpoint_release(struct checkpoint *);
+int	 store_schema_at(struct store *, int64_t, const char *, const char *,
+	    const char *, uint64_t, char **, int64_t *, char **, uint64_t *,
+	    char **);
+int	 store_schema_fill(struct store *, int64_t, const char *,
+	    const char *, const char *, uint64_t, const char *, char **);
+int	 store_schema_add(struct store *, int64_t,
+	    const struct schema_change *, char **);
 int	 store_schema_get(struct store *, int64_t, const char *, const char *,
 	    char **, int64_t *, char **);
 int	 store_snapshot_save(struct store *, int64_t,

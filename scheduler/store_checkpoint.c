@@ -184,6 +184,117 @@ store_schema_get(struct store *s, int64_t job, const char *db,
 	return (0);
 }
 
+/*
+ * The definition of db.table in effect at file:pos (the latest version
+ * made at or before it), as store_schema_get() gives it.  Binlog file
+ * names of one server compare as text (their numbers are zero-padded).
+ */
+int
+store_schema_at(struct store *s, int64_t job, const char *db,
+    const char *table, const char *file, uint64_t pos, char **definition,
+    int64_t *version, char **at_file, uint64_t *at_pos, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*definition = NULL;
+	*version = 0;
+	*at_file = NULL;
+	*at_pos = 0;
+	if ((st = store_prepare(s, "SELECT definition, version, binlog_file, "
+	    "binlog_pos FROM "
+	    "schema_history WHERE job_id = ?1 AND db = ?2 AND tbl = ?3 AND "
+	    "(binlog_file IS NULL OR binlog_file < ?4 OR (binlog_file = ?4 "
+	    "AND binlog_pos <= ?5)) ORDER BY version DESC LIMIT 1",
+	    cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, job);
+	store_bind_text(st, 2, db);
+	store_bind_text(st, 3, table);
+	store_bind_text(st, 4, file);
+	sqlite3_bind_int64(st, 5, (int64_t)pos);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*definition = store_col_text(st, 0);
+		*version = sqlite3_column_int64(st, 1);
+		*at_file = store_col_text(st, 2);
+		*at_pos = (uint64_t)sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return (store_error(s, "reading the schema history", cause));
+	return (0);
+}
+
+/*
+ * Give the version of db.table made at file:pos (by a DDL, its definition
+ * not known then) the definition the next row image showed.
+ */
+int
+store_schema_fill(struct store *s, int64_t job, const char *db,
+    const char *table, const char *file, uint64_t pos,
+    const char *definition, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (store_normal_begin(s, cause) != 0)
+		return (-1);
+	if ((st = store_prepare(s, "UPDATE schema_history SET definition = ? "
+	    "WHERE job_id = ? AND db = ? AND tbl = ? AND binlog_file = ? AND "
+	    "binlog_pos = ?", cause)) == NULL)
+		return (store_normal_end(s, 0, cause));
+	store_bind_text(st, 1, definition);
+	sqlite3_bind_int64(st, 2, job);
+	store_bind_text(st, 3, db);
+	store_bind_text(st, 4, table);
+	store_bind_text(st, 5, file);
+	sqlite3_bind_int64(st, 6, (int64_t)pos);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "writing the schema history", cause);
+		return (store_normal_end(s, 0, cause));
+	}
+	return (store_normal_end(s, 1, cause));
+}
+
+/*
+ * A new version of a table's definition, made by the DDL at its position
+ * in the binlog; once only (a replay of the binlog finds it there): 1 when
+ * added, 0 when that position already has one.
+ */
+int
+store_schema_add(struct store *s, int64_t job, const struct schema_change *ch,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (store_normal_begin(s, cause) != 0)
+		return (-1);
+	if ((st = store_prepare(s, "SELECT 1 FROM schema_history WHERE "
+	    "job_id = ? AND db = ? AND tbl = ? AND binlog_file = ? AND "
+	    "binlog_pos = ?", cause)) == NULL)
+		return (store_normal_end(s, 0, cause));
+	sqlite3_bind_int64(st, 1, job);
+	store_bind_text(st, 2, ch->db);
+	store_bind_text(st, 3, ch->table);
+	store_bind_text(st, 4, ch->file);
+	sqlite3_bind_int64(st, 5, (int64_t)ch->pos);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return (store_normal_end(s, 1, cause) == 0 ? 0 : -1);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "reading the schema history", cause);
+		return (store_normal_end(s, 0, cause));
+	}
+	if (schema_add(s, job, ch, cause) != 0)
+		return (store_normal_end(s, 0, cause));
+	return (store_normal_end(s, 1, cause) == 0 ? 1 : -1);
+}
+
 int
 store_snapshot_save(struct store *s, int64_t job,
     const struct snapshot_progress *p, char **cause)

@@ -20,6 +20,7 @@ import random
 import re
 import signal
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -337,6 +338,55 @@ def control_socket(d, t1):
     wait(lambda: running_phase(d, jid) == "incremental", "e2e once more", 30)
     eq(ask("ping")[0][:9], "ok ferry ", "the next daemon took the socket")
     return d
+
+
+def schema_history(d):
+    """The binlog phase versions each table's definition: an ALTER TABLE
+    read from the binlog makes version 2 at its position, with its text
+    and the shape the next row showed; a table altered where the binlog
+    does not show it (sql_log_bin=0) stops the job with a reason that says
+    so, instead of mislabelling its columns."""
+    t = f"ferry-schema-{TAG}"
+    topic(t, 1)
+    db.sql(f"CREATE TABLE {SCHEMA}.drift (id INT PRIMARY KEY, a INT)")
+    ferry("job", "create", "drift", "--source", "src", "--target", "k",
+          "--topic", t, "--tables", f"{SCHEMA}.drift")
+    ferry("job", "start", "drift")
+    jid = job("drift")["id"]
+    wait(lambda: job("drift")["state"] == "incremental", "drift runs")
+    db.sql(f"INSERT INTO {SCHEMA}.drift VALUES (1, 1); "
+           f"ALTER TABLE {SCHEMA}.drift ADD COLUMN b VARCHAR(10); "
+           f"INSERT INTO {SCHEMA}.drift VALUES (2, 2, 'two')")
+    wait(lambda: any(r["operation"] == "INSERT" and
+                     image(r, "afterImages")["id"]["value"] == "2"
+                     for _, _, _, r in read_topic(t, timeout=5)),
+         "the row after the ALTER", 30)
+    con = sqlite3.connect(ENV["FERRY_DB"])
+    rows = con.execute("SELECT version, ddl, definition FROM schema_history "
+                       "WHERE job_id = ? AND tbl = 'drift' ORDER BY version",
+                       (jid,)).fetchall()
+    con.close()
+    eq([r[0] for r in rows], [1, 2], "versions: the snapshot's, the ALTER's")
+    check(rows[0][1].startswith("CREATE TABLE `drift`"),
+          f"version 1 is the snapshot's CREATE TABLE: {rows[0][1]!r}")
+    check("ADD COLUMN b" in rows[1][1], f"version 2's DDL: {rows[1][1]!r}")
+    eq([c["name"] for c in json.loads(rows[1][2])["columns"]],
+       ["id", "a", "b"], "version 2's columns, as the next row showed")
+    db.sql(f"SET sql_log_bin = 0; "
+           f"ALTER TABLE {SCHEMA}.drift ADD COLUMN c INT; "
+           f"SET sql_log_bin = 1; "
+           f"INSERT INTO {SCHEMA}.drift VALUES (3, 3, 'three', 3)")
+    j = wait(lambda: (lambda x: x if x["state"] == "failed" else None)(
+        job("drift")), "the job to stop on the unseen change", 30)
+    if j:
+        check("changed shape" in j["error"] and "no DDL" in j["error"] and
+              f"{SCHEMA}.drift" in j["error"] and "sql_log_bin" in
+              j["error"], f"the reason says what happened: {j['error']}")
+    recs = read_topic(t, timeout=5)
+    check(not any(r["operation"] == "INSERT" and
+                  image(r, "afterImages")["id"]["value"] == "3"
+                  for _, _, _, r in recs),
+          "the row of the unseen shape is not sent")
 
 
 # ---------------------------------------------------------------------------
@@ -778,6 +828,7 @@ def main():
         d = control_socket(d, t1)
         print(f"control socket: {time.time() - t0:.1f} s", flush=True)
         large_rows(d)
+        schema_history(d)
         t0 = time.time()
         d = crashes(d)
         print(f"crashes: {time.time() - t0:.1f} s", flush=True)
