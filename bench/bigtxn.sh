@@ -46,7 +46,7 @@ done
 before=$(sql -N -e "SHOW MASTER STATUS" | awk '{print $2}')
 echo "writing one transaction of $rows rows"
 t0=$(date +%s.%N)
-sql -e "INSERT INTO big.t SELECT seq, REPEAT(CHAR(65 + seq % 26), 1000)
+sql big -e "INSERT INTO t SELECT seq, REPEAT(CHAR(65 + seq % 26), 1000)
     FROM seq_1_to_$rows"
 t1=$(date +%s.%N)
 read -r file end < <(sql -N -e "SHOW MASTER STATUS" | awk '{print $1, $2}')
