@@ -735,6 +735,70 @@ START_TEST(test_checkpoint_atomic)
 }
 END_TEST
 
+/*
+ * The schema history of the binlog phase: versions by position, read as of
+ * a checkpoint; a DDL's version written once per position (a replay finds
+ * it) and filled in later with the definition the next row showed.
+ */
+START_TEST(test_schema_history)
+{
+	struct fixture		 f;
+	struct schema_change	 ch;
+	char			*def, *file, *cause = NULL;
+	int64_t			 version;
+	uint64_t		 pos;
+
+	fixture_open(&f);
+	memset(&ch, 0, sizeof ch);
+	ch.db = "shop";
+	ch.table = "t";
+	ch.definition = "{\"shape\":\"3:0\"}";
+	ch.ddl = "CREATE TABLE t (id INT)";
+	ch.file = "b.000001";
+	ch.pos = 100;
+	ck_assert_int_eq(store_schema_add(f.s, f.job, &ch, &cause), 1);
+	ch.definition = "{\"pending\":true}";
+	ch.ddl = "ALTER TABLE t ADD c INT";
+	ch.file = "b.000002";
+	ch.pos = 50;
+	ck_assert_int_eq(store_schema_add(f.s, f.job, &ch, &cause), 1);
+	/* A replay of the same DDL: nothing new. */
+	ck_assert_int_eq(store_schema_add(f.s, f.job, &ch, &cause), 0);
+	/* Before the ALTER, version 1; at and after it, version 2. */
+	ck_assert_int_eq(store_schema_at(f.s, f.job, "shop", "t", "b.000001",
+	    999, &def, &version, &file, &pos, &cause), 0);
+	ck_assert_int_eq(version, 1);
+	ck_assert_str_eq(def, "{\"shape\":\"3:0\"}");
+	ck_assert_str_eq(file, "b.000001");
+	ck_assert_uint_eq(pos, 100);
+	free(def);
+	free(file);
+	ck_assert_int_eq(store_schema_at(f.s, f.job, "shop", "t", "b.000002",
+	    50, &def, &version, &file, &pos, &cause), 0);
+	ck_assert_int_eq(version, 2);
+	ck_assert_str_eq(def, "{\"pending\":true}");
+	free(def);
+	free(file);
+	ck_assert_int_eq(store_schema_fill(f.s, f.job, "shop", "t", "b.000002",
+	    50, "{\"shape\":\"3:0,3:0\"}", &cause), 0);
+	ck_assert_int_eq(store_schema_at(f.s, f.job, "shop", "t", "b.000010",
+	    4, &def, &version, &file, &pos, &cause), 0);
+	ck_assert_int_eq(version, 2);
+	ck_assert_str_eq(def, "{\"shape\":\"3:0,3:0\"}");
+	free(def);
+	free(file);
+	/* Before any version, and another table: none. */
+	ck_assert_int_eq(store_schema_at(f.s, f.job, "shop", "t", "b.000001",
+	    99, &def, &version, &file, &pos, &cause), 0);
+	ck_assert_ptr_null(def);
+	ck_assert_int_eq(version, 0);
+	ck_assert_int_eq(store_schema_at(f.s, f.job, "shop", "u", "b.000009",
+	    9, &def, &version, &file, &pos, &cause), 0);
+	ck_assert_ptr_null(def);
+	fixture_close(&f);
+}
+END_TEST
+
 START_TEST(test_snapshot_stats_cascade)
 {
 	struct fixture			 f;
@@ -997,6 +1061,7 @@ store_suite(void)
 	tcase_add_test(tc, test_quota_and_find);
 	tcase_add_test(tc, test_lists_agree);
 	tcase_add_test(tc, test_checkpoint_atomic);
+	tcase_add_test(tc, test_schema_history);
 	tcase_add_test(tc, test_snapshot_stats_cascade);
 	tcase_add_test(tc, test_leases);
 	tcase_add_test(tc, test_concurrent_writers);
