@@ -36,7 +36,7 @@
  * broker does not tell), less SINK_FRAMING for the record batch's and the
  * record's framing, the key and the ferry.* headers.
  */
-#define SINK_PRODUCER_MAX	"16777216"
+#define SINK_PRODUCER_MAX	"67108864"
 #define SINK_DEFAULT_LIMIT	1048588
 #define SINK_FRAMING		4096
 
