@@ -161,33 +161,21 @@ int
 store_schema_get(struct store *s, int64_t job, const char *db,
     const char *table, char **definition, int64_t *version, char **cause)
 {
-	sqlite3_stmt	*st;
+	char		*file;
+	uint64_t	 pos;
 	int		 rc;
 
-	*definition = NULL;
-	*version = 0;
-	if ((st = store_prepare(s, "SELECT definition, version FROM "
-	    "schema_history WHERE job_id = ? AND db = ? AND tbl = ? ORDER BY "
-	    "version DESC LIMIT 1", cause)) == NULL)
-		return (-1);
-	sqlite3_bind_int64(st, 1, job);
-	store_bind_text(st, 2, db);
-	store_bind_text(st, 3, table);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*definition = store_col_text(st, 0);
-		*version = sqlite3_column_int64(st, 1);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return (store_error(s, "reading the schema history", cause));
-	return (0);
+	rc = store_schema_at(s, job, db, table, NULL, 0, definition, version,
+	    &file, &pos, cause);
+	free(file);
+	return (rc);
 }
 
 /*
  * The definition of db.table in effect at file:pos (the latest version
- * made at or before it), as store_schema_get() gives it.  Binlog file
- * names of one server compare as text (their numbers are zero-padded).
+ * made at or before it; file NULL: the latest of all), its version and
+ * where it was made.  Binlog file names of one server compare as text
+ * (their numbers are zero-padded).
  */
 int
 store_schema_at(struct store *s, int64_t job, const char *db,
@@ -204,8 +192,9 @@ store_schema_at(struct store *s, int64_t job, const char *db,
 	if ((st = store_prepare(s, "SELECT definition, version, binlog_file, "
 	    "binlog_pos FROM "
 	    "schema_history WHERE job_id = ?1 AND db = ?2 AND tbl = ?3 AND "
-	    "(binlog_file IS NULL OR binlog_file < ?4 OR (binlog_file = ?4 "
-	    "AND binlog_pos <= ?5)) ORDER BY version DESC LIMIT 1",
+	    "(?4 IS NULL OR binlog_file IS NULL OR binlog_file < ?4 OR "
+	    "(binlog_file = ?4 AND binlog_pos <= ?5)) ORDER BY version DESC "
+	    "LIMIT 1",
 	    cause)) == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, job);
