@@ -620,7 +620,7 @@ sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
 	struct sync_unit	*u = NULL;
 	int64_t			 id = record_maker_next_id(sj->maker);
 	uint32_t		 hash = 0;
-	size_t			 sent;
+	size_t			 sent, limit;
 	int			 topic, hash_it = 0;
 	uint64_t		 seq;
 
@@ -633,13 +633,14 @@ sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
 		sj->permanent = 1;
 		return (-1);
 	}
-	if (sj->out.len > sink_max_message(sj->sink, topic)) {
+	limit = sink_max_message(sj->sink, topic);
+	if (sj->out.len > limit) {
 		if (strcmp(sj->job.large_row, "skip") == 0) {
 			char	*msg = xasprintf("skipped a record of %zu bytes "
 			    "(%s.%s at %s:%" PRIu64 "): over the %zu-byte "
 			    "message limit", sj->out.len, t != NULL ? t->db :
 			    "", t != NULL ? t->name : "", c->file, c->pos,
-			    sink_max_message(sj->sink, topic));
+			    limit);
 			char	*why = NULL;
 
 			if (store_log_add(sj->store, sj->id, "daemon", "skip",
@@ -653,7 +654,7 @@ sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
 		    ") is over the %zu-byte message limit of the target; with "
 		    "--large-row skip the job would skip it", sj->out.len,
 		    t != NULL ? t->db : "", t != NULL ? t->name : "", c->file,
-		    c->pos, sink_max_message(sj->sink, topic));
+		    c->pos, limit);
 		sj->permanent = 1;
 		return (-1);
 	}
@@ -1143,6 +1144,7 @@ struct sync_snap {
 	uint64_t		 rows;
 	struct buf		 k;
 	char			*tbl;		/* db.table */
+	int			 ck_per_table;	/* checkpoint before each done */
 };
 
 static int
@@ -1445,7 +1447,7 @@ sync_copy_table(struct sync_job *sj, MYSQL *m, size_t i,
 	free(after);
 	/* Adding tables to a running job: the checkpoint (at this snapshot)
 	 * moves past the ids of what is copied before the table is done. */
-	if (sj->ck_file != NULL && sync_save_ck(sj, sj->ck_file, sj->ck_pos,
+	if (ss->ck_per_table && sync_save_ck(sj, sj->ck_file, sj->ck_pos,
 	    record_maker_next_id(sj->maker), NULL, 0, cause) != 0)
 		return (-1);
 	sp.last_key = NULL;
@@ -2471,6 +2473,7 @@ sync_add_tables(struct sync_job *sj, int64_t max_id, char **cause)
 	ss.pos = pos;
 	ss.gen = gen;
 	ss.now = (uint32_t)(util_wall_us() / 1000000);
+	ss.ck_per_table = 1;
 	memset(js, 0, sizeof *js);
 	js->lag_seconds = -1;
 	js->tables_total = (int64_t)nadd;

@@ -340,6 +340,23 @@ daemon_metric(struct buf *b, const char *name, const char *help,
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A per-job gauge of an int64_t field at off, for the jobs that know it. */
+static void
+daemon_gauge(struct buf *b, const char *name, const char *help,
+    const struct sync_stats *st, size_t n, size_t off)
+{
+	int64_t	 v;
+	size_t	 i;
+
+	daemon_metric(b, name, help, "gauge");
+	for (i = 0; i < n; i++) {
+		memcpy(&v, (const char *)&st[i] + off, sizeof v);
+		if (v >= 0)
+			buf_printf(b, "%s{job=\"%" PRId64 "\"} %" PRId64 "\n",
+			    name, st[i].job, v);
+	}
+}
+
 /* The running jobs as the JSON array /jobs and the control socket give. */
 static void
 daemon_jobs_json(const struct sync_stats *st, size_t n, struct buf *b)
@@ -440,22 +457,12 @@ daemon_http(struct evhttp_request *req, void *arg)
 				    "\n", m[k].name, st[i].job,
 				    *(uint64_t *)((char *)&st[i] + m[k].off));
 		}
-		daemon_metric(&b, "ferry_job_lag_seconds", "seconds between "
-		    "the source's last change and now, as read", "gauge");
-		for (i = 0; i < n; i++) {
-			if (st[i].lag_seconds >= 0)
-				buf_printf(&b, "ferry_job_lag_seconds{job=\"%"
-				    PRId64 "\"} %" PRId64 "\n", st[i].job,
-				    st[i].lag_seconds);
-		}
-		daemon_metric(&b, "ferry_job_lag_bytes", "binlog bytes the "
-		    "source has that the job has not read", "gauge");
-		for (i = 0; i < n; i++) {
-			if (st[i].lag_bytes >= 0)
-				buf_printf(&b, "ferry_job_lag_bytes{job=\"%"
-				    PRId64 "\"} %" PRId64 "\n", st[i].job,
-				    st[i].lag_bytes);
-		}
+		daemon_gauge(&b, "ferry_job_lag_seconds", "seconds between "
+		    "the source's last change and now, as read", st, n,
+		    offsetof(struct sync_stats, lag_seconds));
+		daemon_gauge(&b, "ferry_job_lag_bytes", "binlog bytes the "
+		    "source has that the job has not read", st, n,
+		    offsetof(struct sync_stats, lag_bytes));
 		daemon_metric(&b, "ferry_job_phase", "the job's phase (1 for "
 		    "the current one)", "gauge");
 		for (i = 0; i < n; i++)

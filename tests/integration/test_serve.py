@@ -466,10 +466,7 @@ def crashes(d):
         the order sent)."""
         rnd = random.Random(7)
         vals = {}
-        cli = subprocess.Popen(
-            ["mariadb", f"--defaults-extra-file={db.cnf.name}", "-N", "-B",
-             "--unbuffered", SCHEMA], stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cli = session()
         for n in range(1, 1501):
             if done.is_set():
                 break
@@ -488,9 +485,7 @@ def crashes(d):
                     expected.append(("UPDATE", i, vals[i]))
             cli.stdin.flush()
             time.sleep(0.012)
-        cli.stdin.close()
-        err = cli.stderr.read()
-        check(cli.wait() == 0, f"the writer's session failed: {err}")
+        end_session(cli)
     w = threading.Thread(target=writer)
     w.start()
     rnd = random.Random(11)
@@ -535,6 +530,35 @@ def crashes(d):
 
 # ---------------------------------------------------------------------------
 # 4. Crashes during the full sync, then during the binlog phase.
+def session():
+    """A mariadb client session on SCHEMA, statements fed on its stdin."""
+    return subprocess.Popen(
+        ["mariadb", f"--defaults-extra-file={db.cnf.name}", "-N", "-B",
+         "--unbuffered", SCHEMA], stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def end_session(cli):
+    cli.stdin.close()
+    err = cli.stderr.read()
+    check(cli.wait() == 0, f"the writer's session failed: {err}")
+
+
+def random_change(rnd, table, top):
+    """A statement on table (id, v, note): an INSERT of the key after
+    top[table], or an UPDATE or a DELETE of a key up to it (40/40/20)."""
+    r = rnd.random()
+    if r < 0.4:
+        top[table] += 1
+        n = top[table]
+        return f"INSERT INTO {table} VALUES ({n}, {n % 7}, 'new {n}');"
+    if r < 0.8:
+        return (f"UPDATE {table} SET v = v + 1, note = 'upd' WHERE id = "
+                f"{rnd.randrange(1, top[table] + 1)};")
+    return (f"DELETE FROM {table} WHERE id = "
+            f"{rnd.randrange(1, top[table] + 1)};")
+
+
 def replay(recs, table=None):
     """Replay records (id, v, note) of one table (objectName TABLE, any when
     None) in id order: the rows they build, and what went wrong (an UPDATE
@@ -596,27 +620,14 @@ def crashes_full(d):
 
     def writer():
         rnd = random.Random(3)
-        cli = subprocess.Popen(
-            ["mariadb", f"--defaults-extra-file={db.cnf.name}", "-N", "-B",
-             "--unbuffered", SCHEMA], stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        n = 40000
+        cli = session()
+        top = {"big": 40000}
         while not done.is_set():
-            r = rnd.random()
-            if r < 0.4:
-                n += 1
-                q = f"INSERT INTO big VALUES ({n}, {n % 7}, 'new {n}');"
-            elif r < 0.8:
-                q = (f"UPDATE big SET v = v + 1, note = 'upd' WHERE id = "
-                     f"{rnd.randrange(1, n + 1)};")
-            else:
-                q = f"DELETE FROM big WHERE id = {rnd.randrange(1, n + 1)};"
+            q = random_change(rnd, "big", top)
             cli.stdin.write(q + "\n")
             cli.stdin.flush()
             time.sleep(0.01)
-        cli.stdin.close()
-        err = cli.stderr.read()
-        check(cli.wait() == 0, f"the writer's session failed: {err}")
+        end_session(cli)
     d.kill(signal.SIGTERM)
     d = Daemon("--chunk-rows", "250")
     w = threading.Thread(target=writer)
@@ -701,33 +712,17 @@ def add_tables(d):
 
     def writer():
         rnd = random.Random(11)
-        cli = subprocess.Popen(
-            ["mariadb", f"--defaults-extra-file={db.cnf.name}", "-N", "-B",
-             "--unbuffered", SCHEMA], stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cli = session()
         top = {"acc_a": 2000, "acc_b": 30000}
         while not done.is_set():
-            t = rnd.choice(("acc_a", "acc_b"))
-            r = rnd.random()
-            if r < 0.4:
-                top[t] += 1
-                q = (f"INSERT INTO {t} VALUES ({top[t]}, {top[t] % 7}, "
-                     f"'new {top[t]}');")
-            elif r < 0.8:
-                q = (f"UPDATE {t} SET v = v + 1, note = 'upd' WHERE id = "
-                     f"{rnd.randrange(1, top[t] + 1)};")
-            else:
-                q = (f"DELETE FROM {t} WHERE id = "
-                     f"{rnd.randrange(1, top[t] + 1)};")
+            q = random_change(rnd, rnd.choice(("acc_a", "acc_b")), top)
             if rnd.random() < 0.2:	# some transactions span both
                 q = (f"BEGIN; {q} UPDATE acc_a SET v = v + 1 WHERE id = "
                      f"{rnd.randrange(1, top['acc_a'] + 1)}; COMMIT;")
             cli.stdin.write(q + "\n")
             cli.stdin.flush()
             time.sleep(0.01)
-        cli.stdin.close()
-        err = cli.stderr.read()
-        check(cli.wait() == 0, f"the writer's session failed: {err}")
+        end_session(cli)
     w = threading.Thread(target=writer)
     w.start()
     time.sleep(1)
