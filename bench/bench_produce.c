@@ -53,20 +53,25 @@ main(int argc, char **argv)
 	rd_kafka_t			*rk;
 	const char			*topic = NULL;
 	char				*cause = NULL, *payload;
+	rd_kafka_headers_t		*hdrs;
+	rd_kafka_resp_err_t		 err;
 	uint64_t			 n = 1000000, size = 300, i, t0;
 	double				 c0, secs;
-	int				 ch;
+	char				 key[24], name[24];
+	int				 ch, h, nhdrs = 0, keyed = 0;
 
 	kafka_client_opts_init(&o);
-	while ((ch = getopt(argc, argv, "b:t:n:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:t:n:s:H:k")) != -1) {
 		switch (ch) {
 		case 'b': o.brokers = xstrdup(optarg); break;
 		case 't': topic = optarg; break;
 		case 'n': n = strtoull(optarg, NULL, 10); break;
 		case 's': size = strtoull(optarg, NULL, 10); break;
+		case 'H': nhdrs = atoi(optarg); break;
+		case 'k': keyed = 1; break;
 		default:
 			fprintf(stderr, "usage: bench_produce -b BROKERS -t TOPIC "
-			    "[-n N] [-s SIZE]\n");
+			    "[-n N] [-s SIZE] [-H HEADERS] [-k]\n");
 			return (2);
 		}
 	}
@@ -94,11 +99,32 @@ main(int argc, char **argv)
 	t0 = util_mono_us();
 	c0 = cpu_seconds();
 	for (i = 0; i < n; i++) {
-		while (rd_kafka_produce(rkt, 0, RD_KAFKA_MSG_F_COPY, payload,
-		    size, NULL, 0, NULL) != 0) {
-			if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+		snprintf(key, sizeof key, "%08" PRIu64, i);
+		for (;;) {
+			hdrs = NULL;
+			if (nhdrs > 0) {
+				hdrs = rd_kafka_headers_new((size_t)nhdrs);
+				for (h = 0; h < nhdrs; h++) {
+					snprintf(name, sizeof name, "ferry.h%d",
+					    h);
+					rd_kafka_header_add(hdrs, name, -1, key,
+					    -1);
+				}
+			}
+			err = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt),
+			    RD_KAFKA_V_PARTITION(0),
+			    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+			    RD_KAFKA_V_VALUE(payload, size),
+			    RD_KAFKA_V_KEY(keyed ? key : NULL,
+			    keyed ? strlen(key) : 0),
+			    RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+			if (err == 0)
+				break;
+			if (hdrs != NULL)
+				rd_kafka_headers_destroy(hdrs);
+			if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 				fprintf(stderr, "bench_produce: %s\n",
-				    rd_kafka_err2str(rd_kafka_last_error()));
+				    rd_kafka_err2str(err));
 				return (1);
 			}
 			rd_kafka_poll(rk, 10);

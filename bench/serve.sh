@@ -14,7 +14,8 @@
 #               same size with the same producer settings (idempotent,
 #               acks=all, linger 5 ms) to the same broker.
 #
-# FERRY_BENCH_PERF=FILE records a perf profile of the streaming phase.
+# FERRY_BENCH_PERF=FILE records a perf profile of the daemon in each phase:
+# FILE.full and FILE.stream.
 #
 # Everything shares the machine's 2 cores: MariaDB, the broker and ferry.
 set -euo pipefail
@@ -83,11 +84,25 @@ until_state() {
 	while [ "$(state "$1")" != "$2" ]; do sleep 0.25; done
 }
 
+perf_start() {
+	[ -n "${FERRY_BENCH_PERF:-}" ] || return 0
+	perf record -q -F 999 -g -p "$serve" -o "$FERRY_BENCH_PERF.$1" \
+	    >/dev/null 2>&1 &
+	perf=$!
+}
+perf_stop() {
+	[ -n "${FERRY_BENCH_PERF:-}" ] || return 0
+	kill -INT "$perf"
+	wait "$perf" || true
+}
+
 # Full sync.
+perf_start full
 c0=$(cpu); t0=$(now)
 "$ferry" job start full >/dev/null
 until_state full incremental
 t1=$(now); c1=$(cpu)
+perf_stop
 full_s=$(echo "$t1 - $t0" | bc)
 full_cpu=$(echo "$c1 - $c0" | bc)
 full_rss=$(hwm)
@@ -103,19 +118,12 @@ until_state stream incremental
 sleep 1
 sql -e "CALL ferry_bench.fill_stream($rows)"
 end=$(sql -N -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')
+perf_start stream
 c0=$(cpu); t0=$(now)
-if [ -n "${FERRY_BENCH_PERF:-}" ]; then
-	perf record -q -F 999 -g -a -o "$FERRY_BENCH_PERF" \
-	    >/dev/null 2>&1 &
-	perf=$!
-fi
 "$ferry" job resume stream >/dev/null
 while [ "$(ckpos stream)" != "$end" ]; do sleep 0.25; done
 t1=$(now); c1=$(cpu)
-if [ -n "${FERRY_BENCH_PERF:-}" ]; then
-	kill -INT "$perf"
-	wait "$perf" || true
-fi
+perf_stop
 stream_s=$(echo "$t1 - $t0" | bc)
 stream_cpu=$(echo "$c1 - $c0" | bc)
 stream_rss=$(hwm)

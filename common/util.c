@@ -188,6 +188,29 @@ util_mono_us(void)
 	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
 }
 
+/*
+ * v in decimal at out (at least 21 bytes), NUL-terminated; returns its
+ * length.  What the hot paths use instead of snprintf.
+ */
+size_t
+util_fmt_i64(char *out, int64_t v)
+{
+	char		 tmp[20];
+	uint64_t	 u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	size_t		 n = 0, len = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		out[len++] = '-';
+	while (n > 0)
+		out[len++] = tmp[--n];
+	out[len] = '\0';
+	return (len);
+}
+
 /* Microseconds since the epoch (timestamps a person reads). */
 uint64_t
 util_wall_us(void)

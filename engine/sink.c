@@ -69,6 +69,7 @@ struct sink_target {
 struct sink {
 	int64_t			 job;
 	char			 job_text[24];
+	size_t			 job_len;
 	struct sink_target	*targets;
 	size_t			 ntargets;
 	char			**names;	/* topic names, by index */
@@ -115,7 +116,7 @@ sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
 
 	s = xcalloc(1, sizeof *s);
 	s->job = job;
-	snprintf(s->job_text, sizeof s->job_text, "%" PRId64, job);
+	s->job_len = util_fmt_i64(s->job_text, job);
 	s->cb = cb;
 	s->arg = arg;
 	s->targets = xcalloc(n, sizeof *s->targets);
@@ -599,21 +600,22 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
     size_t keylen, const void *value, size_t len, int64_t id, uint64_t unit,
     size_t *sent, char **cause)
 {
+	static const char	 digits[] = "0123456789abcdef";
 	struct sink_target	*t;
 	struct sink_topic	*tp;
 	rd_kafka_headers_t	*hdrs;
 	rd_kafka_resp_err_t	 err;
-	char			 idtext[24], gentext[12], *hex = NULL;
+	char			 idtext[24], gentext[24], small[129];
+	char			*hex = NULL;
+	size_t			 idlen, genlen = 0, i, k;
 	int32_t			 part;
-	size_t			 i, k;
 
 	*sent = 0;
-	snprintf(idtext, sizeof idtext, "%" PRId64, id);
+	idlen = util_fmt_i64(idtext, id);
 	if (meta != NULL) {
-		static const char	 digits[] = "0123456789abcdef";
-
-		snprintf(gentext, sizeof gentext, "%d", meta->gen);
-		hex = xmalloc(meta->keylen * 2 + 1);
+		genlen = util_fmt_i64(gentext, meta->gen);
+		hex = meta->keylen * 2 < sizeof small ? small :
+		    xmalloc(meta->keylen * 2 + 1);
 		for (k = 0; k < meta->keylen; k++) {
 			hex[2 * k] = digits[meta->key[k] >> 4];
 			hex[2 * k + 1] = digits[meta->key[k] & 15];
@@ -641,17 +643,18 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 			else {
 				hdrs = rd_kafka_headers_new(meta != NULL ? 5 :
 				    2);
-				rd_kafka_header_add(hdrs, "ferry.job", -1,
-				    s->job_text, -1);
-				rd_kafka_header_add(hdrs, "ferry.id", -1,
-				    idtext, -1);
+				rd_kafka_header_add(hdrs, "ferry.job", 9,
+				    s->job_text, (ssize_t)s->job_len);
+				rd_kafka_header_add(hdrs, "ferry.id", 8,
+				    idtext, (ssize_t)idlen);
 				if (meta != NULL) {
 					rd_kafka_header_add(hdrs, "ferry.tbl",
-					    -1, meta->tbl, -1);
+					    9, meta->tbl, -1);
 					rd_kafka_header_add(hdrs, "ferry.gen",
-					    -1, gentext, -1);
+					    9, gentext, (ssize_t)genlen);
 					rd_kafka_header_add(hdrs, "ferry.key",
-					    -1, hex, -1);
+					    9, hex, (ssize_t)(2 *
+					    meta->keylen));
 				}
 				err = rd_kafka_producev(t->rk,
 				    RD_KAFKA_V_RKT(tp->rkt),
@@ -672,13 +675,15 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 		if (err != 0) {
 			*cause = xasprintf("target %s: cannot send to %s: %s",
 			    t->name, tp->name, rd_kafka_err2str(err));
-			free(hex);
+			if (hex != small)
+				free(hex);
 			return (-1);
 		}
 		s->inflight += len;
 		(*sent)++;
 	}
-	free(hex);
+	if (hex != small)
+		free(hex);
 	return (0);
 }
 

@@ -62,8 +62,14 @@
 #include "schema/ddl.h"
 #include "schema/keyenc.h"
 
-#define SYNC_SNAPSHOT_UNIT	0	/* delivery unit of initial records */
-#define SYNC_HEARTBEAT_UNIT	UINT64_MAX	/* of heartbeats: not counted */
+/*
+ * Delivery units: a binlog transaction's is its sequence number (from 1);
+ * the initial records of a full-sync chunk are counted in one of two
+ * slots (the chunk number's parity: a chunk is read while the one before
+ * it is still being acknowledged); heartbeats are not counted.
+ */
+#define SYNC_SNAPSHOT_UNIT(k)	((UINT64_C(1) << 63) | ((k) & 1))
+#define SYNC_HEARTBEAT_UNIT	UINT64_MAX
 
 /* What a record is part of (sync_emit()). */
 enum sync_part {
@@ -154,7 +160,8 @@ struct sync_job {
 	size_t			 nunits;
 	size_t			 cap;
 	uint64_t		 head_seq;
-	int64_t			 snap_outstanding;
+	int64_t			 snap_out[2];	/* by chunk parity */
+	uint64_t		 snap_chunk;	/* the chunk being read */
 	char			*delivery_error;
 	int			 delivery_permanent;
 
@@ -351,8 +358,8 @@ sync_delivered(void *arg, uint64_t seq, int err, const char *reason)
 	pthread_mutex_unlock(&sj->mtx);
 	if (seq == SYNC_HEARTBEAT_UNIT)
 		return;
-	if (seq == SYNC_SNAPSHOT_UNIT) {
-		sj->snap_outstanding--;
+	if ((seq & SYNC_SNAPSHOT_UNIT(0)) != 0) {
+		sj->snap_out[seq & 1]--;
 		return;
 	}
 	if (seq > sj->head_seq && seq - sj->head_seq <= sj->nunits)
@@ -667,7 +674,7 @@ sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
 			return (-1);
 	}
 	if (part == SYNC_SNAPSHOT)
-		seq = SYNC_SNAPSHOT_UNIT;
+		seq = SYNC_SNAPSHOT_UNIT(sj->snap_chunk);
 	else if (part == SYNC_HEARTBEAT)
 		seq = SYNC_HEARTBEAT_UNIT;
 	else {
@@ -679,7 +686,7 @@ sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
 	    id, seq, &sent, cause) != 0)
 		return (-1);
 	if (part == SYNC_SNAPSHOT)
-		sj->snap_outstanding += (int64_t)sent;
+		sj->snap_out[sj->snap_chunk & 1] += (int64_t)sent;
 	else if (part == SYNC_BINLOG)
 		u->outstanding += (int64_t)sent;
 	sj->last_record_us = util_mono_us();
@@ -1229,11 +1236,15 @@ sync_snap_row(void *arg, struct snap_table *t, const struct value *v,
 	return (sync_delivery_ok(sj, cause));
 }
 
-/* Wait until every initial record sent is acknowledged. */
+/*
+ * Wait until every initial record of chunk k (all: every chunk) is
+ * acknowledged.
+ */
 static int
-sync_snap_flush(struct sync_job *sj, char **cause)
+sync_snap_wait(struct sync_job *sj, int all, uint64_t k, char **cause)
 {
-	while (sj->snap_outstanding > 0 && sj->delivery_error == NULL) {
+	while ((all ? sj->snap_out[0] + sj->snap_out[1] : sj->snap_out[k & 1])
+	    > 0 && sj->delivery_error == NULL) {
 		if (sync_stopping(sj)) {
 			*cause = xstrdup("stopped");
 			return (-1);
@@ -1241,6 +1252,12 @@ sync_snap_flush(struct sync_job *sj, char **cause)
 		sink_poll(sj->sink, 50);
 	}
 	return (sync_delivery_ok(sj, cause));
+}
+
+static int
+sync_snap_flush(struct sync_job *sj, char **cause)
+{
+	return (sync_snap_wait(sj, 1, 0, cause));
 }
 
 /* A definition as the schema history keeps it: JSON of the columns. */
@@ -1374,8 +1391,9 @@ sync_save_ck(struct sync_job *sj, const char *file, uint64_t pos,
 
 /*
  * Copy table i of the job (unless done) at ss's snapshot on m, from where
- * its progress in prog says an earlier generation stopped, in chunks: each
- * chunk acknowledged by Kafka before its progress is saved.
+ * its progress in prog says an earlier generation stopped, in chunks: a
+ * chunk's progress is saved once Kafka acknowledged all of it, which it is
+ * given while the next chunk is read (a chunk waits for the one before).
  */
 static int
 sync_copy_table(struct sync_job *sj, MYSQL *m, size_t i,
@@ -1385,9 +1403,10 @@ sync_copy_table(struct sync_job *sj, MYSQL *m, size_t i,
 	struct snap_table		*t = &sj->tables[i];
 	struct job_stats		*js = &sj->js;
 	struct snapshot_progress	 sp;
-	char				*after = NULL, *next;
-	uint64_t			 n;
+	char				*after = NULL, *next, *acked = NULL;
+	uint64_t			 n, nacked = 0;
 	size_t				 k;
+	int				 rc = -1, have_prev = 0;
 
 	memset(&sp, 0, sizeof sp);
 	sp.db = t->db;
@@ -1415,50 +1434,66 @@ sync_copy_table(struct sync_job *sj, MYSQL *m, size_t i,
 	free(ss->tbl);
 	ss->tbl = xasprintf("%s.%s", t->db, t->name);
 	while (sj->job.initial_full) {
+		sj->snap_chunk++;
 		if (snapshot_chunk(m, t, after, sj->opts.chunk_rows,
 		    sync_snap_row, ss, &next, &n, cause) != 0) {
-			free(after);
 			if (sync_stopping(sj)) {
 				free(*cause);
 				*cause = xstrdup("stopped");
 			} else if (!sj->permanent)
 				sync_mysql_failed(sj, *cause);
-			return (-1);
+			goto out;
 		}
-		/* Progress moves only over what Kafka has. */
-		if (sync_snap_flush(sj, cause) != 0) {
+		/* Progress moves only over what Kafka has: the chunk before
+		 * this one, once it is all acknowledged. */
+		if (have_prev) {
+			if (sync_snap_wait(sj, 0, sj->snap_chunk - 1,
+			    cause) != 0) {
+				free(next);
+				goto out;
+			}
+			sp.rows_copied += (int64_t)nacked;
+			sp.last_key = acked;
+			js->rows_copied += (int64_t)nacked;
+			if (store_snapshot_save(sj->store, sj->id, &sp,
+			    cause) != 0) {
+				free(next);
+				goto out;
+			}
+			sync_save_stats(sj, 0);
+		}
+		if (after != acked)
 			free(after);
-			free(next);
-			return (-1);
-		}
-		free(after);
-		after = next;
-		sp.rows_copied += (int64_t)n;
-		sp.last_key = after;
-		js->rows_copied += (int64_t)n;
-		if (after == NULL)
+		free(acked);
+		acked = after = next;
+		nacked = n;
+		have_prev = 1;
+		if (next == NULL)
 			break;
-		if (store_snapshot_save(sj->store, sj->id, &sp, cause) != 0) {
-			free(after);
-			return (-1);
-		}
-		sync_save_stats(sj, 0);
 	}
-	free(after);
+	if (sync_snap_flush(sj, cause) != 0)
+		goto out;
+	sp.rows_copied += (int64_t)nacked;
+	js->rows_copied += (int64_t)nacked;
 	/* Adding tables to a running job: the checkpoint (at this snapshot)
 	 * moves past the ids of what is copied before the table is done. */
 	if (ss->ck_per_table && sync_save_ck(sj, sj->ck_file, sj->ck_pos,
 	    record_maker_next_id(sj->maker), NULL, 0, cause) != 0)
-		return (-1);
+		goto out;
 	sp.last_key = NULL;
 	sp.done = 1;
 	sp.done_gen = ss->gen;
 	if (store_snapshot_save(sj->store, sj->id, &sp, cause) != 0)
-		return (-1);
+		goto out;
 	sj->ts[i].done_gen = ss->gen;
 	js->tables_done++;
 	sync_save_stats(sj, 1);
-	return (0);
+	rc = 0;
+out:
+	free(acked);
+	if (after != acked)
+		free(after);
+	return (rc);
 }
 
 /*
@@ -2571,7 +2606,7 @@ sync_attempt(struct sync_job *sj, char **cause)
 	sj->permanent = 0;
 	free(sj->delivery_error);
 	sj->delivery_error = NULL;
-	sj->snap_outstanding = 0;
+	sj->snap_out[0] = sj->snap_out[1] = 0;
 	units_clear(sj);
 	if (sync_load(sj, &targets, &ntargets, cause) != 0)
 		goto out;

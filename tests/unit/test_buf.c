@@ -1,14 +1,18 @@
 /*
  * common/buf.c: growth, the NUL invariant, reuse, detach, printf of every
- * size, and overflow as a fatal bug rather than a wrap-around.
+ * size, and overflow as a fatal bug rather than a wrap-around; and
+ * util_fmt_i64 (the hot paths' number printing) against snprintf.
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/util.h"
 #include "tests/lib/testutil.h"
 
 START_TEST(test_empty)
@@ -163,6 +167,34 @@ START_TEST(test_truncate_beyond_is_fatal)
 }
 END_TEST
 
+START_TEST(test_fmt_i64)
+{
+	static const int64_t	 edge[] = { 0, 1, -1, 9, 10, -10, 99, 100,
+	    INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, INT64_MIN + 1 };
+	char			 got[24], want[24];
+	uint64_t		 x = 0x9e3779b97f4a7c15ULL;
+	size_t			 i, len;
+	int64_t			 v;
+
+	for (i = 0; i < sizeof edge / sizeof edge[0] + 100000; i++) {
+		if (i < sizeof edge / sizeof edge[0])
+			v = edge[i];
+		else {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* every magnitude: shift a random word down */
+			v = (int64_t)(x >> (x % 64));
+		}
+		memset(got, 'x', sizeof got);
+		len = util_fmt_i64(got, v);
+		snprintf(want, sizeof want, "%" PRId64, v);
+		ck_assert_str_eq(got, want);
+		ck_assert_uint_eq(len, strlen(want));
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -177,6 +209,7 @@ main(void)
 	tcase_add_test(tc, test_printf);
 	tcase_add_test(tc, test_truncate_detach);
 	tcase_add_test(tc, test_binary);
+	tcase_add_test(tc, test_fmt_i64);
 	tcase_add_exit_test(tc, test_overflow_is_fatal, 1);
 	tcase_add_exit_test(tc, test_truncate_beyond_is_fatal, 1);
 	suite_add_tcase(s, tc);
