@@ -14,6 +14,12 @@
 #               same size with the same producer settings (idempotent,
 #               acks=all, linger 5 ms) to the same broker.
 #
+# A second ceiling per phase: bench_produce of messages shaped like the
+# phase's records (a key and ferry's headers: 5 on an INIT record, 2 on a
+# binlog one), which librdkafka charges for (an allocation per header).
+# Before measuring, the broker is warmed up (its JIT): a first run of
+# bench_produce.
+#
 # FERRY_BENCH_PERF=FILE records a perf profile of the daemon in each phase:
 # FILE.full and FILE.stream.
 #
@@ -57,7 +63,17 @@ echo "filling ferry_bench.narrow with $rows rows"
 sql -e "CALL ferry_bench.fill_narrow($rows)"
 tools/sandbox topic "$sb" bench-full 1 >/dev/null
 tools/sandbox topic "$sb" bench-stream 1 >/dev/null
-tools/sandbox topic "$sb" bench-ceiling 1 >/dev/null
+for t in bench-warm bench-ceiling bench-ceiling-init bench-ceiling-binlog; do
+	tools/sandbox topic "$sb" "$t" 1 >/dev/null
+done
+produce() {	# bench_produce to topic $1, messages of $2 bytes, options
+	local t=$1 sz=$2
+	shift 2
+	build/release/bench/bench_produce -b "$FERRY_TEST_KAFKA" -t "$t" \
+	    -n "$rows" -s "$sz" "$@"
+}
+echo "warming the broker up"
+produce bench-warm 306 >/dev/null
 
 export FERRY_DB=$sb/ferry.db
 "$ferry" endpoint add src --mysql "$FERRY_TEST_MYSQL" \
@@ -129,8 +145,11 @@ stream_cpu=$(echo "$c1 - $c0" | bc)
 stream_rss=$(hwm)
 size=$(kcat -C -b "$FERRY_TEST_KAFKA" -t bench-stream -o 5 -c 1 -e -q \
     -f '%S')
-ceiling=$(build/release/bench/bench_produce -b "$FERRY_TEST_KAFKA" \
-    -t bench-ceiling -n "$rows" -s "$size")
+ceiling=$(produce bench-ceiling "$size")
+init_size=$(kcat -C -b "$FERRY_TEST_KAFKA" -t bench-full -o 5 -c 1 -e -q \
+    -f '%S')
+ceiling_init=$(produce bench-ceiling-init "$init_size" -k -H 5)
+ceiling_binlog=$(produce bench-ceiling-binlog "$size" -k -H 2)
 
 echo
 printf '%-10s %8s %8s %10s %10s %9s   %s\n' phase rows "wall s" "rows/s" \
@@ -142,5 +161,7 @@ printf '%-10s %8s %8.2f %10.0f %10s %9s   SELECT: %s s wall, %s CPU s\n' \
 printf '%-10s %8s %8.2f %10.0f %10s %9s   %s\n' "streaming" "$rows" \
     "$stream_s" "$(echo "$rows / $stream_s" | bc -l)" "$stream_cpu" \
     "$stream_rss" "$ceiling"
-echo "(record size in the stream topic: $size bytes; RSS is the daemon's"
-echo " peak over the whole run)"
+echo "shaped like the records (a key, headers):"
+echo "  INIT ($init_size bytes, 5 headers):  $ceiling_init"
+echo "  binlog ($size bytes, 2 headers): $ceiling_binlog"
+echo "(RSS is the daemon's peak over the whole run)"

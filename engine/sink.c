@@ -1,9 +1,13 @@
 /*
  * The Kafka side of a job.
  *
- * Every target gets its own producer: idempotent (the broker keeps each
- * partition in the order ferry sent it, without duplicates from retries),
- * acks=all, small linger for batching.  Each message carries two headers,
+ * Every target is written through the process's producer for its cluster
+ * (engine/producer.c, shared with the other jobs writing there):
+ * idempotent (the broker keeps each partition in the order ferry sent it,
+ * without duplicates from retries), acks=all, small linger for batching.
+ * The sink counts its own messages: their delivery reports reach it from
+ * the thread serving the producers, are queued here, and the job's thread
+ * takes them in sink_poll().  Each message carries two headers,
  * ferry.job and ferry.id (the record's id, increasing per job), so that a
  * restarted job can read the tail of each partition it writes and skip the
  * records already there: the records of a job are regenerated with the
@@ -18,7 +22,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,15 +35,20 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "engine/producer.h"
 #include "engine/sink.h"
 
 /*
- * Record sizes.  The producer may send messages up to SINK_PRODUCER_MAX;
+ * Record sizes.  The producer may send messages up to PRODUCER_MESSAGE_MAX;
  * a topic takes what its max.message.bytes says (Kafka's default when the
  * broker does not tell), less SINK_FRAMING for the record batch's and the
  * record's framing, the key and the ferry.* headers.
  */
-#define SINK_PRODUCER_MAX	"67108864"
+/*
+ * How long a stopping sink waits for its messages' reports before it has
+ * its producer drop everything undelivered (a cluster that is down).
+ */
+#define SINK_STOP_WAIT_MS	2000
 #define SINK_DEFAULT_LIMIT	1048588
 #define SINK_FRAMING		4096
 
@@ -60,7 +72,8 @@ struct sink_topic {
 struct sink_target {
 	char			*name;
 	struct kafka_client_opts opts;
-	rd_kafka_t		*rk;
+	struct producer		*p;
+	rd_kafka_t		*rk;		/* p's */
 	int			 legacy;	/* before 0.11: no headers */
 	struct sink_topic	*topics;
 	size_t			 ntopics;
@@ -76,21 +89,48 @@ struct sink {
 	size_t			 nnames;
 	sink_delivered_cb	 cb;
 	void			*arg;
-	size_t			 inflight;
+	struct producer_client	 client;
+	int			 registered;
+	atomic_size_t		 inflight;	/* bytes not yet reported */
+	atomic_int_fast64_t	 outstanding;	/* messages not reported */
+
+	pthread_mutex_t		 mtx;		/* reports from the server */
+	pthread_cond_t		 cv;
+	struct sink_report	*reports;	/* under mtx */
+	size_t			 nreports;
+	size_t			 capreports;
+	struct sink_report	*taken;		/* the job thread's */
+	size_t			 captaken;
 };
 
-static void
-sink_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
-{
-	struct sink	*s = kafka_client_arg(rk);
+struct sink_report {
+	uint64_t		 unit;
+	int			 err;
+};
 
-	(void)opaque;
-	if (s->inflight >= m->len)
-		s->inflight -= m->len;
-	else
-		s->inflight = 0;
-	s->cb(s->arg, (uint64_t)(uintptr_t)m->_private, m->err,
-	    m->err != 0 ? rd_kafka_err2str(m->err) : NULL);
+static void	sink_wait(struct sink *, int);
+
+/* A delivery report (on the thread serving the producers). */
+static void
+sink_report(void *arg, uint64_t unit, size_t len, int err)
+{
+	struct sink	*s = arg;
+
+	atomic_fetch_sub(&s->inflight, len);
+	pthread_mutex_lock(&s->mtx);
+	if (s->nreports == s->capreports) {
+		s->capreports = s->capreports == 0 ? 1024 :
+		    s->capreports * 2;
+		s->reports = xreallocarray(s->reports, s->capreports,
+		    sizeof *s->reports);
+	}
+	s->reports[s->nreports].unit = unit;
+	s->reports[s->nreports].err = err;
+	s->nreports++;
+	/* Counted last: a sink that sees nothing outstanding may go. */
+	atomic_fetch_sub(&s->outstanding, 1);
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mtx);
 }
 
 static int
@@ -111,7 +151,6 @@ sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
 {
 	struct sink		*s;
 	struct sink_target	*t;
-	rd_kafka_conf_t		*conf;
 	size_t			 i;
 
 	s = xcalloc(1, sizeof *s);
@@ -119,6 +158,13 @@ sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
 	s->job_len = util_fmt_i64(s->job_text, job);
 	s->cb = cb;
 	s->arg = arg;
+	pthread_mutex_init(&s->mtx, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->client.report = sink_report;
+	s->client.arg = s;
+	if (producer_register(&s->client, cause) != 0)
+		goto fail;
+	s->registered = 1;
 	s->targets = xcalloc(n, sizeof *s->targets);
 	for (i = 0; i < n; i++) {
 		t = &s->targets[s->ntargets++];
@@ -136,26 +182,9 @@ sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
 		if (targets[i].kafka.version != NULL)
 			t->opts.version = xstrdup(targets[i].kafka.version);
 		t->legacy = sink_legacy(t->opts.version);
-		if ((conf = kafka_client_conf(&t->opts, cause)) == NULL)
+		if ((t->p = producer_get(&t->opts, t->legacy, cause)) == NULL)
 			goto fail;
-		if (kafka_client_set(conf, "enable.idempotence",
-		    t->legacy ? "false" : "true", cause) != 0 ||
-		    kafka_client_set(conf, "acks", "all", cause) != 0 ||
-		    kafka_client_set(conf, "linger.ms", "5", cause) != 0 ||
-		    kafka_client_set(conf, "message.timeout.ms", "0",
-		    cause) != 0 ||
-		    kafka_client_set(conf, "message.max.bytes",
-		    SINK_PRODUCER_MAX, cause) != 0 ||
-		    (t->legacy && kafka_client_set(conf,
-		    "max.in.flight.requests.per.connection", "1",
-		    cause) != 0)) {
-			rd_kafka_conf_destroy(conf);
-			goto fail;
-		}
-		rd_kafka_conf_set_dr_msg_cb(conf, sink_dr);
-		if ((t->rk = kafka_client_new(RD_KAFKA_PRODUCER, conf, &t->opts,
-		    s, cause)) == NULL)
-			goto fail;
+		t->rk = producer_handle(t->p);
 		if (kafka_client_check_until(t->rk, 10000, cancel, arg,
 		    cause) != 0)
 			goto fail;
@@ -164,6 +193,40 @@ sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
 fail:
 	sink_free(s);
 	return (NULL);
+}
+
+/*
+ * Before a sink goes, every message it sent is reported: they must not
+ * land after the job's next start read the tails.  Its cluster gets
+ * SINK_STOP_WAIT_MS to deliver them; then its producer drops whatever it
+ * has not delivered (what was not delivered is sent again: the checkpoint
+ * did not pass it), and the reports of that come at once.
+ */
+static void
+sink_settle(struct sink *s)
+{
+	uint64_t	 deadline = util_mono_us() + SINK_STOP_WAIT_MS * 1000;
+	size_t		 i;
+	int		 retired = 0;
+
+	while (atomic_load(&s->outstanding) > 0) {
+		if (!retired && util_mono_us() >= deadline) {
+			for (i = 0; i < s->ntargets; i++) {
+				if (s->targets[i].p != NULL)
+					producer_retire(s->targets[i].p,
+					    "a job stops with messages the "
+					    "cluster did not take");
+			}
+			retired = 1;
+		}
+		sink_wait(s, 50);
+		pthread_mutex_lock(&s->mtx);
+		s->nreports = 0;	/* nobody takes them any more */
+		pthread_mutex_unlock(&s->mtx);
+	}
+	/* The last reporter is out of sink_report() once it unlocked. */
+	pthread_mutex_lock(&s->mtx);
+	pthread_mutex_unlock(&s->mtx);
 }
 
 void
@@ -188,21 +251,24 @@ sink_free(struct sink *s)
 			free(t->topics[k].name);
 		}
 		free(t->topics);
-		if (t->rk != NULL) {
-			/* What was not delivered is dropped: the checkpoint
-			 * did not pass it, so it will be sent again. */
-			rd_kafka_purge(t->rk, RD_KAFKA_PURGE_F_QUEUE |
-			    RD_KAFKA_PURGE_F_INFLIGHT);
-			rd_kafka_poll(t->rk, 0);
-			kafka_client_destroy(t->rk);
-		}
+	}
+	sink_settle(s);
+	for (i = 0; i < s->ntargets; i++) {
+		t = &s->targets[i];
+		producer_put(t->p);
 		kafka_client_opts_release(&t->opts);
 		free(t->name);
 	}
+	if (s->registered)
+		producer_unregister(&s->client);
 	free(s->targets);
 	for (i = 0; i < s->nnames; i++)
 		free(s->names[i]);
 	free(s->names);
+	free(s->reports);
+	free(s->taken);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mtx);
 	free(s);
 }
 
@@ -262,8 +328,8 @@ sink_topic_limit(struct sink_target *t, const char *name)
 	rd_kafka_ConfigResource_destroy(cr);
 	rd_kafka_AdminOptions_destroy(ao);
 	rd_kafka_queue_destroy(q);
-	if (limit > (size_t)atoll(SINK_PRODUCER_MAX))
-		limit = (size_t)atoll(SINK_PRODUCER_MAX);
+	if (limit > PRODUCER_MESSAGE_MAX)
+		limit = PRODUCER_MESSAGE_MAX;
 	return (limit - SINK_FRAMING);
 }
 
@@ -638,7 +704,8 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 				    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 				    RD_KAFKA_V_VALUE((void *)value, len),
 				    RD_KAFKA_V_KEY(key, keylen),
-				    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)unit),
+				    RD_KAFKA_V_OPAQUE(producer_opaque(
+				    &s->client, unit)),
 				    RD_KAFKA_V_END);
 			else {
 				hdrs = rd_kafka_headers_new(meta != NULL ? 5 :
@@ -663,14 +730,15 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 				    RD_KAFKA_V_VALUE((void *)value, len),
 				    RD_KAFKA_V_KEY(key, keylen),
 				    RD_KAFKA_V_HEADERS(hdrs),
-				    RD_KAFKA_V_OPAQUE((void *)(uintptr_t)unit),
+				    RD_KAFKA_V_OPAQUE(producer_opaque(
+				    &s->client, unit)),
 				    RD_KAFKA_V_END);
 				if (err != 0)
 					rd_kafka_headers_destroy(hdrs);
 			}
 			if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
 				break;
-			rd_kafka_poll(t->rk, 100);
+			sink_wait(s, 100);
 		}
 		if (err != 0) {
 			*cause = xasprintf("target %s: cannot send to %s: %s",
@@ -679,7 +747,8 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 				free(hex);
 			return (-1);
 		}
-		s->inflight += len;
+		atomic_fetch_add(&s->inflight, len);
+		atomic_fetch_add(&s->outstanding, 1);
 		(*sent)++;
 	}
 	if (hex != small)
@@ -687,34 +756,84 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 	return (0);
 }
 
-/* Serve delivery reports, waiting up to timeout_ms on the first target. */
+/*
+ * Wait up to timeout_ms for a report of this sink's, serving the producers
+ * here unless the daemon's loop does.
+ */
+static void
+sink_wait(struct sink *s, int timeout_ms)
+{
+	struct timespec	 ts;
+	uint64_t	 ns;
+
+	if (!producer_attached()) {
+		pthread_mutex_lock(&s->mtx);
+		if (s->nreports > 0)
+			timeout_ms = 0;
+		pthread_mutex_unlock(&s->mtx);
+		producer_serve_wait(timeout_ms);
+		return;
+	}
+	if (timeout_ms <= 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ns = (uint64_t)ts.tv_nsec + (uint64_t)timeout_ms * 1000000;
+	ts.tv_sec += (time_t)(ns / 1000000000);
+	ts.tv_nsec = (long)(ns % 1000000000);
+	pthread_mutex_lock(&s->mtx);
+	while (s->nreports == 0) {
+		if (pthread_cond_timedwait(&s->cv, &s->mtx, &ts) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&s->mtx);
+}
+
+/* Take this sink's delivery reports, waiting up to timeout_ms for one. */
 void
 sink_poll(struct sink *s, int timeout_ms)
 {
-	size_t	 i;
+	struct sink_report	*r;
+	size_t			 n, i, cap;
 
-	for (i = 0; i < s->ntargets; i++)
-		rd_kafka_poll(s->targets[i].rk, i == 0 ? timeout_ms : 0);
+	sink_wait(s, timeout_ms);
+	pthread_mutex_lock(&s->mtx);
+	r = s->reports;
+	n = s->nreports;
+	cap = s->capreports;
+	s->reports = s->taken;
+	s->capreports = s->captaken;
+	s->nreports = 0;
+	pthread_mutex_unlock(&s->mtx);
+	s->taken = r;
+	s->captaken = cap;
+	for (i = 0; i < n; i++)
+		s->cb(s->arg, r[i].unit, r[i].err, r[i].err != 0 ?
+		    rd_kafka_err2str(r[i].err) : NULL);
 }
 
 /* Wait up to timeout_ms for everything sent; -1 if some is still out. */
 int
 sink_flush(struct sink *s, int timeout_ms)
 {
-	size_t	 i;
-	int	 rc = 0;
+	uint64_t	 deadline = util_mono_us() + (uint64_t)timeout_ms * 1000;
 
-	for (i = 0; i < s->ntargets; i++) {
-		if (rd_kafka_flush(s->targets[i].rk, timeout_ms) != 0)
-			rc = -1;
+	int		 done;
+
+	for (;;) {
+		/* Nothing outstanding: every report is queued, taken here. */
+		done = atomic_load(&s->outstanding) == 0;
+		sink_poll(s, done ? 0 : 50);
+		if (done)
+			return (0);
+		if (util_mono_us() >= deadline)
+			return (-1);
 	}
-	return (rc);
 }
 
 size_t
 sink_inflight_bytes(const struct sink *s)
 {
-	return (s->inflight);
+	return (atomic_load(&s->inflight));
 }
 
 size_t

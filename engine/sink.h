@@ -1,5 +1,5 @@
 /*
- * A job's Kafka side: one idempotent producer per target cluster, the
+ * A job's Kafka side: the shared producer of each target cluster, the
  * topics it writes with their partition counts, and what each partition
  * already holds from this job (the exactly-once resume of DESIGN.md §7).
  */
@@ -14,9 +14,10 @@
 struct sink;
 
 /*
- * A message's fate: unit is what sink_produce() was given, err 0 when the
- * cluster acknowledged it.
+ * A message's fate: unit is what sink_produce() was given (at most
+ * SINK_UNIT_MAX), err 0 when the cluster acknowledged it.
  */
+#define SINK_UNIT_MAX	((UINT64_C(1) << 48) - 1)
 typedef void (*sink_delivered_cb)(void *, uint64_t, int, const char *);
 
 /* The headers of an INIT record, for the exactly-once resume of a full sync. */

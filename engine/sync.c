@@ -68,8 +68,8 @@
  * slots (the chunk number's parity: a chunk is read while the one before
  * it is still being acknowledged); heartbeats are not counted.
  */
-#define SYNC_SNAPSHOT_UNIT(k)	((UINT64_C(1) << 63) | ((k) & 1))
-#define SYNC_HEARTBEAT_UNIT	UINT64_MAX
+#define SYNC_SNAPSHOT_UNIT(k)	((UINT64_C(1) << 46) | ((k) & 1))
+#define SYNC_HEARTBEAT_UNIT	SINK_UNIT_MAX
 
 /* What a record is part of (sync_emit()). */
 enum sync_part {

@@ -41,6 +41,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "engine/producer.h"
 #include "engine/sync.h"
 #include "scheduler/daemon.h"
 #include "scheduler/store.h"
@@ -642,12 +643,22 @@ daemon_control_open(struct daemon *d, const char *path, int is_default,
 	return (0);
 }
 
+/* The Kafka producers have delivery reports (or errors) to serve. */
+static void
+daemon_kafka(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	producer_serve();
+}
+
 /* Run until SIGTERM or SIGINT; -1 with *cause if it cannot start. */
 int
 daemon_run(const struct daemon_options *o, char **cause)
 {
 	struct daemon	 d;
-	struct event	*tick, *sig[3];
+	struct event	*tick, *sig[3], *kafka;
 	struct timeval	 tv;
 	char		 host[64];
 	int		 sigs[3] = { SIGTERM, SIGINT, SIGHUP }, i, rc = -1;
@@ -680,6 +691,11 @@ daemon_run(const struct daemon_options *o, char **cause)
 		event_add(sig[i], NULL);
 	}
 	tick = event_new(d.base, -1, EV_PERSIST, daemon_tick, &d);
+	/* Every job's delivery reports are served here (engine/producer.c). */
+	kafka = event_new(d.base, producer_fd(), EV_READ | EV_PERSIST,
+	    daemon_kafka, &d);
+	event_add(kafka, NULL);
+	producer_attach();
 	d.reap = evtimer_new(d.base, daemon_reap, &d);
 	tv.tv_sec = o->poll_ms / 1000;
 	tv.tv_usec = (o->poll_ms % 1000) * 1000;
@@ -704,8 +720,9 @@ daemon_run(const struct daemon_options *o, char **cause)
 			}
 		}
 		if (d.njobs > 0)
-			usleep(50 * 1000);
+			producer_serve_wait(50);
 	}
+	event_free(kafka);
 	event_free(tick);
 	event_free(d.reap);
 	d.reap = NULL;

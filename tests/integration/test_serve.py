@@ -118,13 +118,13 @@ def running_phase(d, jid):
     return r["phase"] if r is not None else None
 
 
-def wait(pred, what, timeout=90):
+def wait(pred, what, timeout=90, every=0.2):
     end = time.time() + timeout
     while time.time() < end:
         v = pred()
         if v:
             return v
-        time.sleep(0.2)
+        time.sleep(every)
     check(False, f"timed out waiting for {what}")
     return None
 
@@ -640,9 +640,11 @@ def crashes_full(d):
         # Let the restarted daemon take the job up again (its lease must
         # expire first; the store may still show the state the killed
         # daemon left, so ask the new daemon what it runs).
+        # Watched closely: a generation copies thousands of rows a
+        # second, and the kill must come while it does.
         wait(lambda: running_phase(d, cfid) in ("full_sync",
                                                 "incremental"),
-             "the job to run again", 30)
+             "the job to run again", 30, every=0.005)
         if kill < 8:
             # The copy goes fast: kill it after a random number of
             # records, from the first one on, watched closely.
@@ -735,7 +737,7 @@ def add_tables(d):
     for kill in range(10):
         wait(lambda: running_phase(d, aid) in ("catching_up", "full_sync",
                                                "incremental"),
-             "the job to run again", 30)
+             "the job to run again", 30, every=0.005)
         if kill < 6:
             # The first time, the daemon has yet to restart the job.
             end = time.time() + 15

@@ -1,0 +1,328 @@
+/*
+ * engine/sink.c and engine/producer.c against librdkafka's mock cluster
+ * (fault injection; the real broker is the integration tests'): jobs on
+ * one cluster share one producer and each gets exactly its own delivery
+ * reports, with its units intact, whether a serving thread (the daemon's
+ * loop) or the jobs themselves serve them; transient produce errors are
+ * retried without a report lost or doubled; a job that stops while its
+ * cluster is down does not wait forever, the shared producer drops what
+ * it holds (the other job is told) and the next job gets a new producer.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "engine/producer.h"
+#include "engine/sink.h"
+#include "tests/lib/testutil.h"
+
+#define NMSG	2000
+#define APIKEY_PRODUCE	0	/* the Kafka protocol's Produce request */
+
+struct mock {
+	rd_kafka_t		*rk;
+	rd_kafka_mock_cluster_t	*mc;
+	char			*bootstraps;
+};
+
+/* What one job was told. */
+struct reports {
+	uint64_t	 base;		/* its units: base + 0 .. NMSG - 1 */
+	int		 seen[NMSG];
+	int		 errors;
+	int		 foreign;	/* a unit that is not its own */
+	int		 total;
+};
+
+static void
+mock_start(struct mock *m, int brokers)
+{
+	rd_kafka_conf_t	*conf = rd_kafka_conf_new();
+	char		 errstr[256];
+
+	rd_kafka_conf_set(conf, "log_level", "0", errstr, sizeof errstr);
+	m->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+	ck_assert_msg(m->rk != NULL, "%s", errstr);
+	m->mc = rd_kafka_mock_cluster_new(m->rk, brokers);
+	ck_assert_ptr_nonnull(m->mc);
+	ck_assert_int_eq(rd_kafka_mock_topic_create(m->mc, "t", 2, 1), 0);
+	m->bootstraps = xstrdup(rd_kafka_mock_cluster_bootstraps(m->mc));
+}
+
+static void
+mock_stop(struct mock *m)
+{
+	rd_kafka_mock_cluster_destroy(m->mc);
+	rd_kafka_destroy(m->rk);
+	free(m->bootstraps);
+}
+
+static void
+delivered(void *arg, uint64_t unit, int err, const char *reason)
+{
+	struct reports	*r = arg;
+
+	(void)reason;
+	r->total++;
+	if (err != 0) {
+		r->errors++;
+		return;
+	}
+	if (unit < r->base || unit - r->base >= NMSG) {
+		r->foreign++;
+		return;
+	}
+	r->seen[unit - r->base]++;
+}
+
+static struct sink *
+sink_ok(const struct mock *m, int64_t job, struct reports *r, int *topic)
+{
+	struct sink_target_opts	 t;
+	struct sink		*s;
+	char			*cause = NULL;
+
+	memset(&t, 0, sizeof t);
+	t.name = "k";
+	kafka_client_opts_init(&t.kafka);
+	t.kafka.brokers = m->bootstraps;
+	s = sink_new(job, &t, 1, delivered, NULL, r, &cause);
+	ck_assert_msg(s != NULL, "sink_new: %s", cause);
+	*topic = sink_topic(s, "t", &cause);
+	ck_assert_msg(*topic >= 0, "sink_topic: %s", cause);
+	return (s);
+}
+
+/* NMSG messages of units base.., ids 1.., keyed over both partitions. */
+static void
+produce_all(struct sink *s, int topic, uint64_t base)
+{
+	char	 value[300], *cause = NULL;
+	size_t	 sent;
+	int	 i;
+
+	memset(value, 'v', sizeof value);
+	for (i = 0; i < NMSG; i++) {
+		ck_assert_msg(sink_produce(s, topic, (uint32_t)i, 1, UINT32_MAX,
+		    NULL, "k", 1, value, sizeof value, i + 1, base +
+		    (uint64_t)i, &sent, &cause) == 0, "sink_produce: %s", cause);
+		ck_assert_uint_eq(sent, 1);
+		if (i % 256 == 0)
+			sink_poll(s, 0);
+	}
+}
+
+static void
+expect_all(struct sink *s, struct reports *r)
+{
+	int	 i;
+
+	ck_assert_int_eq(sink_flush(s, 30000), 0);
+	ck_assert_int_eq(r->errors, 0);
+	ck_assert_int_eq(r->foreign, 0);
+	ck_assert_int_eq(r->total, NMSG);
+	for (i = 0; i < NMSG; i++)
+		ck_assert_msg(r->seen[i] == 1, "unit %d reported %d times",
+		    i, r->seen[i]);
+	ck_assert_uint_eq(sink_inflight_bytes(s), 0);
+}
+
+/* The daemon's loop, as far as Kafka goes. */
+static atomic_int	 serving;
+
+static void *
+server(void *arg)
+{
+	(void)arg;
+	while (atomic_load(&serving))
+		producer_serve_wait(100);
+	return (NULL);
+}
+
+struct job {
+	const struct mock	*m;
+	int64_t			 id;
+	struct reports		*r;
+};
+
+static void *
+job_main(void *arg)
+{
+	struct job	*j = arg;
+	struct sink	*s;
+	int		 topic;
+
+	s = sink_ok(j->m, j->id, j->r, &topic);
+	produce_all(s, topic, j->r->base);
+	expect_all(s, j->r);
+	sink_free(s);
+	return (NULL);
+}
+
+/* Two jobs at once on one cluster, reports served by the "loop". */
+static void
+two_jobs(int attached, int faults)
+{
+	struct mock	 m;
+	struct reports	*r1 = xcalloc(1, sizeof *r1);
+	struct reports	*r2 = xcalloc(1, sizeof *r2);
+	struct job	 j1, j2;
+	pthread_t	 t1, t2, srv;
+
+	mock_start(&m, faults ? 3 : 1);
+	if (faults) {
+		/* Leader moves and timeouts: the idempotent producer
+		 * retries, and every report still comes exactly once. */
+		rd_kafka_mock_push_request_errors(m.mc, APIKEY_PRODUCE, 6,
+		    RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+		    RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+		    RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+		    RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+		    RD_KAFKA_RESP_ERR__TRANSPORT,
+		    RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+	}
+	if (attached) {
+		producer_attach();
+		atomic_store(&serving, 1);
+		ck_assert_int_eq(pthread_create(&srv, NULL, server, NULL), 0);
+	}
+	r1->base = 1;
+	r2->base = SINK_UNIT_MAX - NMSG + 1;	/* the top of the range */
+	j1 = (struct job){ &m, 1, r1 };
+	j2 = (struct job){ &m, 2, r2 };
+	ck_assert_int_eq(pthread_create(&t1, NULL, job_main, &j1), 0);
+	ck_assert_int_eq(pthread_create(&t2, NULL, job_main, &j2), 0);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	if (attached) {
+		atomic_store(&serving, 0);
+		pthread_join(srv, NULL);
+	}
+	free(r1);
+	free(r2);
+	mock_stop(&m);
+}
+
+START_TEST(test_shared_one_producer)
+{
+	struct kafka_client_opts	 a, b;
+	struct producer			*p1, *p2, *p3;
+	struct mock			 m;
+	char				*cause = NULL, user[] = "someone else";
+	char				 password[] = "x";
+
+	mock_start(&m, 1);
+	kafka_client_opts_init(&a);
+	a.brokers = m.bootstraps;
+	b = a;
+	b.user = user;
+	b.sasl = KAFKA_SASL_PLAIN;
+	b.password = password;
+	p1 = producer_get(&a, 0, &cause);
+	p2 = producer_get(&a, 0, &cause);
+	p3 = producer_get(&b, 0, &cause);
+	ck_assert_ptr_nonnull(p1);
+	ck_assert_ptr_nonnull(p3);
+	ck_assert_ptr_eq(p1, p2);		/* one per cluster */
+	ck_assert_ptr_ne(p1, p3);		/* other credentials: another */
+	ck_assert_ptr_eq(producer_handle(p1), producer_handle(p2));
+	producer_put(p1);
+	producer_put(p2);
+	producer_put(p3);
+	mock_stop(&m);
+}
+END_TEST
+
+START_TEST(test_reports_self_served)
+{
+	two_jobs(0, 0);
+}
+END_TEST
+
+START_TEST(test_reports_loop_served)
+{
+	two_jobs(1, 0);
+}
+END_TEST
+
+START_TEST(test_reports_through_faults)
+{
+	two_jobs(1, 1);
+}
+END_TEST
+
+START_TEST(test_stop_while_cluster_down)
+{
+	struct kafka_client_opts	 o;
+	struct producer			*before, *after;
+	struct reports			*r1 = xcalloc(1, sizeof *r1);
+	struct reports			*r2 = xcalloc(1, sizeof *r2);
+	struct sink			*s1, *s2;
+	struct mock			 m;
+	uint64_t			 t0, ms;
+	char				*cause = NULL;
+	int				 topic1, topic2;
+
+	mock_start(&m, 1);
+	kafka_client_opts_init(&o);
+	o.brokers = m.bootstraps;
+	before = producer_get(&o, 0, &cause);
+	ck_assert_ptr_nonnull(before);
+	r1->base = 1;
+	r2->base = 1;
+	s1 = sink_ok(&m, 1, r1, &topic1);
+	s2 = sink_ok(&m, 2, r2, &topic2);
+	rd_kafka_mock_broker_set_down(m.mc, 1);
+	produce_all(s1, topic1, 1);
+	produce_all(s2, topic2, 1);
+	ck_assert_int_eq(sink_flush(s1, 500), -1);	/* nothing goes */
+
+	/* Job 1 stops: it waits a while, then its producer drops all. */
+	t0 = util_mono_us();
+	sink_free(s1);
+	ms = (util_mono_us() - t0) / 1000;
+	ck_assert_msg(ms >= 1500 && ms < 10000, "stop took %llu ms",
+	    (unsigned long long)ms);
+
+	/* Job 2 is told that its messages were not delivered... */
+	ck_assert_int_eq(sink_flush(s2, 10000), 0);
+	ck_assert_int_eq(r2->errors, NMSG);
+	ck_assert_uint_eq(sink_inflight_bytes(s2), 0);
+	sink_free(s2);
+
+	/* ...and the next job gets a new producer. */
+	after = producer_get(&o, 0, &cause);
+	ck_assert_ptr_nonnull(after);
+	ck_assert_ptr_ne(after, before);
+	producer_put(after);
+	producer_put(before);
+	free(r1);
+	free(r2);
+	mock_stop(&m);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("sink");
+	TCase	*tc = tcase_create("sink");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_shared_one_producer);
+	tcase_add_test(tc, test_reports_self_served);
+	tcase_add_test(tc, test_reports_loop_served);
+	tcase_add_test(tc, test_reports_through_faults);
+	tcase_add_test(tc, test_stop_while_cluster_down);
+	suite_add_tcase(s, tc);
+	return (testutil_run(s));
+}
