@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <mysqld_error.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,8 @@
 #include "engine/binlog_client.h"
 #include "engine/gtid.h"
 #include "engine/mysql_conn.h"
+
+#include <ma_pvio.h>	/* the read-ahead cache, for binlog_client_wait() */
 
 #define COM_BINLOG_DUMP_CMD		0x12
 #define COM_REGISTER_SLAVE_CMD		0x15
@@ -472,6 +475,28 @@ binlog_client_mariadb(const struct binlog_client *c)
 }
 
 /* The server's current binlog file, as the last ROTATE named it. */
+/*
+ * Whether the next event can be read at once, waiting up to timeout_ms for
+ * the source: 0 when nothing came (the caller may do other work and ask
+ * again), 1 when something did, or when it cannot tell (TLS and
+ * compression buffer inside the connection: then the read decides).
+ */
+int
+binlog_client_wait(struct binlog_client *c, int timeout_ms)
+{
+	MARIADB_PVIO	*pvio = c->m->net.pvio;
+	struct pollfd	 pfd;
+
+	if (pvio == NULL || pvio->ctls != NULL || c->m->net.compress ||
+	    (pvio->cache != NULL && pvio->cache_pos < pvio->cache +
+	    pvio->cache_size))
+		return (1);	/* read ahead already: the read is at once */
+	memset(&pfd, 0, sizeof pfd);
+	pfd.fd = (int)mysql_get_socket(c->m);
+	pfd.events = POLLIN;
+	return (poll(&pfd, 1, timeout_ms) != 0);
+}
+
 const char *
 binlog_client_file(const struct binlog_client *c)
 {

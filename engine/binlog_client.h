@@ -40,6 +40,7 @@ struct binlog_client *binlog_client_open(const struct binlog_client_opts *,
 	    enum binlog_client_error *, char **);
 int	 binlog_client_next(struct binlog_client *, const uint8_t **, size_t *,
 	    uint64_t *, enum binlog_client_error *, char **);
+int	 binlog_client_wait(struct binlog_client *, int);
 int	 binlog_client_checksum(const struct binlog_client *);
 int	 binlog_client_mariadb(const struct binlog_client *);
 const char *binlog_client_file(const struct binlog_client *);

@@ -78,6 +78,7 @@ enum sync_part {
 	SYNC_HEARTBEAT,
 };
 #define SYNC_DEFAULT_BUDGET	(64 * 1024 * 1024)
+#define SYNC_REPORT_POLL_MS	50
 
 struct sync_unit {
 	int64_t		 outstanding;
@@ -2167,6 +2168,36 @@ sync_on_change(void *arg, const struct change *c, char **cause)
 }
 
 /* The binlog from the checkpoint, until stopped or failed. */
+/*
+ * Before reading the source: while a finished transaction waits for its
+ * delivery reports (or its checkpoint for checkpoint_ms), wait for the
+ * source only SYNC_REPORT_POLL_MS at a time and take the reports in
+ * between, so the checkpoint follows the acknowledgements at once rather
+ * than at the source's next heartbeat.
+ */
+static int
+sync_await_source(struct sync_job *sj, struct binlog_client *bc,
+    char **cause)
+{
+	for (;;) {
+		units_advance(sj);
+		if (!sj->ck_dirty && (sj->nunits == 0 ||
+		    !sj->units[0].closed))
+			return (0);	/* nothing finished is waiting */
+		if (binlog_client_wait(bc, SYNC_REPORT_POLL_MS) != 0)
+			return (0);
+		sink_poll(sj->sink, 0);
+		if (sync_delivery_ok(sj, cause) != 0 ||
+		    sync_checkpoint(sj, 0, cause) != 0)
+			return (-1);
+		sync_save_stats(sj, 0);
+		if (sync_stopping(sj)) {
+			*cause = xstrdup("stopped");
+			return (-1);
+		}
+	}
+}
+
 static int
 sync_incremental(struct sync_job *sj, char **cause)
 {
@@ -2237,6 +2268,8 @@ sync_incremental(struct sync_job *sj, char **cause)
 		goto out;
 	}
 	for (;;) {
+		if (sync_await_source(sj, bc, cause) != 0)
+			break;
 		rc = binlog_client_next(bc, &raw, &len, &off, &kind, cause);
 		if (rc <= 0) {
 			if (rc == 0 || kind == BINLOG_CLIENT_STOPPED ||

@@ -969,7 +969,11 @@ fail:
 	return (-1);
 }
 
-/* Jobs a daemon should be running: queued or running, of every tenant. */
+/*
+ * Jobs a daemon should be running: queued or running, of every tenant.
+ * Their rows only (no targets or tables: a job's thread reads its own
+ * definition), since the daemon asks twice a second.
+ */
 int
 store_jobs_runnable(struct store *s, struct job **out, size_t *n,
     char **cause)
@@ -993,14 +997,6 @@ store_jobs_runnable(struct store *s, struct job **out, size_t *n,
 		*out = NULL;
 		*n = 0;
 		return (store_error(s, "listing runnable jobs", cause));
-	}
-	if (job_details_list(s, *out, *n, "state IN ('queued', "
-	    "'prechecking', 'schema_sync', 'full_sync', 'incremental')", 0,
-	    cause) != 0) {
-		job_list_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-		return (-1);
 	}
 	return (0);
 }

@@ -1,7 +1,8 @@
 /*
  * The replication client against the sandbox MariaDB: a blocked reader
- * stopped from another thread, a server_id already in use, a wrong
- * password, a position that is not there.
+ * stopped from another thread, waiting for the source with a timeout
+ * (nothing to read; events already read ahead), a server_id already in
+ * use, a wrong password, a position that is not there.
  */
 #include "config.h"
 
@@ -74,6 +75,67 @@ START_TEST(test_stop_blocked_reader)
 	    (unsigned long long)(util_mono_us() - t0));
 	free(cause);
 	binlog_client_close(c);
+	binlog_client_opts_release(&o);
+}
+END_TEST
+
+/*
+ * binlog_client_wait(): 0 once the source has nothing more, 1 when an
+ * event can be read; and 1 for the events of a transaction that arrived
+ * together (read ahead into the connection's buffer, the socket empty).
+ */
+START_TEST(test_wait)
+{
+	struct binlog_client_opts	 o;
+	struct binlog_client		*c;
+	enum binlog_client_error	 kind;
+	const uint8_t			*ev;
+	size_t				 len;
+	uint64_t			 off;
+	char				*cause = NULL, *v = NULL;
+	MYSQL				*m;
+	int				 i, type, ahead = 0, events = 0;
+
+	opts(&o, 0x7d000000u | (uint32_t)getpid());
+	m = mysql_conn_open(&o.conn, &cause);
+	ck_assert_msg(m != NULL, "%s", cause);
+	ck_assert_int_eq(mysql_query(m, "CREATE DATABASE IF NOT EXISTS "
+	    "ferry_test"), 0);
+	ck_assert_int_eq(mysql_query(m, "CREATE TABLE IF NOT EXISTS "
+	    "ferry_test.client_wait (id INT AUTO_INCREMENT PRIMARY KEY, "
+	    "v VARCHAR(20))"), 0);
+	ck_assert_int_eq(mysql_conn_query_string(m, "SELECT @@gtid_binlog_pos",
+	    &v, &cause), 0);
+	o.gtid = v;
+	c = binlog_client_open(&o, &kind, &cause);
+	ck_assert_msg(c != NULL, "%s", cause);
+
+	/* The preamble, and what other tests write: until 300 ms of quiet. */
+	for (i = 0; i < 100000 && binlog_client_wait(c, 300) == 1; i++)
+		ck_assert_int_eq(binlog_client_next(c, &ev, &len, &off, &kind,
+		    &cause), 1);
+	ck_assert_msg(i < 100000, "the source never went quiet");
+
+	/* One transaction: GTID, TABLE_MAP, WRITE_ROWS, XID, sent at once. */
+	ck_assert_int_eq(mysql_query(m, "INSERT INTO ferry_test.client_wait "
+	    "(v) VALUES ('wait')"), 0);
+	ck_assert_int_eq(binlog_client_wait(c, 10000), 1);
+	for (;;) {
+		ck_assert_int_eq(binlog_client_next(c, &ev, &len, &off, &kind,
+		    &cause), 1);
+		events++;
+		type = len > 4 ? ev[4] : -1;
+		if (type == 16)		/* XID: the transaction is read */
+			break;
+		/* The rest of it is there already, in the buffer or the
+		 * socket: the wait says so without waiting. */
+		if (binlog_client_wait(c, 0) == 1)
+			ahead++;
+	}
+	ck_assert_int_ge(events, 3);
+	ck_assert_int_eq(ahead, events - 1);
+	binlog_client_close(c);
+	mysql_close(m);
 	binlog_client_opts_release(&o);
 }
 END_TEST
@@ -153,6 +215,7 @@ main(void)
 	mysql_library_init(0, NULL, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_stop_blocked_reader);
+	tcase_add_test(tc, test_wait);
 	tcase_add_test(tc, test_server_id_in_use);
 	tcase_add_test(tc, test_wrong_password);
 	tcase_add_test(tc, test_position_gone);
