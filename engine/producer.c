@@ -113,7 +113,7 @@ producer_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 		    "job holds", slot);
 		return;
 	}
-	c->report(c->arg, v & PRODUCER_UNIT_MAX, m->len, m->err);
+	c->report(c->arg, v & PRODUCER_UNIT_MAX, m->len + m->key_len, m->err);
 }
 
 /* Serve every producer's queued reports and errors; does not wait. */

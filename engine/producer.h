@@ -26,7 +26,8 @@ struct producer;
 
 /*
  * A sender's registration: report(arg, unit, len, err) is called for each
- * of its messages, on the serving thread.
+ * of its messages (len: its value's and key's bytes), on the serving
+ * thread.
  */
 struct producer_client {
 	void		(*report)(void *, uint64_t, size_t, int);

@@ -49,6 +49,14 @@
  * its producer drop everything undelivered (a cluster that is down).
  */
 #define SINK_STOP_WAIT_MS	2000
+/*
+ * What a queued message costs beside its value and key, for the job's
+ * memory budget: librdkafka's message (about 200 bytes), ferry's headers
+ * (up to five, each a separate allocation with its name and value) and
+ * the allocator's overhead.  Without it a budget of narrow records would
+ * let librdkafka hold twice the budget.
+ */
+#define SINK_MSG_OVERHEAD	512
 #define SINK_DEFAULT_LIMIT	1048588
 #define SINK_FRAMING		4096
 
@@ -116,7 +124,7 @@ sink_report(void *arg, uint64_t unit, size_t len, int err)
 {
 	struct sink	*s = arg;
 
-	atomic_fetch_sub(&s->inflight, len);
+	atomic_fetch_sub(&s->inflight, len + SINK_MSG_OVERHEAD);
 	pthread_mutex_lock(&s->mtx);
 	if (s->nreports == s->capreports) {
 		s->capreports = s->capreports == 0 ? 1024 :
@@ -747,7 +755,8 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 				free(hex);
 			return (-1);
 		}
-		atomic_fetch_add(&s->inflight, len);
+		atomic_fetch_add(&s->inflight, len + keylen +
+		    SINK_MSG_OVERHEAD);
 		atomic_fetch_add(&s->outstanding, 1);
 		(*sent)++;
 	}
