@@ -14,6 +14,8 @@
 #               same size with the same producer settings (idempotent,
 #               acks=all, linger 5 ms) to the same broker.
 #
+# The streaming phase's source ceiling: mariadb-binlog reading the same
+# stretch of binlog as a replica, raw (shared/docs/PERFORMANCE.md).
 # A second ceiling per phase: bench_produce of messages shaped like the
 # phase's records (a key and ferry's headers: 5 on an INIT record, 2 on a
 # binlog one), which librdkafka charges for (an allocation per header).
@@ -132,6 +134,7 @@ sel=$( { /usr/bin/time -f '%e %U %S' mariadb \
 until_state stream incremental
 "$ferry" job pause stream >/dev/null
 sleep 1
+start=$(sql -N -e "SHOW MASTER STATUS" | awk '{print $1 " " $2}')
 sql -e "CALL ferry_bench.fill_stream($rows)"
 end=$(sql -N -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')
 perf_start stream
@@ -150,6 +153,13 @@ init_size=$(kcat -C -b "$FERRY_TEST_KAFKA" -t bench-full -o 5 -c 1 -e -q \
     -f '%S')
 ceiling_init=$(produce bench-ceiling-init "$init_size" -k -H 5)
 ceiling_binlog=$(produce bench-ceiling-binlog "$size" -k -H 2)
+# The source's ceiling: the same stretch of binlog read as a replica, raw.
+mkdir -p "$sb/raw"
+read_s=$( { /usr/bin/time -f '%e' mariadb-binlog \
+    --defaults-file="$sb/mysql/client.cnf" --read-from-remote-server --raw \
+    --to-last-log --result-file="$sb/raw/" \
+    --start-position="${start#* }" "${start% *}" >/dev/null; } 2>&1 | tail -1)
+read_bytes=$(du -cb "$sb/raw" | tail -1 | cut -f1)
 
 echo
 printf '%-10s %8s %8s %10s %10s %9s   %s\n' phase rows "wall s" "rows/s" \
@@ -161,6 +171,8 @@ printf '%-10s %8s %8.2f %10.0f %10s %9s   SELECT: %s s wall, %s CPU s\n' \
 printf '%-10s %8s %8.2f %10.0f %10s %9s   %s\n' "streaming" "$rows" \
     "$stream_s" "$(echo "$rows / $stream_s" | bc -l)" "$stream_cpu" \
     "$stream_rss" "$ceiling"
+echo "binlog read (mariadb-binlog --read-from-remote-server --raw, the" \
+    "streaming phase's binlog, $read_bytes bytes): $read_s s"
 echo "shaped like the records (a key, headers):"
 echo "  INIT ($init_size bytes, 5 headers):  $ceiling_init"
 echo "  binlog ($size bytes, 2 headers): $ceiling_binlog"
