@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # bench/bigtxn.sh [ROWS] [BUDGET]: one transaction of ROWS rows of about
 # 1 kB each (default 1,000,000: about 1 GiB of row data) through a job whose
-# memory budget is BUDGET (default 64M), on a private sandbox.  Prints the
-# daemon's peak resident memory (VmHWM) beside the budget and the
-# transaction's size in the binlog, the time from COMMIT until the job's
-# checkpoint passes it, and how many records the topic got (ROWS + BEGIN +
-# COMMIT).  What it shows: a transaction far larger than the budget streams
+# memory budget is BUDGET (default 32M, a job's default), on a private
+# sandbox.  Prints the daemon's peak resident memory (VmHWM) beside the
+# budget and the transaction's size in the binlog, the time from COMMIT
+# until the job's checkpoint passes it, and how many records the topic got
+# (ROWS + BEGIN + COMMIT).  What it shows: a transaction far larger than the budget streams
 # through in bounded memory.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 rows=${1:-1000000}
-budget=${2:-64M}
+budget=${2:-32M}
 . "$top/tools/lib.sh"
 cd "$top"
 ferry_release_build "$top" ferry
