@@ -16,17 +16,7 @@ cd "$top"
 ferry_release_build "$top" ferry
 ferry=$top/build/release/ferry
 
-sb=$(mktemp -d /tmp/ferry-bench-bigtxn.XXXXXX)
-serve=
-cleanup() {
-	[ -n "$serve" ] && kill "$serve" 2>/dev/null && wait "$serve" || true
-	tools/sandbox stop "$sb" >/dev/null 2>&1
-	rm -rf "$sb"
-}
-trap cleanup EXIT
-tools/sandbox start "$sb" >/dev/null
-eval "$(tools/sandbox env "$sb")"
-sql() { mariadb --defaults-file="$sb/mysql/client.cnf" "$@"; }
+ferry_bench_sandbox bigtxn
 sql -e "CREATE DATABASE big; CREATE TABLE big.t (id INT PRIMARY KEY,
     pad VARCHAR(1000) NOT NULL)"
 tools/sandbox topic "$sb" big 1 >/dev/null
@@ -39,6 +29,7 @@ export FERRY_DB=$sb/ferry.db
     --tables big.t --initial none --max-memory "$budget" >/dev/null
 "$ferry" serve --log "$sb/serve.log" --heartbeat-ms 0 &
 serve=$!
+bench_pids="$bench_pids $serve"
 "$ferry" job start big >/dev/null
 while ! "$ferry" job show big --json | grep -q '"state":"incremental"'; do
 	sleep 0.2

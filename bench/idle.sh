@@ -14,17 +14,7 @@ cd "$top"
 ferry_release_build "$top" ferry
 ferry=$top/build/release/ferry
 
-sb=$(mktemp -d /tmp/ferry-bench-idle.XXXXXX)
-serve=
-cleanup() {
-	[ -n "$serve" ] && kill "$serve" 2>/dev/null && wait "$serve" || true
-	tools/sandbox stop "$sb" >/dev/null 2>&1
-	rm -rf "$sb"
-}
-trap cleanup EXIT
-tools/sandbox start "$sb" >/dev/null
-eval "$(tools/sandbox env "$sb")"
-sql() { mariadb --defaults-file="$sb/mysql/client.cnf" "$@"; }
+ferry_bench_sandbox idle
 sql -e "SET GLOBAL max_connections = $((jobs * 3 + 50));
     CREATE DATABASE idle; CREATE TABLE idle.t (id INT PRIMARY KEY)"
 tools/sandbox topic "$sb" idle 1 >/dev/null
@@ -40,6 +30,7 @@ for i in $(seq 1 "$jobs"); do
 done
 "$ferry" serve --log "$sb/serve.log" &
 serve=$!
+bench_pids="$bench_pids $serve"
 t0=$(date +%s)
 while [ "$("$ferry" status --json | grep -o '"state":"incremental"' |
     wc -l)" -lt "$jobs" ]; do

@@ -20,18 +20,7 @@ cd "$top"
 ferry_release_build "$top" ferry
 ferry=$top/build/release/ferry
 
-sb=$(mktemp -d /tmp/ferry-bench-latency.XXXXXX)
-serve= kc=
-cleanup() {
-	[ -n "$serve" ] && kill "$serve" 2>/dev/null
-	[ -n "$kc" ] && kill "$kc" 2>/dev/null
-	tools/sandbox stop "$sb" >/dev/null 2>&1
-	rm -rf "$sb"
-}
-trap cleanup EXIT
-tools/sandbox start "$sb" >/dev/null
-eval "$(tools/sandbox env "$sb")"
-sql() { mariadb --defaults-file="$sb/mysql/client.cnf" "$@"; }
+ferry_bench_sandbox latency
 sql -e "CREATE DATABASE lat; CREATE TABLE lat.t (id INT AUTO_INCREMENT
     PRIMARY KEY, at DATETIME(6) NOT NULL, pad VARCHAR(40))"
 tools/sandbox topic "$sb" lat 1 >/dev/null
@@ -44,6 +33,7 @@ export FERRY_DB=$sb/ferry.db
     --tables lat.t --initial none >/dev/null
 "$ferry" serve --log "$sb/serve.log" --heartbeat-ms 0 &
 serve=$!
+bench_pids="$bench_pids $serve"
 "$ferry" job start lat >/dev/null
 while ! "$ferry" job show lat --json | grep -q '"state":"incremental"'; do
 	sleep 0.2
@@ -51,6 +41,7 @@ done
 kcat -C -b "$FERRY_TEST_KAFKA" -t lat -o end -u -f '%T %R%s' \
     >"$sb/messages" 2>/dev/null &
 kc=$!
+bench_pids="$bench_pids $kc"
 sleep 2
 
 /usr/bin/python3 - "$sb" "$rate" "$secs" <<'PY'
@@ -80,7 +71,7 @@ print(f"wrote {n * per_txn} rows in {took:.1f} s: "
       f"{n * per_txn / took:.0f} rows/s")
 PY
 sleep 5
-kill "$kc" 2>/dev/null; kc=
+kill "$kc" 2>/dev/null
 /usr/bin/python3 - "$sb" "$top" <<'PY'
 import calendar, io, os, struct, sys, time
 import avro.io, avro.schema

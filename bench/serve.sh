@@ -34,17 +34,7 @@ cd "$top"
 ferry_release_build "$top" ferry bench
 ferry=$top/build/release/ferry
 
-sb=$(mktemp -d /tmp/ferry-bench-serve.XXXXXX)
-serve=
-cleanup() {
-	[ -n "$serve" ] && kill "$serve" 2>/dev/null
-	tools/sandbox stop "$sb" >/dev/null 2>&1
-	rm -rf "$sb"
-}
-trap cleanup EXIT
-tools/sandbox start "$sb" >/dev/null
-eval "$(tools/sandbox env "$sb")"
-sql() { mariadb --defaults-file="$sb/mysql/client.cnf" "$@"; }
+ferry_bench_sandbox serve
 sql <"$top/bench/workload.sql"
 sql ferry_bench <<'SQL'
 CREATE TABLE stream LIKE narrow;
@@ -87,6 +77,7 @@ export FERRY_DB=$sb/ferry.db
     --tables ferry_bench.stream --initial none >/dev/null
 "$ferry" serve --log "$sb/serve.log" --checkpoint-ms 200 --poll-ms 200 &
 serve=$!
+bench_pids="$bench_pids $serve"
 
 now() { date +%s.%N; }
 cpu() {	# the daemon's user+sys seconds

@@ -40,3 +40,26 @@ ferry_release_build() {
 	fi
 	make -s -C "$top/build/release" -j"$(ferry_jobs)" "$@" >/dev/null
 }
+
+# Benchmarks: a private sandbox in a new directory $sb (/tmp/ferry-bench-
+# NAME.*), its servers' environment (FERRY_TEST_*), and sql() for its
+# MariaDB.  On exit the processes listed in $bench_pids (the script adds
+# what it starts) are killed, the sandbox stopped and its directory
+# removed.  Run from the top of the checkout.
+bench_pids=
+ferry_bench_sandbox() {
+	sb=$(mktemp -d "/tmp/ferry-bench-$1.XXXXXX")
+	trap ferry_bench_cleanup EXIT
+	tools/sandbox start "$sb" >/dev/null
+	eval "$(tools/sandbox env "$sb")"
+	sql() { mariadb --defaults-file="$sb/mysql/client.cnf" "$@"; }
+}
+
+ferry_bench_cleanup() {
+	local p
+	for p in $bench_pids; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
+	done
+	tools/sandbox stop "$sb" >/dev/null 2>&1
+	rm -rf "$sb"
+}
