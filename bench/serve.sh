@@ -17,7 +17,7 @@
 # The streaming phase's source ceiling: mariadb-binlog reading the same
 # stretch of binlog as a replica, raw (shared/docs/PERFORMANCE.md).
 # A second ceiling per phase: bench_produce of messages shaped like the
-# phase's records (a key and ferry's headers: 5 on an INIT record, 2 on a
+# phase's records (a key and ferry's headers: 3 on an INIT record, 2 on a
 # binlog one), which librdkafka charges for (an allocation per header).
 # Before measuring, the broker is warmed up (its JIT): a first run of
 # bench_produce.
@@ -142,7 +142,7 @@ size=$(kcat -C -b "$FERRY_TEST_KAFKA" -t bench-stream -o 5 -c 1 -e -q \
 ceiling=$(produce bench-ceiling "$size")
 init_size=$(kcat -C -b "$FERRY_TEST_KAFKA" -t bench-full -o 5 -c 1 -e -q \
     -f '%S')
-ceiling_init=$(produce bench-ceiling-init "$init_size" -k -H 5)
+ceiling_init=$(produce bench-ceiling-init "$init_size" -k -H 3)
 ceiling_binlog=$(produce bench-ceiling-binlog "$size" -k -H 2)
 # The source's ceiling: the same stretch of binlog read as a replica, raw.
 mkdir -p "$sb/raw"
@@ -165,6 +165,6 @@ printf '%-10s %8s %8.2f %10.0f %10s %9s   %s\n' "streaming" "$rows" \
 echo "binlog read (mariadb-binlog --read-from-remote-server --raw, the" \
     "streaming phase's binlog, $read_bytes bytes): $read_s s"
 echo "shaped like the records (a key, headers):"
-echo "  INIT ($init_size bytes, 5 headers):  $ceiling_init"
+echo "  INIT ($init_size bytes, 3 headers):  $ceiling_init"
 echo "  binlog ($size bytes, 2 headers): $ceiling_binlog"
 echo "(RSS is the daemon's peak over the whole run)"

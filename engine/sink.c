@@ -8,7 +8,8 @@
  * The sink counts its own messages: their delivery reports reach it from
  * the thread serving the producers, are queued here, and the job's thread
  * takes them in sink_poll().  Each message carries two headers,
- * ferry.job and ferry.id (the record's id, increasing per job), so that a
+ * ferry.job and ferry.id (the record's id, increasing per job; INIT
+ * records add ferry.init, see sink_tail_set), so that a
  * restarted job can read the tail of each partition it writes and skip the
  * records already there: the records of a job are regenerated with the
  * same ids from its checkpoint, and the idempotent producer keeps a
@@ -430,33 +431,52 @@ sink_unhex(const char *h, size_t len, uint8_t **out, size_t *outlen)
 	return (0);
 }
 
-/* Keep what the last message of this job in a partition says. */
+/*
+ * Keep what the last message of this job in a partition says: its id and,
+ * for an INIT record, its generation, sortable key and table.  These come
+ * in one header, ferry.init ("<gen>/<key in hex>/<db.table>"); earlier
+ * builds wrote three (ferry.gen, ferry.key, ferry.tbl), which a partition
+ * written before an upgrade may still end with.  One header instead of
+ * three is cheaper to send: librdkafka spends about 0.7 us on each.
+ */
 static void
 sink_tail_set(struct sink_tail *t, rd_kafka_message_t *m, int64_t id)
 {
-	const char	*v;
-	size_t		 len;
+	const char	*v, *key, *tbl, *end;
+	size_t		 len, keylen = 0;
+	char		 tmp[12];
 
 	free(t->tbl);
 	free(t->key);
 	memset(t, 0, sizeof *t);
 	t->id = id;
-	if ((v = sink_header_raw(m, "ferry.tbl", &len)) == NULL)
+	if ((v = sink_header_raw(m, "ferry.init", &len)) != NULL) {
+		end = v + len;
+		if ((key = memchr(v, '/', len)) == NULL ||
+		    (size_t)(key - v) >= sizeof tmp ||
+		    (tbl = memchr(key + 1, '/', (size_t)(end - key - 1))) ==
+		    NULL)
+			return;
+		memcpy(tmp, v, (size_t)(key - v));
+		tmp[key - v] = '\0';
+		key++;
+		keylen = (size_t)(tbl - key);
+		tbl++;
+		len = (size_t)(end - tbl);
+	} else {
+		if ((tbl = sink_header_raw(m, "ferry.tbl", &len)) == NULL ||
+		    (v = sink_header_raw(m, "ferry.gen", &keylen)) == NULL ||
+		    keylen >= sizeof tmp)
+			return;
+		memcpy(tmp, v, keylen);
+		tmp[keylen] = '\0';
+		if ((key = sink_header_raw(m, "ferry.key", &keylen)) == NULL)
+			return;
+	}
+	if (sink_unhex(key, keylen, &t->key, &t->keylen) != 0)
 		return;
-	t->tbl = xstrndup(v, len);
-	if ((v = sink_header_raw(m, "ferry.gen", &len)) != NULL && len < 12) {
-		char	 tmp[12];
-
-		memcpy(tmp, v, len);
-		tmp[len] = '\0';
-		t->gen = atoi(tmp);
-	}
-	if ((v = sink_header_raw(m, "ferry.key", &len)) == NULL ||
-	    sink_unhex(v, len, &t->key, &t->keylen) != 0) {
-		free(t->tbl);
-		t->tbl = NULL;
-		t->gen = 0;
-	}
+	t->tbl = xstrndup(tbl, len);
+	t->gen = atoi(tmp);
 }
 
 /* The value of header name as a number, or -1. */
@@ -679,22 +699,28 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 	struct sink_topic	*tp;
 	rd_kafka_headers_t	*hdrs;
 	rd_kafka_resp_err_t	 err;
-	char			 idtext[24], gentext[24], small[129];
-	char			*hex = NULL;
-	size_t			 idlen, genlen = 0, i, k;
+	char			 idtext[24], small[256];
+	char			*init = NULL, *p;
+	size_t			 idlen, initlen = 0, tbllen, i, k;
 	int32_t			 part;
 
 	*sent = 0;
 	idlen = util_fmt_i64(idtext, id);
 	if (meta != NULL) {
-		genlen = util_fmt_i64(gentext, meta->gen);
-		hex = meta->keylen * 2 < sizeof small ? small :
-		    xmalloc(meta->keylen * 2 + 1);
+		/* ferry.init: "<gen>/<key in hex>/<db.table>" (the table
+		 * last: it is the only part that can hold a '/'). */
+		tbllen = strlen(meta->tbl);
+		initlen = 24 + meta->keylen * 2 + tbllen;
+		init = initlen < sizeof small ? small : xmalloc(initlen);
+		p = init + util_fmt_i64(init, meta->gen);
+		*p++ = '/';
 		for (k = 0; k < meta->keylen; k++) {
-			hex[2 * k] = digits[meta->key[k] >> 4];
-			hex[2 * k + 1] = digits[meta->key[k] & 15];
+			*p++ = digits[meta->key[k] >> 4];
+			*p++ = digits[meta->key[k] & 15];
 		}
-		hex[2 * meta->keylen] = '\0';
+		*p++ = '/';
+		memcpy(p, meta->tbl, tbllen);
+		initlen = (size_t)(p - init) + tbllen;
 	}
 	for (i = 0; i < s->ntargets; i++) {
 		if (i < 32 && (mask & (1u << i)) == 0)
@@ -716,21 +742,15 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 				    &s->client, unit)),
 				    RD_KAFKA_V_END);
 			else {
-				hdrs = rd_kafka_headers_new(meta != NULL ? 5 :
+				hdrs = rd_kafka_headers_new(meta != NULL ? 3 :
 				    2);
 				rd_kafka_header_add(hdrs, "ferry.job", 9,
 				    s->job_text, (ssize_t)s->job_len);
 				rd_kafka_header_add(hdrs, "ferry.id", 8,
 				    idtext, (ssize_t)idlen);
-				if (meta != NULL) {
-					rd_kafka_header_add(hdrs, "ferry.tbl",
-					    9, meta->tbl, -1);
-					rd_kafka_header_add(hdrs, "ferry.gen",
-					    9, gentext, (ssize_t)genlen);
-					rd_kafka_header_add(hdrs, "ferry.key",
-					    9, hex, (ssize_t)(2 *
-					    meta->keylen));
-				}
+				if (meta != NULL)
+					rd_kafka_header_add(hdrs, "ferry.init",
+					    10, init, (ssize_t)initlen);
 				err = rd_kafka_producev(t->rk,
 				    RD_KAFKA_V_RKT(tp->rkt),
 				    RD_KAFKA_V_PARTITION(part),
@@ -751,8 +771,8 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 		if (err != 0) {
 			*cause = xasprintf("target %s: cannot send to %s: %s",
 			    t->name, tp->name, rd_kafka_err2str(err));
-			if (hex != small)
-				free(hex);
+			if (init != small)
+				free(init);
 			return (-1);
 		}
 		atomic_fetch_add(&s->inflight, len + keylen +
@@ -760,8 +780,8 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 		atomic_fetch_add(&s->outstanding, 1);
 		(*sent)++;
 	}
-	if (hex != small)
-		free(hex);
+	if (init != small)
+		free(init);
 	return (0);
 }
 

@@ -311,6 +311,91 @@ START_TEST(test_stop_while_cluster_down)
 }
 END_TEST
 
+/*
+ * The tail of a partition read back on resume: the last INIT record's
+ * generation, key and table, from ferry.init ("<gen>/<hex key>/<table>",
+ * the table free to hold '/'), and from the three headers earlier builds
+ * wrote (a partition written before an upgrade).
+ */
+START_TEST(test_tail_init_headers)
+{
+	static const uint8_t	 key[] = { 0x00, 0x2f, 0x80, 0xff };
+	struct sink_meta	 meta;
+	struct reports		*r = xcalloc(1, sizeof *r);
+	struct sink		*s;
+	struct mock		 m;
+	rd_kafka_headers_t	*h;
+	rd_kafka_t		*old;
+	rd_kafka_conf_t		*conf;
+	const uint8_t		*k;
+	const char		*tbl;
+	char			 errstr[256], v[] = "v", *cause = NULL;
+	size_t			 sent, klen;
+	int64_t			 max_id;
+	int			 topic, gen;
+
+	mock_start(&m, 1);
+	r->base = 1;
+
+	/* Partition 0, as an earlier build wrote it: id 7 of job 5. */
+	conf = rd_kafka_conf_new();
+	rd_kafka_conf_set(conf, "bootstrap.servers", m.bootstraps, errstr,
+	    sizeof errstr);
+	old = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+	ck_assert_msg(old != NULL, "%s", errstr);
+	h = rd_kafka_headers_new(5);
+	rd_kafka_header_add(h, "ferry.job", -1, "5", -1);
+	rd_kafka_header_add(h, "ferry.id", -1, "7", -1);
+	rd_kafka_header_add(h, "ferry.tbl", -1, "db.old", -1);
+	rd_kafka_header_add(h, "ferry.gen", -1, "3", -1);
+	rd_kafka_header_add(h, "ferry.key", -1, "0a0B", -1);
+	ck_assert_int_eq(rd_kafka_producev(old, RD_KAFKA_V_TOPIC("t"),
+	    RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_VALUE(v, 1),
+	    RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END), 0);
+	ck_assert_int_eq(rd_kafka_flush(old, 10000), 0);
+	rd_kafka_destroy(old);
+
+	/* Partition 1, as this build writes it: id 9, then another job's
+	 * record, which the scan steps over. */
+	s = sink_ok(&m, 5, r, &topic);
+	meta.tbl = "db.a/b";
+	meta.gen = 12;
+	meta.key = key;
+	meta.keylen = sizeof key;
+	ck_assert_msg(sink_produce(s, topic, 1, 1, UINT32_MAX, &meta, "k", 1,
+	    "v", 1, 9, 1, &sent, &cause) == 0, "sink_produce: %s", cause);
+	ck_assert_int_eq(sink_flush(s, 10000), 0);
+	sink_free(s);
+	s = sink_ok(&m, 6, r, &topic);
+	ck_assert_int_eq(sink_produce(s, topic, 1, 1, UINT32_MAX, NULL, "k", 1,
+	    "v", 1, 100, 2, &sent, &cause), 0);
+	ck_assert_int_eq(sink_flush(s, 10000), 0);
+	sink_free(s);
+
+	/* Job 5 restarts. */
+	s = sink_ok(&m, 5, r, &topic);
+	ck_assert_msg(sink_scan(s, &max_id, &cause) == 0, "sink_scan: %s",
+	    cause);
+	ck_assert_int_eq(max_id, 9);
+	ck_assert_int_eq(sink_tail_init(s, topic, 0, 0, &tbl, &gen, &k, &klen),
+	    1);
+	ck_assert_str_eq(tbl, "db.old");
+	ck_assert_int_eq(gen, 3);
+	ck_assert_uint_eq(klen, 2);
+	ck_assert_int_eq(k[0], 0x0a);
+	ck_assert_int_eq(k[1], 0x0b);
+	ck_assert_int_eq(sink_tail_init(s, topic, 0, 1, &tbl, &gen, &k, &klen),
+	    1);
+	ck_assert_str_eq(tbl, "db.a/b");
+	ck_assert_int_eq(gen, 12);
+	ck_assert_uint_eq(klen, sizeof key);
+	ck_assert_mem_eq(k, key, sizeof key);
+	sink_free(s);
+	free(r);
+	mock_stop(&m);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -323,6 +408,7 @@ main(void)
 	tcase_add_test(tc, test_reports_loop_served);
 	tcase_add_test(tc, test_reports_through_faults);
 	tcase_add_test(tc, test_stop_while_cluster_down);
+	tcase_add_test(tc, test_tail_init_headers);
 	suite_add_tcase(s, tc);
 	return (testutil_run(s));
 }
