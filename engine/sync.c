@@ -145,7 +145,12 @@ struct sync_job {
 	pthread_cond_t		 cv;
 	int			 stop;		/* under mtx */
 	struct binlog_client	*bc;		/* under mtx, for stopping */
-	struct sync_stats	 stats;		/* under mtx */
+	struct sync_stats	 stats;		/* under mtx, but for: */
+	/* Counters only the job's thread writes, read without the mutex
+	 * (sync_job_stats): a record costs no lock. */
+	_Atomic uint64_t	 n_records, n_acked, n_skipped, n_bytes;
+	_Atomic uint64_t	 n_events, n_inflight;
+	_Atomic int64_t		 n_lag_seconds;
 	atomic_int		 finished;
 
 	/* The thread's own. */
@@ -220,6 +225,26 @@ sync_options_init(struct sync_options *o)
 	o->heartbeat_ms = 5000;
 	o->heartbeat_record_ms = 10000;
 	o->chunk_rows = 10000;
+}
+
+/* Add to a counter only this thread writes: a plain load and store. */
+static inline void
+sync_count(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) +
+	    n, memory_order_relaxed);
+}
+
+static inline void
+sync_set(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_store_explicit(c, v, memory_order_relaxed);
+}
+
+static inline void
+sync_set_lag(struct sync_job *sj, int64_t v)
+{
+	atomic_store_explicit(&sj->n_lag_seconds, v, memory_order_relaxed);
 }
 
 static int
@@ -360,10 +385,8 @@ sync_delivered(void *arg, uint64_t seq, int err, const char *reason)
 		}
 		return;
 	}
-	pthread_mutex_lock(&sj->mtx);
-	sj->stats.acked++;
-	sj->stats.inflight_bytes = sink_inflight_bytes(sj->sink);
-	pthread_mutex_unlock(&sj->mtx);
+	sync_count(&sj->n_acked, 1);
+	sync_set(&sj->n_inflight, sink_inflight_bytes(sj->sink));
 	if (seq == SYNC_HEARTBEAT_UNIT)
 		return;
 	if ((seq & SYNC_SNAPSHOT_UNIT(0)) != 0) {
@@ -427,10 +450,12 @@ sync_save_stats(struct sync_job *sj, int force)
 	if (!force && now - sj->stats_saved_us < 1000000)
 		return;
 	pthread_mutex_lock(&sj->mtx);
-	sj->js.lag_seconds = sj->stats.lag_seconds;
 	sj->js.lag_bytes = sj->stats.lag_bytes;
-	records = sj->stats.records + sj->stats.skipped;
 	pthread_mutex_unlock(&sj->mtx);
+	sj->js.lag_seconds = atomic_load_explicit(&sj->n_lag_seconds,
+	    memory_order_relaxed);
+	records = atomic_load_explicit(&sj->n_records, memory_order_relaxed) +
+	    atomic_load_explicit(&sj->n_skipped, memory_order_relaxed);
 	if (sj->stats_saved_us != 0 && now > sj->stats_saved_us)
 		sj->js.rows_per_sec = (double)(records - sj->stats_records) *
 		    1e6 / (double)(now - sj->stats_saved_us);
@@ -697,17 +722,16 @@ sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
 		sj->snap_out[sj->snap_chunk & 1] += (int64_t)sent;
 	else if (part == SYNC_BINLOG)
 		u->outstanding += (int64_t)sent;
-	sj->last_record_us = util_mono_us();
-	pthread_mutex_lock(&sj->mtx);
+	if (part != SYNC_SNAPSHOT)	/* heartbeats are the binlog phase's */
+		sj->last_record_us = util_mono_us();
 	if (part == SYNC_HEARTBEAT)
 		;		/* not data: rows/s stays 0 on an idle job */
 	else if (sent > 0) {
-		sj->stats.records++;
-		sj->stats.bytes += sj->out.len;
+		sync_count(&sj->n_records, 1);
+		sync_count(&sj->n_bytes, sj->out.len);
 	} else
-		sj->stats.skipped++;
-	sj->stats.inflight_bytes = sink_inflight_bytes(sj->sink);
-	pthread_mutex_unlock(&sj->mtx);
+		sync_count(&sj->n_skipped, 1);
+	sync_set(&sj->n_inflight, sink_inflight_bytes(sj->sink));
 	return (0);
 }
 
@@ -1221,9 +1245,7 @@ sync_snap_row(void *arg, struct snap_table *t, const struct value *v,
 				}
 			}
 			if (mask == 0) {
-				pthread_mutex_lock(&sj->mtx);
-				sj->stats.skipped++;
-				pthread_mutex_unlock(&sj->mtx);
+				sync_count(&sj->n_skipped, 1);
 				return (0);
 			}
 		}
@@ -2329,18 +2351,16 @@ sync_incremental(struct sync_job *sj, char **cause)
 		 * source has nothing newer, so with nothing in flight it is 0.
 		 */
 		units_advance(sj);
-		pthread_mutex_lock(&sj->mtx);
 		if (heartbeat) {
 			if (sj->nunits == 0 || (sj->nunits == 1 &&
 			    !sj->units[0].closed))
-				sj->stats.lag_seconds = 0;
+				sync_set_lag(sj, 0);
 		} else {
-			sj->stats.events++;
+			sync_count(&sj->n_events, 1);
 			if (sj->last_ts != 0)
-				sj->stats.lag_seconds = (int64_t)(util_wall_us() /
-				    1000000) - sj->last_ts;
+				sync_set_lag(sj, (int64_t)(util_wall_us() /
+				    1000000) - sj->last_ts);
 		}
-		pthread_mutex_unlock(&sj->mtx);
 		sink_poll(sj->sink, 0);
 		if (sync_delivery_ok(sj, cause) != 0)
 			break;
@@ -2871,7 +2891,7 @@ sync_job_start(const char *path, int64_t id, const struct sync_options *o,
 	sj->job_topic = -1;
 	sj->emit_mask = UINT32_MAX;
 	sj->stats.job = id;
-	sj->stats.lag_seconds = -1;
+	sync_set_lag(sj, -1);
 	sj->stats.lag_bytes = -1;
 	util_strlcpy(sj->stats.phase, "starting", sizeof sj->stats.phase);
 	mysql_conn_opts_init(&sj->src);
@@ -2918,6 +2938,15 @@ sync_job_stats(struct sync_job *sj, struct sync_stats *st)
 	pthread_mutex_lock(&sj->mtx);
 	*st = sj->stats;
 	pthread_mutex_unlock(&sj->mtx);
+	st->records = atomic_load_explicit(&sj->n_records, memory_order_relaxed);
+	st->acked = atomic_load_explicit(&sj->n_acked, memory_order_relaxed);
+	st->skipped = atomic_load_explicit(&sj->n_skipped, memory_order_relaxed);
+	st->bytes = atomic_load_explicit(&sj->n_bytes, memory_order_relaxed);
+	st->events = atomic_load_explicit(&sj->n_events, memory_order_relaxed);
+	st->inflight_bytes = atomic_load_explicit(&sj->n_inflight,
+	    memory_order_relaxed);
+	st->lag_seconds = atomic_load_explicit(&sj->n_lag_seconds,
+	    memory_order_relaxed);
 }
 
 /* Wait for the thread (stop it first) and free everything. */
