@@ -5,8 +5,9 @@
 #
 # Each row records its commit time (NOW(6), set as the statement runs,
 # just before its autocommit).  kcat reads the topic as ferry writes it and
-# keeps each message's timestamp, which librdkafka sets when ferry hands
-# it the record; python3-avro decodes the rows afterwards.  Latency = that
+# keeps each message's timestamp, which ferry sets as it makes the record
+# (the record's readerThroughoutTime), just before it hands it to
+# librdkafka; python3-avro decodes the rows afterwards.  Latency = that
 # timestamp - the row's NOW(6): the time to read the binlog, encode and
 # hand the record to the producer (the broker's append adds well under a
 # millisecond on loopback).  Prints p50, p90, p99 and max, and the rate

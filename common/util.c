@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +210,85 @@ util_fmt_i64(char *out, int64_t v)
 		out[len++] = tmp[--n];
 	out[len] = '\0';
 	return (len);
+}
+
+/*
+ * The decimal number s[0..len) ("-12.5", "3e-7": what a server prints for
+ * a DOUBLE) as a double, rounded as strtod rounds it.  Short numbers take
+ * the exact path: a significand of at most 15 digits and a power of ten
+ * up to 22 are both exact doubles, so one IEEE multiplication or division
+ * rounds their product correctly (Clinger, 1990).  Anything else, strtod.
+ * -1 when s is not a number.
+ */
+int
+util_parse_double(const char *s, size_t len, double *out)
+{
+	static const double	 p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6,
+	    1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+	    1e18, 1e19, 1e20, 1e21, 1e22 };
+	char			 tmp[64], *end;
+	const char		*p = s, *e = s + len;
+	uint64_t		 m = 0;
+	int64_t			 x = 0, ev = 0;
+	int			 neg = 0, eneg = 0, digits = 0, any = 0;
+	double			 d;
+
+	if (p < e && (*p == '-' || *p == '+'))
+		neg = *p++ == '-';
+	for (; p < e && *p >= '0' && *p <= '9'; p++, any = 1) {
+		if (m == 0 && *p == '0')
+			continue;		/* leading zeros */
+		if (++digits <= 19)
+			m = m * 10 + (uint64_t)(*p - '0');
+		else
+			x++;
+	}
+	if (p < e && *p == '.') {
+		for (p++; p < e && *p >= '0' && *p <= '9'; p++, any = 1) {
+			if (m == 0 && *p == '0') {
+				x--;
+				continue;
+			}
+			if (++digits <= 19) {
+				m = m * 10 + (uint64_t)(*p - '0');
+				x--;
+			}
+		}
+	}
+	if (!any)
+		goto slow;
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < e && (*p == '-' || *p == '+'))
+			eneg = *p++ == '-';
+		if (p == e || *p < '0' || *p > '9')
+			goto slow;
+		for (; p < e && *p >= '0' && *p <= '9'; p++)
+			if (ev < 100000)
+				ev = ev * 10 + (*p - '0');
+	}
+	if (p != e)
+		goto slow;
+	x += eneg ? -ev : ev;
+	if (m == 0) {
+		*out = neg ? -0.0 : 0.0;
+		return (0);
+	}
+#if FLT_EVAL_METHOD == 0	/* each operation rounded to double */
+	if (digits <= 15 && x >= -22 && x <= 22) {
+		d = (double)m;
+		d = x >= 0 ? d * p10[x] : d / p10[-x];
+		*out = neg ? -d : d;
+		return (0);
+	}
+#endif
+slow:
+	if (len == 0 || len >= sizeof tmp)
+		return (-1);
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	*out = strtod(tmp, &end);
+	return (*end == '\0' ? 0 : -1);
 }
 
 /* Microseconds since the epoch (timestamps a person reads). */

@@ -19,6 +19,7 @@ int	 util_read_file(const char *, size_t, struct buf *, char **);
 int	 util_read_secret_file(const char *, char **, char **);
 int	 util_read_secret_env(const char *, char **, char **);
 size_t	 util_fmt_i64(char *, int64_t);
+int	 util_parse_double(const char *, size_t, double *);
 uint64_t util_mono_us(void);
 uint64_t util_wall_us(void);
 

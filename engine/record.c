@@ -148,6 +148,13 @@ record_fingerprint(const struct table_def *t)
 	return (h);
 }
 
+/* When the last record was made (its readerThroughoutTime), in ms. */
+int64_t
+record_maker_time_ms(const struct record_maker *m)
+{
+	return (m->last_ms);
+}
+
 /* metaVersion of table t, as text (borrowed until the next call). */
 const char *
 record_maker_meta_version(struct record_maker *m, const struct table_def *t)

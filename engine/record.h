@@ -17,6 +17,7 @@ void	 record_maker_free(struct record_maker *);
 int	 record_make(struct record_maker *, const struct change *,
 	    struct dts_encoder *, struct buf *, char **);
 int64_t	 record_maker_next_id(const struct record_maker *);
+int64_t	 record_maker_time_ms(const struct record_maker *);
 const char *record_maker_meta_version(struct record_maker *,
 	    const struct table_def *);
 

@@ -684,15 +684,17 @@ sink_tail_init(const struct sink *s, int topic, size_t i, int32_t part,
  * Send a record to topic index topic on the targets in mask (bit i: target
  * i), to partition hash % partitions (partition 0 when hash_it is 0),
  * unless the partition already holds id.  INIT records carry meta (their
- * table, generation and key) in headers.  *sent is how many messages were
+ * table, generation and key) in headers.  ts_ms is the message's
+ * timestamp (0: librdkafka's clock, a gettimeofday of its own for each
+ * message).  *sent is how many messages were
  * queued: the number of delivery reports unit will get.  Blocks (serving
  * delivery reports) while librdkafka's queue is full.
  */
 int
 sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
     uint32_t mask, const struct sink_meta *meta, const void *key,
-    size_t keylen, const void *value, size_t len, int64_t id, uint64_t unit,
-    size_t *sent, char **cause)
+    size_t keylen, const void *value, size_t len, int64_t id, int64_t ts_ms,
+    uint64_t unit, size_t *sent, char **cause)
 {
 	static const char	 digits[] = "0123456789abcdef";
 	struct sink_target	*t;
@@ -738,6 +740,7 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 				    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 				    RD_KAFKA_V_VALUE((void *)value, len),
 				    RD_KAFKA_V_KEY(key, keylen),
+				    RD_KAFKA_V_TIMESTAMP(ts_ms),
 				    RD_KAFKA_V_OPAQUE(producer_opaque(
 				    &s->client, unit)),
 				    RD_KAFKA_V_END);
@@ -758,6 +761,7 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 				    RD_KAFKA_V_VALUE((void *)value, len),
 				    RD_KAFKA_V_KEY(key, keylen),
 				    RD_KAFKA_V_HEADERS(hdrs),
+				    RD_KAFKA_V_TIMESTAMP(ts_ms),
 				    RD_KAFKA_V_OPAQUE(producer_opaque(
 				    &s->client, unit)),
 				    RD_KAFKA_V_END);

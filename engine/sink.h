@@ -40,7 +40,7 @@ int	 sink_topic(struct sink *, const char *, char **);
 int	 sink_scan(struct sink *, int64_t *, char **);
 int	 sink_produce(struct sink *, int, uint32_t, int, uint32_t,
 	    const struct sink_meta *, const void *, size_t, const void *, size_t,
-	    int64_t, uint64_t, size_t *, char **);
+	    int64_t, int64_t, uint64_t, size_t *, char **);
 int32_t	 sink_partition(const struct sink *, int, size_t, uint32_t, int);
 int32_t	 sink_partitions(const struct sink *, int, size_t);
 size_t	 sink_ntargets(const struct sink *);

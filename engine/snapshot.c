@@ -29,6 +29,7 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "common/xmalloc.h"
 #include "engine/mysql_conn.h"
 #include "engine/snapshot.h"
@@ -797,7 +798,6 @@ snap_value(struct snap_table *t, uint32_t i, const char *s, size_t len,
 {
 	const struct column	*c = &t->def->cols[i];
 	struct value_time	 tm;
-	char			 num[80], *end;
 	size_t			 dsize;
 	uint64_t		 mag;
 	int			 neg;
@@ -827,19 +827,13 @@ snap_value(struct snap_table *t, uint32_t i, const char *s, size_t len,
 		return (0);
 	case HOW_FLOAT:
 	case HOW_DOUBLE:
-		if (len >= sizeof num)
+		if (util_parse_double(s, len, &v->d) != 0)
 			goto bad;
-		memcpy(num, s, len);
-		num[len] = '\0';
 		if (t->how[i] == HOW_FLOAT) {
 			v->kind = VALUE_FLOAT;
-			v->f = (float)strtod(num, &end);
-		} else {
+			v->f = (float)v->d;
+		} else
 			v->kind = VALUE_DOUBLE;
-			v->d = strtod(num, &end);
-		}
-		if (*end != '\0' || end == num)
-			goto bad;
 		return (0);
 	case HOW_DECIMAL:
 		dsize = value_decimal_size(c->precision, c->scale);

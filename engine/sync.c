@@ -716,7 +716,7 @@ sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
 	}
 	if (sink_produce(sj->sink, topic, hash, hash_it, sj->emit_mask,
 	    sj->emit_meta, sj->key.data, sj->key.len, sj->out.data, sj->out.len,
-	    id, seq, &sent, cause) != 0)
+	    id, record_maker_time_ms(sj->maker), seq, &sent, cause) != 0)
 		return (-1);
 	if (part == SYNC_SNAPSHOT)
 		sj->snap_out[sj->snap_chunk & 1] += (int64_t)sent;

@@ -1,7 +1,8 @@
 /*
  * common/buf.c: growth, the NUL invariant, reuse, detach, printf of every
  * size, and overflow as a fatal bug rather than a wrap-around; and
- * util_fmt_i64 (the hot paths' number printing) against snprintf.
+ * util_fmt_i64 (the hot paths' number printing) against snprintf, and
+ * util_parse_double (the snapshot's DOUBLE parsing) against strtod.
  */
 #include "config.h"
 
@@ -195,6 +196,74 @@ START_TEST(test_fmt_i64)
 }
 END_TEST
 
+/* util_parse_double(s) is strtod(s), to the bit, and fails where strtod
+ * does not take all of s. */
+static void
+ck_double(const char *s)
+{
+	char	*end;
+	double	 want, got = 42;
+	int	 rc, ok;
+
+	want = strtod(s, &end);
+	ok = *s != '\0' && *end == '\0';
+	rc = util_parse_double(s, strlen(s), &got);
+	ck_assert_msg(rc == (ok ? 0 : -1), "'%s': returned %d", s, rc);
+	if (ok)
+		ck_assert_msg(memcmp(&got, &want, sizeof got) == 0,
+		    "'%s': %.17g, strtod %.17g", s, got, want);
+}
+
+static uint64_t
+next(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (*x >> 33);
+}
+
+START_TEST(test_parse_double)
+{
+	static const char *const edges[] = {
+		"0", "-0", "0.0", "-0.000", "00012", "1", "-1", "0.1",
+		"0.142857142", "123.456", "1e22", "1e23", "-1e-22", "1e-23",
+		"123456789012345", "1234567890123456", "9007199254740993",
+		"12345678901234567890123", "0.1234567890123456789012",
+		"1.7976931348623157e308", "1.7976931348623159e308", "-2.2e-300",
+		"4.9e-324", "2.4703282292062328e-324", "1e-400", "1e400",
+		"0.000001", "100", "1E5", "1e+5", "1e-0", ".5", "5.", "+3",
+		"1e", "1e+", "e5", "abc", "", "-", ".", "1.2.3", "12x", " 1",
+		"inf", "-inf", "nan", "0x10", "1e99999999999999999999",
+		"3.4028235e38", "1.17549435e-38", "0.30000000000000004",
+	};
+	char		 s[64];
+	uint64_t	 x = 0x9e3779b97f4a7c15ULL;
+	size_t		 i, n, k, point;
+	int		 r;
+
+	for (i = 0; i < sizeof edges / sizeof edges[0]; i++)
+		ck_double(edges[i]);
+	/* Random decimals: 1 to 20 digits, a point anywhere or none, an
+	 * exponent or none: both the exact path and strtod's. */
+	for (r = 0; r < 1000000; r++) {
+		n = 0;
+		if (next(&x) & 1)
+			s[n++] = '-';
+		k = 1 + next(&x) % 20;
+		point = next(&x) % (k + 1);	/* k: none */
+		for (i = 0; i < k; i++) {
+			if (i == point)
+				s[n++] = '.';
+			s[n++] = (char)('0' + next(&x) % 10);
+		}
+		if (next(&x) % 3 == 0)
+			n += (size_t)snprintf(s + n, sizeof s - n, "e%d",
+			    (int)(next(&x) % 61) - 30);
+		s[n] = '\0';
+		ck_double(s);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -210,6 +279,7 @@ main(void)
 	tcase_add_test(tc, test_truncate_detach);
 	tcase_add_test(tc, test_binary);
 	tcase_add_test(tc, test_fmt_i64);
+	tcase_add_test(tc, test_parse_double);
 	tcase_add_exit_test(tc, test_overflow_is_fatal, 1);
 	tcase_add_exit_test(tc, test_truncate_beyond_is_fatal, 1);
 	suite_add_tcase(s, tc);

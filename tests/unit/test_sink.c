@@ -113,7 +113,7 @@ produce_all(struct sink *s, int topic, uint64_t base)
 	memset(value, 'v', sizeof value);
 	for (i = 0; i < NMSG; i++) {
 		ck_assert_msg(sink_produce(s, topic, (uint32_t)i, 1, UINT32_MAX,
-		    NULL, "k", 1, value, sizeof value, i + 1, base +
+		    NULL, "k", 1, value, sizeof value, i + 1, 0, base +
 		    (uint64_t)i, &sent, &cause) == 0, "sink_produce: %s", cause);
 		ck_assert_uint_eq(sent, 1);
 		if (i % 256 == 0)
@@ -363,12 +363,12 @@ START_TEST(test_tail_init_headers)
 	meta.key = key;
 	meta.keylen = sizeof key;
 	ck_assert_msg(sink_produce(s, topic, 1, 1, UINT32_MAX, &meta, "k", 1,
-	    "v", 1, 9, 1, &sent, &cause) == 0, "sink_produce: %s", cause);
+	    "v", 1, 9, 0, 1, &sent, &cause) == 0, "sink_produce: %s", cause);
 	ck_assert_int_eq(sink_flush(s, 10000), 0);
 	sink_free(s);
 	s = sink_ok(&m, 6, r, &topic);
 	ck_assert_int_eq(sink_produce(s, topic, 1, 1, UINT32_MAX, NULL, "k", 1,
-	    "v", 1, 100, 2, &sent, &cause), 0);
+	    "v", 1, 100, 0, 2, &sent, &cause), 0);
 	ck_assert_int_eq(sink_flush(s, 10000), 0);
 	sink_free(s);
 
