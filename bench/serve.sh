@@ -19,8 +19,14 @@
 # A second ceiling per phase: bench_produce of messages shaped like the
 # phase's records (a key and ferry's headers: 3 on an INIT record, 2 on a
 # binlog one), which librdkafka charges for (an allocation per header).
-# Before measuring, the broker is warmed up (its JIT): a first run of
-# bench_produce.
+# Before measuring, the broker is warmed up (its JIT): bench_produce of
+# plain messages, then of messages shaped like each phase's records (a
+# broker whose header parsing is still cold spent 8-13 CPU s on a 1M-row
+# full sync, warm 2-3).
+#
+# The servers' own CPU seconds (MariaDB, the broker) are printed for each
+# phase and each produce ceiling: on 2 cores they show what is left for
+# ferry.
 #
 # FERRY_BENCH_PERF=FILE records a perf profile of the daemon in each phase:
 # FILE.full and FILE.stream.
@@ -58,14 +64,22 @@ tools/sandbox topic "$sb" bench-stream 1 >/dev/null
 for t in bench-warm bench-ceiling bench-ceiling-init bench-ceiling-binlog; do
 	tools/sandbox topic "$sb" "$t" 1 >/dev/null
 done
-produce() {	# bench_produce to topic $1, messages of $2 bytes, options
-	local t=$1 sz=$2
+mdb_pid=$(cat "$sb/mysql/mariadbd.pid")
+kfk_pid=$(cat "$sb/kafka/kafka.pid")
+produce() {	# bench_produce to topic $1, messages of $2 bytes, options;
+		# its line, and the broker's CPU seconds meanwhile
+	local t=$1 sz=$2 k0 line
 	shift 2
-	build/release/bench/bench_produce -b "$FERRY_TEST_KAFKA" -t "$t" \
-	    -n "$rows" -s "$sz" "$@"
+	k0=$(awk '{print $14 + $15}' "/proc/$kfk_pid/stat")
+	line=$(build/release/bench/bench_produce -b "$FERRY_TEST_KAFKA" \
+	    -t "$t" -n "$rows" -s "$sz" "$@")
+	echo "$line; broker $(awk -v k0="$k0" \
+	    '{printf "%.2f", ($14 + $15 - k0) / 100}' "/proc/$kfk_pid/stat") CPU s"
 }
 echo "warming the broker up"
 produce bench-warm 306 >/dev/null
+produce bench-warm 302 -k -H 3 >/dev/null
+produce bench-warm 306 -k -H 2 >/dev/null
 
 export FERRY_DB=$sb/ferry.db
 "$ferry" endpoint add src --mysql "$FERRY_TEST_MYSQL" \
@@ -84,6 +98,15 @@ cpu() {	# the daemon's user+sys seconds
 	awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$serve/stat"
 }
 hwm() { awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' "/proc/$serve/status"; }
+# The servers' CPU seconds (they share the 2 cores with ferry).
+srv_cpu() {
+	awk '{printf "%.2f ", ($14 + $15) / 100}' "/proc/$mdb_pid/stat" \
+	    "/proc/$kfk_pid/stat"
+}
+srv_delta() {	# "MariaDB X, broker Y CPU s" between two srv_cpu readings
+	echo "$1 $2" | awk '{printf "MariaDB %.2f, broker %.2f CPU s", \
+	    $3 - $1, $4 - $2}'
+}
 state() { "$ferry" job show "$1" --json | sed 's/.*"state":"\([a-z_]*\)".*/\1/'; }
 ckpos() {
 	"$ferry" job show "$1" --json |
@@ -107,10 +130,10 @@ perf_stop() {
 
 # Full sync.
 perf_start full
-c0=$(cpu); t0=$(now)
+s0=$(srv_cpu); c0=$(cpu); t0=$(now)
 "$ferry" job start full >/dev/null
 until_state full incremental
-t1=$(now); c1=$(cpu)
+t1=$(now); c1=$(cpu); full_srv=$(srv_delta "$s0" "$(srv_cpu)")
 perf_stop
 full_s=$(echo "$t1 - $t0" | bc)
 full_cpu=$(echo "$c1 - $c0" | bc)
@@ -129,10 +152,10 @@ start=$(sql -N -e "SHOW MASTER STATUS" | awk '{print $1 " " $2}')
 sql -e "CALL ferry_bench.fill_stream($rows)"
 end=$(sql -N -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')
 perf_start stream
-c0=$(cpu); t0=$(now)
+s0=$(srv_cpu); c0=$(cpu); t0=$(now)
 "$ferry" job resume stream >/dev/null
 while [ "$(ckpos stream)" != "$end" ]; do sleep 0.25; done
-t1=$(now); c1=$(cpu)
+t1=$(now); c1=$(cpu); stream_srv=$(srv_delta "$s0" "$(srv_cpu)")
 perf_stop
 stream_s=$(echo "$t1 - $t0" | bc)
 stream_cpu=$(echo "$c1 - $c0" | bc)
@@ -162,6 +185,7 @@ printf '%-10s %8s %8.2f %10.0f %10s %9s   SELECT: %s s wall, %s CPU s\n' \
 printf '%-10s %8s %8.2f %10.0f %10s %9s   %s\n' "streaming" "$rows" \
     "$stream_s" "$(echo "$rows / $stream_s" | bc -l)" "$stream_cpu" \
     "$stream_rss" "$ceiling"
+echo "the servers meanwhile: full sync $full_srv; streaming $stream_srv"
 echo "binlog read (mariadb-binlog --read-from-remote-server --raw, the" \
     "streaming phase's binlog, $read_bytes bytes): $read_s s"
 echo "shaped like the records (a key, headers):"
