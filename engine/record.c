@@ -148,6 +148,13 @@ record_fingerprint(const struct table_def *t)
 	return (h);
 }
 
+/* The id the next record gets (a heartbeat's, out of its own block). */
+void
+record_maker_set_next_id(struct record_maker *m, int64_t id)
+{
+	m->next_id = id;
+}
+
 /* When the last record was made (its readerThroughoutTime), in ms. */
 int64_t
 record_maker_time_ms(const struct record_maker *m)

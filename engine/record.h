@@ -18,6 +18,7 @@ int	 record_make(struct record_maker *, const struct change *,
 	    struct dts_encoder *, struct buf *, char **);
 int64_t	 record_maker_next_id(const struct record_maker *);
 int64_t	 record_maker_time_ms(const struct record_maker *);
+void	 record_maker_set_next_id(struct record_maker *, int64_t);
 const char *record_maker_meta_version(struct record_maker *,
 	    const struct table_def *);
 

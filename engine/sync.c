@@ -70,6 +70,9 @@
  */
 #define SYNC_SNAPSHOT_UNIT(k)	((UINT64_C(1) << 46) | ((k) & 1))
 #define SYNC_HEARTBEAT_UNIT	SINK_UNIT_MAX
+/* Ids a HEARTBEAT reservation sets aside: one checkpoint write for this
+ * many heartbeats of an idle job, not one each (sync_heartbeat()). */
+#define SYNC_HEARTBEAT_IDS	64
 
 /* What a record is part of (sync_emit()). */
 enum sync_part {
@@ -192,6 +195,7 @@ struct sync_job {
 	uint32_t		 last_ts;	/* of the last event read */
 	uint64_t		 last_record_us;	/* the last record sent */
 	uint64_t		 hb_records;	/* n_records then */
+	int64_t			 hb_next, hb_end; /* heartbeat ids left */
 	uint64_t		 lag_checked_us;
 	uint32_t		 emit_mask;	/* targets of the next record */
 	struct snapshot_gen	*gens;		/* the initial sync's snapshots */
@@ -725,6 +729,8 @@ sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
 		u->outstanding += (int64_t)sent;
 	if (part == SYNC_HEARTBEAT)	/* data records: sync_heartbeat() */
 		sj->last_record_us = util_mono_us();
+	else
+		sj->hb_next = sj->hb_end;	/* ids stay increasing */
 	if (part == SYNC_HEARTBEAT)
 		;		/* not data: rows/s stays 0 on an idle job */
 	else if (sent > 0) {
@@ -1679,7 +1685,11 @@ out:
  * everything sent is acknowledged.  Its id is reserved in the checkpoint
  * before it is sent: a replay from that checkpoint starts after it, so the
  * ids of the records that follow never move (a heartbeat lost in a crash
- * leaves a gap, as DTS ids have).
+ * leaves a gap, as DTS ids have).  One write reserves SYNC_HEARTBEAT_IDS
+ * ids: the heartbeats take them in turn, and every other record goes after
+ * the block (the record maker moves there at once, so every checkpoint
+ * from then on says so too).  The first other record gives up what is left
+ * of the block, so that ids stay increasing in the topic.
  */
 static int
 sync_heartbeat(struct sync_job *sj, char **cause)
@@ -1687,6 +1697,8 @@ sync_heartbeat(struct sync_job *sj, char **cause)
 	struct checkpoint	 cp;
 	struct change		 c;
 	uint64_t		 now = util_mono_us();
+	int64_t			 next;
+	int			 rc;
 
 	/* Records sent since the last look: as good as sent now (this is
 	 * called after each transaction), and no clock read per record. */
@@ -1697,6 +1709,7 @@ sync_heartbeat(struct sync_job *sj, char **cause)
 		sj->last_record_us = now;
 	}
 	if (sj->opts.heartbeat_record_ms <= 0 || sj->ck_file == NULL ||
+	    sj->job_topic < 0 ||	/* a topic template only: none */
 	    now - sj->last_record_us <
 	    (uint64_t)sj->opts.heartbeat_record_ms * 1000)
 		return (0);
@@ -1704,13 +1717,20 @@ sync_heartbeat(struct sync_job *sj, char **cause)
 	if (sj->nunits > 1 || (sj->nunits == 1 && (sj->units[0].closed ||
 	    sj->units[0].outstanding > 0)) || sj->ck_dirty)
 		return (0);
-	memset(&cp, 0, sizeof cp);
-	cp.file = sj->ck_file;
-	cp.pos = sj->ck_pos;
-	cp.next_record_id = record_maker_next_id(sj->maker) + 1;
-	if (store_checkpoint_save(sj->store, sj->id, &cp, NULL, 0, cause) != 0)
-		return (-1);
-	sj->ck_next_id = cp.next_record_id;
+	if (sj->hb_next >= sj->hb_end) {
+		memset(&cp, 0, sizeof cp);
+		cp.file = sj->ck_file;
+		cp.pos = sj->ck_pos;
+		cp.next_record_id = record_maker_next_id(sj->maker) +
+		    SYNC_HEARTBEAT_IDS;
+		if (store_checkpoint_save(sj->store, sj->id, &cp, NULL, 0,
+		    cause) != 0)
+			return (-1);
+		sj->ck_next_id = cp.next_record_id;
+		sj->hb_next = record_maker_next_id(sj->maker);
+		sj->hb_end = cp.next_record_id;
+		record_maker_set_next_id(sj->maker, sj->hb_end);
+	}
 	memset(&c, 0, sizeof c);
 	c.kind = CHANGE_HEARTBEAT;
 	c.timestamp = (uint32_t)(util_wall_us() / 1000000);
@@ -1718,7 +1738,11 @@ sync_heartbeat(struct sync_job *sj, char **cause)
 	c.pos = c.txn_pos = sj->ck_pos;
 	c.gtid = "";
 	c.server_version = sj->server_version;
-	return (sync_emit(sj, &c, SYNC_HEARTBEAT, cause));
+	next = record_maker_next_id(sj->maker);
+	record_maker_set_next_id(sj->maker, sj->hb_next++);
+	rc = sync_emit(sj, &c, SYNC_HEARTBEAT, cause);
+	record_maker_set_next_id(sj->maker, next);
+	return (rc);
 }
 
 /*
@@ -2291,6 +2315,7 @@ sync_incremental(struct sync_job *sj, char **cause)
 	cb = change_builder_new(sync_on_change, sync_selected, sj);
 	record_maker_free(sj->maker);
 	sj->maker = record_maker_new(sj->ck_next_id);
+	sj->hb_next = sj->hb_end = 0;
 	units_clear(sj);
 	sync_shapes_free(sj);	/* as of the checkpoint, read again */
 	sj->ddl_unknown = 0;

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """ferry serve through outages, on a private sandbox (the shared servers
 are not disturbed): the Kafka broker stopped for 30 s under a write load
-and started again, then MariaDB restarted.  Afterwards the topic holds every
-change exactly once, in commit order, and the job is still incremental.
+and started again, then MariaDB restarted, then the daemon killed three
+times while idle, between HEARTBEAT records (whose ids come out of blocks
+reserved in the checkpoint), then heartbeats, rows and heartbeats again.  Afterwards the topic holds every change
+exactly once, in commit order, ids increase along each partition, and the
+job is still incremental.
 """
 import io
 import json
@@ -74,11 +77,14 @@ def main():
           "--initial", "none")
     ferry("job", "start", "o")
     log = open(os.path.join(TMP, "serve.log"), "w")
-    d = subprocess.Popen([FERRY, "serve", "--heartbeat-ms", "1000",
-                          "--retry-min-ms", "200",
-                          "--retry-max-ms", "2000", "--poll-ms", "200",
-                          "--checkpoint-ms", "200"], env=fenv, stdout=log,
-                         stderr=log)
+
+    def serve():
+        return subprocess.Popen([FERRY, "serve", "--heartbeat-ms", "1000",
+                                 "--retry-min-ms", "200",
+                                 "--retry-max-ms", "2000", "--poll-ms", "200",
+                                 "--checkpoint-ms", "200", "--lease-ms",
+                                 "2000"], env=fenv, stdout=log, stderr=log)
+    d = serve()
     expected = []
 
     def write(lo, hi, pause=0.0):
@@ -106,6 +112,22 @@ def main():
         time.sleep(2)
         sandbox("start", "--only", "mariadb", DIR)
         write(201, 301)
+        # Killed while idle, a few heartbeats into a block; each restart
+        # resumes from the checkpoint, whose next id is past the block.
+        lo = 301
+        for k in range(3):
+            time.sleep(2.5 + k)	# idle: heartbeats
+            d.kill()
+            d.wait()
+            d = serve()
+            write(lo, lo + 10)
+            lo += 10
+        # Heartbeats, rows, heartbeats again in one daemon's life: the
+        # rows go after the block the first heartbeats took, and the later
+        # heartbeats after the rows.  (The restarted daemon takes the job
+        # once the killed one's lease has expired, 2 s.)
+        time.sleep(5)
+        write(lo, lo + 10)
         time.sleep(3)		# idle: heartbeats
         got = []
         end = time.time() + 120
@@ -126,6 +148,20 @@ def main():
             time.sleep(1)
         ids = [r["id"] for r in got]
         eq(len(ids), len(set(ids)), "no record twice")
+        for part in (0, 1):
+            p = subprocess.run(["kcat", "-C", "-b", broker, "-t", "outage",
+                                "-p", str(part), "-e", "-q", "-f", "%R%s"],
+                               capture_output=True, timeout=120)
+            data, seq, i = p.stdout, [], 0
+            while i < len(data):
+                n = struct.unpack(">i", data[i:i + 4])[0]
+                seq.append(avro.io.DatumReader(AVSC).read(
+                    avro.io.BinaryDecoder(io.BytesIO(
+                        data[i + 4:i + 4 + n])))["id"])
+                i += 4 + n
+            check(all(a < b for a, b in zip(seq, seq[1:])),
+                  f"ids increase along partition {part}: "
+                  f"{[(a, b) for a, b in zip(seq, seq[1:]) if a >= b][:5]}")
         # Heartbeats reserve their id before they are sent: one lost in an
         # outage leaves a gap, which DTS ids have too.  Data records must
         # all be there (checked below), each once.
