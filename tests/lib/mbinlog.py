@@ -11,6 +11,7 @@ mariadb-binlog names in its comment.
 import calendar
 import re
 import subprocess
+import tempfile
 import time
 
 LINE = re.compile(r"^###   @(\d+)=(.*) /\* (.*?) meta=(\d+) nullable=\d is_null=(\d) \*/$")
@@ -20,8 +21,12 @@ def run(path):
     """Rows events as [(kind, table, [images...])] in file order, where an
     image is {colno: (raw_value_text, type_text)}; kind is INSERT, UPDATE
     (images: before, after) or DELETE."""
-    p = subprocess.run(["mariadb-binlog", "--base64-output=decode-rows", "-vv",
-                        path], capture_output=True)
+    # --local-load: the files of LOAD DATA events go to a directory of
+    # ours and away with it (by default they stay in /tmp).
+    with tempfile.TemporaryDirectory(prefix="ferry-mbinlog.") as load:
+        p = subprocess.run(["mariadb-binlog", "--base64-output=decode-rows",
+                            "-vv", f"--local-load={load}", path],
+                           capture_output=True)
     out = p.stdout.decode("latin-1")
     events = []
     cur = None
