@@ -711,7 +711,7 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 	if (meta != NULL) {
 		/* ferry.init: "<gen>/<key in hex>/<db.table>" (the table
 		 * last: it is the only part that can hold a '/'). */
-		tbllen = strlen(meta->tbl);
+		tbllen = meta->tbllen;
 		initlen = 24 + meta->keylen * 2 + tbllen;
 		init = initlen < sizeof small ? small : xmalloc(initlen);
 		p = init + util_fmt_i64(init, meta->gen);

@@ -23,6 +23,7 @@ typedef void (*sink_delivered_cb)(void *, uint64_t, int, const char *);
 /* The headers of an INIT record, for the exactly-once resume of a full sync. */
 struct sink_meta {
 	const char	*tbl;		/* db.table */
+	size_t		 tbllen;
 	int		 gen;
 	const uint8_t	*key;		/* sortable key (schema/keyenc.c) */
 	size_t		 keylen;

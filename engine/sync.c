@@ -727,17 +727,19 @@ sync_emit(struct sync_job *sj, const struct change *c, enum sync_part part,
 		sj->snap_out[sj->snap_chunk & 1] += (int64_t)sent;
 	else if (part == SYNC_BINLOG)
 		u->outstanding += (int64_t)sent;
-	if (part == SYNC_HEARTBEAT)	/* data records: sync_heartbeat() */
+	if (part == SYNC_HEARTBEAT) {
+		/* Not data: rows/s stays 0 on an idle job.  (Data records
+		 * start the idle time in sync_heartbeat(), without a clock
+		 * read each.) */
 		sj->last_record_us = util_mono_us();
-	else
+	} else {
 		sj->hb_next = sj->hb_end;	/* ids stay increasing */
-	if (part == SYNC_HEARTBEAT)
-		;		/* not data: rows/s stays 0 on an idle job */
-	else if (sent > 0) {
-		sync_count(&sj->n_records, 1);
-		sync_count(&sj->n_bytes, sj->out.len);
-	} else
-		sync_count(&sj->n_skipped, 1);
+		if (sent > 0) {
+			sync_count(&sj->n_records, 1);
+			sync_count(&sj->n_bytes, sj->out.len);
+		} else
+			sync_count(&sj->n_skipped, 1);
+	}
 	sync_set(&sj->n_inflight, sink_inflight_bytes(sj->sink));
 	return (0);
 }
@@ -1190,6 +1192,7 @@ struct sync_snap {
 	uint64_t		 rows;
 	struct buf		 k;
 	char			*tbl;		/* db.table */
+	size_t			 tbllen;
 	int			 ck_per_table;	/* checkpoint before each done */
 };
 
@@ -1257,6 +1260,7 @@ sync_snap_row(void *arg, struct snap_table *t, const struct value *v,
 			}
 		}
 		meta.tbl = ss->tbl;
+		meta.tbllen = ss->tbllen;
 		meta.gen = ss->gen;
 		meta.key = ss->k.data;
 		meta.keylen = ss->k.len;
@@ -1470,6 +1474,7 @@ sync_copy_table(struct sync_job *sj, MYSQL *m, size_t i,
 	ss->ts = &sj->ts[i];
 	free(ss->tbl);
 	ss->tbl = xasprintf("%s.%s", t->db, t->name);
+	ss->tbllen = strlen(ss->tbl);	/* once a table, not a row */
 	while (sj->job.initial_full) {
 		sj->snap_chunk++;
 		if (snapshot_chunk(m, t, after, sj->opts.chunk_rows,

@@ -359,6 +359,7 @@ START_TEST(test_tail_init_headers)
 	 * record, which the scan steps over. */
 	s = sink_ok(&m, 5, r, &topic);
 	meta.tbl = "db.a/b";
+	meta.tbllen = strlen(meta.tbl);
 	meta.gen = 12;
 	meta.key = key;
 	meta.keylen = sizeof key;
