@@ -181,6 +181,7 @@ kafka_client_conf(const struct kafka_client_opts *o, char **cause)
 {
 	rd_kafka_conf_t	*conf;
 	const char	*proto;
+	char		 err[256];
 
 	conf = rd_kafka_conf_new();
 	if (kafka_client_set(conf, "bootstrap.servers", o->brokers, cause) != 0)
@@ -216,6 +217,15 @@ kafka_client_conf(const struct kafka_client_opts *o, char **cause)
 		    o->version, cause) != 0)
 			goto fail;
 	}
+	/*
+	 * No client metrics pushed to the broker (KIP-714, librdkafka 2.5
+	 * on): ferry exports its own, and librdkafka waits up to a second
+	 * for the last push whenever a handle is destroyed, which every job
+	 * start (the tail reader), job stop and CLI command would pay.  An
+	 * older librdkafka lacks the property; nothing to turn off then.
+	 */
+	(void)rd_kafka_conf_set(conf, "enable.metrics.push", "false", err,
+	    sizeof err);
 	rd_kafka_conf_set_log_cb(conf, kafka_client_log_cb);
 	return (conf);
 fail:

@@ -503,14 +503,16 @@ sink_header(rd_kafka_message_t *m, const char *name)
  */
 static int
 sink_scan_partition(struct sink *s, struct sink_target *t, rd_kafka_t *c,
-    const char *topic, int32_t part, struct sink_tail *tail, char **cause)
+    rd_kafka_topic_t *rkt, int32_t part, struct sink_tail *tail,
+    char **cause)
 {
-	int64_t				 last_id = 0, *last = &last_id;
-	rd_kafka_topic_partition_list_t	*tl;
-	rd_kafka_message_t		*m;
-	rd_kafka_resp_err_t		 err;
-	int64_t				 lo, hi, start, end, window = 256, id;
-	uint64_t			 deadline;
+	const char		*topic = rd_kafka_topic_name(rkt);
+	int64_t			 last_id = 0, *last = &last_id;
+	rd_kafka_message_t	*m;
+	rd_kafka_resp_err_t	 err;
+	int64_t			 lo, hi, start, end, window = 256, id;
+	uint64_t		 deadline;
+	int			 done;
 
 	tail->id = 0;
 	err = rd_kafka_query_watermark_offsets(c, topic, part, &lo, &hi, 15000);
@@ -522,51 +524,44 @@ sink_scan_partition(struct sink *s, struct sink_target *t, rd_kafka_t *c,
 	}
 	for (end = hi; end > lo; end = start, window *= 4) {
 		start = end - window > lo ? end - window : lo;
-		tl = rd_kafka_topic_partition_list_new(1);
-		rd_kafka_topic_partition_list_add(tl, topic, part)->offset =
-		    start;
-		err = rd_kafka_assign(c, tl);
-		rd_kafka_topic_partition_list_destroy(tl);
-		if (err != 0) {
-			*cause = xasprintf("target %s: cannot read %s: %s",
-			    t->name, topic, rd_kafka_err2str(err));
+		if (rd_kafka_consume_start(rkt, part, start) != 0) {
+			*cause = xasprintf("target %s: cannot read %s "
+			    "partition %" PRId32 ": %s", t->name, topic, part,
+			    rd_kafka_err2str(rd_kafka_last_error()));
 			return (-1);
 		}
 		deadline = util_mono_us() + 60 * 1000000ULL;
-		for (;;) {
+		for (done = 0; !done;) {
 			if (util_mono_us() > deadline) {
 				*cause = xasprintf("target %s: reading the end "
 				    "of %s partition %" PRId32 " timed out",
 				    t->name, topic, part);
-				rd_kafka_assign(c, NULL);
+				rd_kafka_consume_stop(rkt, part);
 				return (-1);
 			}
-			if ((m = rd_kafka_consumer_poll(c, 200)) == NULL)
+			if ((m = rd_kafka_consume(rkt, part, 200)) == NULL)
 				continue;
-			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-				rd_kafka_message_destroy(m);
-				break;
-			}
-			if (m->err != 0) {
+			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+				done = 1;
+			else if (m->err != 0) {
 				*cause = xasprintf("target %s: reading %s "
 				    "partition %" PRId32 ": %s", t->name, topic,
 				    part, rd_kafka_message_errstr(m));
 				rd_kafka_message_destroy(m);
-				rd_kafka_assign(c, NULL);
+				rd_kafka_consume_stop(rkt, part);
 				return (-1);
-			}
-			if (m->offset < end && sink_header(m, "ferry.job") ==
-			    s->job && (id = sink_header(m, "ferry.id")) > *last) {
-				*last = id;
-				sink_tail_set(tail, m, id);
-			}
-			if (m->offset >= end - 1) {
-				rd_kafka_message_destroy(m);
-				break;
+			} else {
+				if (m->offset < end && sink_header(m,
+				    "ferry.job") == s->job && (id =
+				    sink_header(m, "ferry.id")) > *last) {
+					*last = id;
+					sink_tail_set(tail, m, id);
+				}
+				done = m->offset >= end - 1;
 			}
 			rd_kafka_message_destroy(m);
 		}
-		rd_kafka_assign(c, NULL);
+		rd_kafka_consume_stop(rkt, part);
 		if (*last > 0)
 			return (0);
 	}
@@ -575,15 +570,18 @@ sink_scan_partition(struct sink *s, struct sink_target *t, rd_kafka_t *c,
 
 /*
  * Read what every partition of every topic already holds from this job;
- * *max_id is the highest id found anywhere (0: none).
+ * *max_id is the highest id found anywhere (0: none).  The reader is a
+ * plain partition consumer, not a group member: a group would only add a
+ * coordinator to find (on a cluster that never had a consumer, finding one
+ * creates __consumer_offsets).
  */
 int
 sink_scan(struct sink *s, int64_t *max_id, char **cause)
 {
 	struct sink_target	*t;
 	rd_kafka_conf_t		*conf;
+	rd_kafka_topic_t	*rkt;
 	rd_kafka_t		*c;
-	char			 group[64];
 	size_t			 i, k;
 	int32_t			 p;
 	int			 rc = 0;
@@ -595,11 +593,7 @@ sink_scan(struct sink *s, int64_t *max_id, char **cause)
 			continue;	/* no headers to find anything by */
 		if ((conf = kafka_client_conf(&t->opts, cause)) == NULL)
 			return (-1);
-		snprintf(group, sizeof group, "ferry-resume-%" PRId64, s->job);
-		if (kafka_client_set(conf, "group.id", group, cause) != 0 ||
-		    kafka_client_set(conf, "enable.auto.commit", "false",
-		    cause) != 0 ||
-		    kafka_client_set(conf, "enable.partition.eof", "true",
+		if (kafka_client_set(conf, "enable.partition.eof", "true",
 		    cause) != 0 ||
 		    kafka_client_set(conf, "isolation.level",
 		    "read_uncommitted", cause) != 0) {
@@ -610,11 +604,12 @@ sink_scan(struct sink *s, int64_t *max_id, char **cause)
 		    NULL, cause)) == NULL)
 			return (-1);
 		for (k = 0; k < t->ntopics && rc == 0; k++) {
+			rkt = rd_kafka_topic_new(c, t->topics[k].name, NULL);
 			for (p = 0; p < t->topics[k].nparts; p++) {
 				struct sink_tail *tl = &t->topics[k].tail[p];
 
-				if ((rc = sink_scan_partition(s, t, c,
-				    t->topics[k].name, p, tl, cause)) != 0)
+				if ((rc = sink_scan_partition(s, t, c, rkt, p,
+				    tl, cause)) != 0)
 					break;
 				if (tl->id > *max_id)
 					*max_id = tl->id;
@@ -625,8 +620,8 @@ sink_scan(struct sink *s, int64_t *max_id, char **cause)
 					    tl->id, tl->tbl != NULL ? ", of " : "",
 					    tl->tbl != NULL ? tl->tbl : "");
 			}
+			rd_kafka_topic_destroy(rkt);
 		}
-		rd_kafka_consumer_close(c);
 		kafka_client_destroy(c);
 	}
 	return (rc);
