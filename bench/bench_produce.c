@@ -4,7 +4,12 @@
  * ferry's sink uses (idempotent, acks=all, linger.ms=5), waits for every
  * delivery report, and prints messages per second and CPU seconds.
  *
- *	bench_produce -b BROKERS -t TOPIC [-n N] [-s SIZE]
+ *	bench_produce -b BROKERS -t TOPIC [-n N] [-s SIZE] [-H HEADERS] [-k]
+ *	    [-L LINGER_MS] [-B BATCH_BYTES]
+ *
+ * -H adds that many headers to each message and -k a key, shaped like
+ * ferry's records; -L and -B change linger.ms and batch.size, to see what
+ * they do to the client's and the broker's CPU.
  */
 #include "config.h"
 
@@ -51,7 +56,8 @@ main(int argc, char **argv)
 	rd_kafka_conf_t			*conf;
 	rd_kafka_topic_t		*rkt;
 	rd_kafka_t			*rk;
-	const char			*topic = NULL;
+	const char			*topic = NULL, *linger = "5";
+	const char			*batch = NULL;
 	char				*cause = NULL, *payload;
 	rd_kafka_headers_t		*hdrs;
 	rd_kafka_resp_err_t		 err;
@@ -61,7 +67,7 @@ main(int argc, char **argv)
 	int				 ch, h, nhdrs = 0, keyed = 0;
 
 	kafka_client_opts_init(&o);
-	while ((ch = getopt(argc, argv, "b:t:n:s:H:k")) != -1) {
+	while ((ch = getopt(argc, argv, "b:t:n:s:H:kL:B:")) != -1) {
 		switch (ch) {
 		case 'b': o.brokers = xstrdup(optarg); break;
 		case 't': topic = optarg; break;
@@ -69,9 +75,12 @@ main(int argc, char **argv)
 		case 's': size = strtoull(optarg, NULL, 10); break;
 		case 'H': nhdrs = atoi(optarg); break;
 		case 'k': keyed = 1; break;
+		case 'L': linger = optarg; break;
+		case 'B': batch = optarg; break;
 		default:
 			fprintf(stderr, "usage: bench_produce -b BROKERS -t TOPIC "
-			    "[-n N] [-s SIZE] [-H HEADERS] [-k]\n");
+			    "[-n N] [-s SIZE] [-H HEADERS] [-k] [-L LINGER_MS] "
+			    "[-B BATCH_BYTES]\n");
 			return (2);
 		}
 	}
@@ -82,7 +91,9 @@ main(int argc, char **argv)
 	if ((conf = kafka_client_conf(&o, &cause)) == NULL ||
 	    kafka_client_set(conf, "enable.idempotence", "true", &cause) != 0 ||
 	    kafka_client_set(conf, "acks", "all", &cause) != 0 ||
-	    kafka_client_set(conf, "linger.ms", "5", &cause) != 0) {
+	    kafka_client_set(conf, "linger.ms", linger, &cause) != 0 ||
+	    (batch != NULL && kafka_client_set(conf, "batch.size", batch,
+	    &cause) != 0)) {
 		fprintf(stderr, "bench_produce: %s\n", cause);
 		return (1);
 	}

@@ -19,10 +19,11 @@
 # A second ceiling per phase: bench_produce of messages shaped like the
 # phase's records (a key and ferry's headers: 3 on an INIT record, 2 on a
 # binlog one), which librdkafka charges for (an allocation per header).
-# Before measuring, the broker is warmed up (its JIT): bench_produce of
-# plain messages, then of messages shaped like each phase's records (a
+# Before measuring, the broker is warmed up (its JIT): twice bench_produce
+# of plain messages, then of messages shaped like each phase's records (a
 # broker whose header parsing is still cold spent 8-13 CPU s on a 1M-row
-# full sync, warm 2-3).
+# full sync, warm 2-3).  The broker gets Kafka's own 1 GiB heap, in 4 MiB
+# regions (tools/lib.sh, ferry_bench_sandbox).
 #
 # The servers' own CPU seconds (MariaDB, the broker) are printed for each
 # phase and each produce ceiling: on 2 cores they show what is left for
@@ -59,27 +60,47 @@ DELIMITER ;
 SQL
 echo "filling ferry_bench.narrow with $rows rows"
 sql -e "CALL ferry_bench.fill_narrow($rows)"
-tools/sandbox topic "$sb" bench-full 1 >/dev/null
-tools/sandbox topic "$sb" bench-stream 1 >/dev/null
-for t in bench-warm bench-ceiling bench-ceiling-init bench-ceiling-binlog; do
-	tools/sandbox topic "$sb" "$t" 1 >/dev/null
+# The broker stamps every batch with its append time: the span from the
+# first message's to the last one's is the rate at which the stream went in,
+# measured the same way for ferry and for the ceilings.
+for t in bench-full bench-stream bench-warm bench-ceiling bench-ceiling-init \
+    bench-ceiling-binlog; do
+	tools/sandbox topic "$sb" "$t" 1 message.timestamp.type=LogAppendTime \
+	    >/dev/null
 done
 mdb_pid=$(cat "$sb/mysql/mariadbd.pid")
 kfk_pid=$(cat "$sb/kafka/kafka.pid")
+append_ms() {	# the broker's append time of message $2 of topic $1, in ms
+	kcat -C -b "$FERRY_TEST_KAFKA" -t "$1" -p 0 -o "$2" -c 1 -e -q -f '%T'
+}
+end_offset() { kcat -Q -b "$FERRY_TEST_KAFKA" -t "$1:0:-1" -q | awk '{print $NF}'; }
+span() {	# "M messages appended in S s: R/s", the messages of topic $1
+		# from offset $2 up to offset $3 (default: the end), first to
+		# last append time
+	local end=${3:-$(end_offset "$1")} first last
+	first=$(append_ms "$1" "$2")
+	last=$(append_ms "$1" $((end - 1)))
+	echo "$((end - $2)) $first $last" | awk '{s = ($3 - $2) / 1000;
+	    r = s > 0 ? ($1 - 1) / s : 0;
+	    printf "%d messages appended in %.2f s: %.0f/s", $1, s, r}'
+}
 produce() {	# bench_produce to topic $1, messages of $2 bytes, options;
-		# its line, and the broker's CPU seconds meanwhile
-	local t=$1 sz=$2 k0 line
+		# its line, the append span, the broker's CPU seconds meanwhile
+	local t=$1 sz=$2 k0 line o0
 	shift 2
+	o0=$(end_offset "$t")
 	k0=$(awk '{print $14 + $15}' "/proc/$kfk_pid/stat")
 	line=$(build/release/bench/bench_produce -b "$FERRY_TEST_KAFKA" \
 	    -t "$t" -n "$rows" -s "$sz" "$@")
 	echo "$line; broker $(awk -v k0="$k0" \
-	    '{printf "%.2f", ($14 + $15 - k0) / 100}' "/proc/$kfk_pid/stat") CPU s"
+	    '{printf "%.2f", ($14 + $15 - k0) / 100}' "/proc/$kfk_pid/stat") CPU s; $(span "$t" "$o0")"
 }
 echo "warming the broker up"
-produce bench-warm 306 >/dev/null
-produce bench-warm 302 -k -H 3 >/dev/null
-produce bench-warm 306 -k -H 2 >/dev/null
+for round in 1 2; do	# the JIT still compiled much after one round
+	produce bench-warm 306 >/dev/null
+	produce bench-warm 302 -k -H 3 >/dev/null
+	produce bench-warm 306 -k -H 2 >/dev/null
+done
 
 export FERRY_DB=$sb/ferry.db
 "$ferry" endpoint add src --mysql "$FERRY_TEST_MYSQL" \
@@ -138,6 +159,7 @@ perf_stop
 full_s=$(echo "$t1 - $t0" | bc)
 full_cpu=$(echo "$c1 - $c0" | bc)
 full_rss=$(hwm)
+full_o1=$(end_offset bench-full)	# before any heartbeat of the idle job
 "$ferry" job stop full >/dev/null
 sel=$( { /usr/bin/time -f '%e %U %S' mariadb \
     --defaults-file="$sb/mysql/client.cnf" -N -B -q \
@@ -151,6 +173,7 @@ sleep 1
 start=$(sql -N -e "SHOW MASTER STATUS" | awk '{print $1 " " $2}')
 sql -e "CALL ferry_bench.fill_stream($rows)"
 end=$(sql -N -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')
+stream_o0=$(end_offset bench-stream)
 perf_start stream
 s0=$(srv_cpu); c0=$(cpu); t0=$(now)
 "$ferry" job resume stream >/dev/null
@@ -160,6 +183,9 @@ perf_stop
 stream_s=$(echo "$t1 - $t0" | bc)
 stream_cpu=$(echo "$c1 - $c0" | bc)
 stream_rss=$(hwm)
+stream_o1=$(end_offset bench-stream)
+full_span=$(span bench-full 0 "$full_o1")
+stream_span=$(span bench-stream "$stream_o0" "$stream_o1")
 size=$(kcat -C -b "$FERRY_TEST_KAFKA" -t bench-stream -o 5 -c 1 -e -q \
     -f '%S')
 ceiling=$(produce bench-ceiling "$size")
@@ -185,6 +211,9 @@ printf '%-10s %8s %8.2f %10.0f %10s %9s   SELECT: %s s wall, %s CPU s\n' \
 printf '%-10s %8s %8.2f %10.0f %10s %9s   %s\n' "streaming" "$rows" \
     "$stream_s" "$(echo "$rows / $stream_s" | bc -l)" "$stream_cpu" \
     "$stream_rss" "$ceiling"
+echo "appended (the broker's time stamps, first to last message):"
+echo "  full sync: $full_span"
+echo "  streaming: $stream_span"
 echo "the servers meanwhile: full sync $full_srv; streaming $stream_srv"
 echo "binlog read (mariadb-binlog --read-from-remote-server --raw, the" \
     "streaming phase's binlog, $read_bytes bytes): $read_s s"
