@@ -91,16 +91,18 @@ produce() {	# bench_produce to topic $1, messages of $2 bytes, options;
 	o0=$(end_offset "$t")
 	k0=$(awk '{print $14 + $15}' "/proc/$kfk_pid/stat")
 	line=$(build/release/bench/bench_produce -b "$FERRY_TEST_KAFKA" \
-	    -t "$t" -n "$rows" -s "$sz" "$@")
+	    -t "$t" -n "${n:-$rows}" -s "$sz" "$@")
 	echo "$line; broker $(awk -v k0="$k0" \
 	    '{printf "%.2f", ($14 + $15 - k0) / 100}' "/proc/$kfk_pid/stat") CPU s; $(span "$t" "$o0")"
 }
 echo "warming the broker up"
+n=$((rows < 1000000 ? rows : 1000000))	# warm-up messages per round
 for round in 1 2; do	# the JIT still compiled much after one round
 	produce bench-warm 306 >/dev/null
 	produce bench-warm 302 -k -H 3 >/dev/null
 	produce bench-warm 306 -k -H 2 >/dev/null
 done
+n=
 
 export FERRY_DB=$sb/ferry.db
 "$ferry" endpoint add src --mysql "$FERRY_TEST_MYSQL" \
