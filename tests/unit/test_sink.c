@@ -7,6 +7,8 @@
  * retried without a report lost or doubled; a job that stops while its
  * cluster is down does not wait forever, the shared producer drops what
  * it holds (the other job is told) and the next job gets a new producer.
+ * Every Kafka handle is configured not to push client metrics (librdkafka
+ * waits up to a second for the last push when a handle is destroyed).
  */
 #include "config.h"
 
@@ -21,6 +23,7 @@
 
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "engine/kafka_client.h"
 #include "engine/producer.h"
 #include "engine/sink.h"
 #include "tests/lib/testutil.h"
@@ -397,6 +400,34 @@ START_TEST(test_tail_init_headers)
 }
 END_TEST
 
+/*
+ * kafka_client_conf() turns KIP-714's metrics push off: with it on, every
+ * job start (its tail reader is destroyed) and every stop waited up to a
+ * second.  A librdkafka before 2.5 has no such property and nothing to
+ * turn off.
+ */
+START_TEST(test_no_metrics_push)
+{
+	struct kafka_client_opts o;
+	rd_kafka_conf_t		*conf;
+	char			*cause = NULL, v[16];
+	size_t			 vlen = sizeof v;
+	rd_kafka_conf_res_t	 res;
+
+	kafka_client_opts_init(&o);
+	o.brokers = xstrdup("127.0.0.1:9");
+	conf = kafka_client_conf(&o, &cause);
+	ck_assert_msg(conf != NULL, "%s", cause);
+	res = rd_kafka_conf_get(conf, "enable.metrics.push", v, &vlen);
+	if (rd_kafka_version() >= 0x020500ff)
+		ck_assert_int_eq(res, RD_KAFKA_CONF_OK);
+	if (res == RD_KAFKA_CONF_OK)
+		ck_assert_str_eq(v, "false");
+	rd_kafka_conf_destroy(conf);
+	kafka_client_opts_release(&o);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -410,6 +441,7 @@ main(void)
 	tcase_add_test(tc, test_reports_through_faults);
 	tcase_add_test(tc, test_stop_while_cluster_down);
 	tcase_add_test(tc, test_tail_init_headers);
+	tcase_add_test(tc, test_no_metrics_push);
 	suite_add_tcase(s, tc);
 	return (testutil_run(s));
 }
