@@ -604,7 +604,14 @@ sink_scan(struct sink *s, int64_t *max_id, char **cause)
 		    NULL, cause)) == NULL)
 			return (-1);
 		for (k = 0; k < t->ntopics && rc == 0; k++) {
-			rkt = rd_kafka_topic_new(c, t->topics[k].name, NULL);
+			if ((rkt = rd_kafka_topic_new(c, t->topics[k].name,
+			    NULL)) == NULL) {
+				*cause = xasprintf("target %s: cannot read %s: "
+				    "%s", t->name, t->topics[k].name,
+				    rd_kafka_err2str(rd_kafka_last_error()));
+				rc = -1;
+				break;
+			}
 			for (p = 0; p < t->topics[k].nparts; p++) {
 				struct sink_tail *tl = &t->topics[k].tail[p];
 
