@@ -112,12 +112,19 @@ decode_files(int argc, char **argv)
 	return (status);
 }
 
+/*
+ * Read topic from start (an offset or RD_KAFKA_OFFSET_*) on one partition
+ * or all of them.  A plain partition consumer feeding one queue, no group:
+ * nothing is committed, and a user who may read the topic needs no right
+ * on any group (nor does a cluster that never had a consumer get its
+ * __consumer_offsets made by a coordinator search).
+ */
 static int
 decode_kafka(struct kafka_client_opts *o, const char *topic, int32_t partition,
     int64_t start, uint64_t count, int64_t timeout_ms)
 {
 	const struct rd_kafka_metadata	*md = NULL;
-	rd_kafka_topic_partition_list_t	*parts = NULL;
+	rd_kafka_queue_t		*q = NULL;
 	rd_kafka_conf_t			*conf;
 	rd_kafka_topic_t		*rkt = NULL;
 	rd_kafka_t			*rk;
@@ -125,13 +132,12 @@ decode_kafka(struct kafka_client_opts *o, const char *topic, int32_t partition,
 	struct buf			 out = BUF_INITIALIZER;
 	char				*cause = NULL, where[64];
 	uint64_t			 n = 0, last = util_mono_us();
-	int				 i, status = CLI_OK, found = 0;
+	int32_t				*started = NULL;
+	int				 i, nstarted = 0, status = CLI_OK;
 
 	if ((conf = kafka_client_conf(o, &cause)) == NULL)
 		goto fail;
-	if (kafka_client_set(conf, "group.id", "ferry-decode", &cause) != 0 ||
-	    kafka_client_set(conf, "enable.auto.commit", "false", &cause) != 0 ||
-	    kafka_client_set(conf, "enable.partition.eof", "false",
+	if (kafka_client_set(conf, "enable.partition.eof", "false",
 	    &cause) != 0) {
 		rd_kafka_conf_destroy(conf);
 		goto fail;
@@ -141,7 +147,11 @@ decode_kafka(struct kafka_client_opts *o, const char *topic, int32_t partition,
 		goto fail;
 	if (kafka_client_check(rk, 10000, &cause) != 0)
 		goto fail_rk;
-	rkt = rd_kafka_topic_new(rk, topic, NULL);
+	if ((rkt = rd_kafka_topic_new(rk, topic, NULL)) == NULL) {
+		cause = xasprintf("topic %s: %s", topic,
+		    rd_kafka_err2str(rd_kafka_last_error()));
+		goto fail_rk;
+	}
 	if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) != 0 ||
 	    md->topic_cnt != 1) {
 		cause = xasprintf("no metadata for topic %s", topic);
@@ -152,23 +162,25 @@ decode_kafka(struct kafka_client_opts *o, const char *topic, int32_t partition,
 		    rd_kafka_err2str(md->topics[0].err));
 		goto fail_rk;
 	}
-	parts = rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
+	q = rd_kafka_queue_new(rk);
+	started = xcalloc((size_t)md->topics[0].partition_cnt + 1,
+	    sizeof *started);
 	for (i = 0; i < md->topics[0].partition_cnt; i++) {
 		int32_t	 id = md->topics[0].partitions[i].id;
 
 		if (partition >= 0 && id != partition)
 			continue;
-		rd_kafka_topic_partition_list_add(parts, topic, id)->offset =
-		    start;
-		found = 1;
+		if (rd_kafka_consume_start_queue(rkt, id, start, q) != 0) {
+			cause = xasprintf("cannot read %s partition %" PRId32
+			    ": %s", topic, id,
+			    rd_kafka_err2str(rd_kafka_last_error()));
+			goto fail_rk;
+		}
+		started[nstarted++] = id;
 	}
-	if (!found) {
+	if (nstarted == 0) {
 		cause = xasprintf("topic %s has no partition %" PRId32, topic,
 		    partition);
-		goto fail_rk;
-	}
-	if (rd_kafka_assign(rk, parts) != 0) {
-		cause = xasprintf("cannot assign the partitions of %s", topic);
 		goto fail_rk;
 	}
 	signal(SIGINT, decode_on_signal);
@@ -177,7 +189,7 @@ decode_kafka(struct kafka_client_opts *o, const char *topic, int32_t partition,
 		if (timeout_ms >= 0 && util_mono_us() - last >
 		    (uint64_t)timeout_ms * 1000)
 			break;
-		if ((m = rd_kafka_consumer_poll(rk, 100)) == NULL)
+		if ((m = rd_kafka_consume_queue(q, 100)) == NULL)
 			continue;
 		if (m->err != 0) {
 			cli_error("topic %s: %s", topic,
@@ -200,16 +212,21 @@ decode_kafka(struct kafka_client_opts *o, const char *topic, int32_t partition,
 		}
 		rd_kafka_message_destroy(m);
 	}
-	rd_kafka_consumer_close(rk);
-	rd_kafka_topic_partition_list_destroy(parts);
+	for (i = 0; i < nstarted; i++)
+		rd_kafka_consume_stop(rkt, started[i]);
+	free(started);
+	rd_kafka_queue_destroy(q);
 	rd_kafka_metadata_destroy(md);
 	rd_kafka_topic_destroy(rkt);
 	kafka_client_destroy(rk);
 	buf_release(&out);
 	return (status);
 fail_rk:
-	if (parts != NULL)
-		rd_kafka_topic_partition_list_destroy(parts);
+	for (i = 0; i < nstarted; i++)
+		rd_kafka_consume_stop(rkt, started[i]);
+	free(started);
+	if (q != NULL)
+		rd_kafka_queue_destroy(q);
 	if (md != NULL)
 		rd_kafka_metadata_destroy(md);
 	if (rkt != NULL)

@@ -145,6 +145,26 @@ def decode_kafka(files):
     eq(p.returncode, 0, f"decode --offset 4 ({p.stderr.strip()})")
     eq([json.loads(x)["operation"] for x in p.stdout.splitlines()], ["BEGIN"],
        "--offset 4 starts at the fourth record")
+    # every partition of a topic, through one queue
+    topic3 = topic + "-3"
+    subprocess.run([sb, "topic", os.environ["FERRY_SANDBOX"], topic3, "3"],
+                   check=True, capture_output=True)
+    for part in range(3):
+        subprocess.run(["kcat", "-P", "-b", plain, "-t", topic3, "-p",
+                        str(part), files[part]], check=True,
+                       capture_output=True)
+    p = run("decode", "--brokers", plain, "--topic", topic3,
+            "--from-beginning", "--count", "3", "--timeout-ms", "20000")
+    eq(p.returncode, 0, f"decode of 3 partitions ({p.stderr.strip()})")
+    got = sorted((r["kafka"]["partition"], r["operation"])
+                 for r in map(json.loads, p.stdout.splitlines()))
+    eq(got, [(0, "BEGIN"), (1, "INSERT"), (2, "COMMIT")],
+       "decode reads every partition")
+    p = run("decode", "--brokers", plain, "--topic", topic3, "--partition",
+            "2", "--from-beginning", "--timeout-ms", "3000")
+    eq([(r["kafka"]["partition"], r["operation"])
+        for r in map(json.loads, p.stdout.splitlines())], [(2, "COMMIT")],
+       "--partition 2 reads that partition only")
     # wrong password: one clear sentence
     wrong = tempfile.NamedTemporaryFile("w", delete=False)
     wrong.write("wrong-password")
