@@ -127,7 +127,7 @@ decode_kafka(struct kafka_client_opts *o, const char *topic, int32_t partition,
 	rd_kafka_queue_t		*q = NULL;
 	rd_kafka_conf_t			*conf;
 	rd_kafka_topic_t		*rkt = NULL;
-	rd_kafka_t			*rk;
+	rd_kafka_t			*rk = NULL;
 	rd_kafka_message_t		*m;
 	struct buf			 out = BUF_INITIALIZER;
 	char				*cause = NULL, where[64];
@@ -136,31 +136,31 @@ decode_kafka(struct kafka_client_opts *o, const char *topic, int32_t partition,
 	int				 i, nstarted = 0, status = CLI_OK;
 
 	if ((conf = kafka_client_conf(o, &cause)) == NULL)
-		goto fail;
+		goto done;
 	if (kafka_client_set(conf, "enable.partition.eof", "false",
 	    &cause) != 0) {
 		rd_kafka_conf_destroy(conf);
-		goto fail;
+		goto done;
 	}
 	if ((rk = kafka_client_new(RD_KAFKA_CONSUMER, conf, o, NULL,
 	    &cause)) == NULL)
-		goto fail;
+		goto done;
 	if (kafka_client_check(rk, 10000, &cause) != 0)
-		goto fail_rk;
+		goto done;
 	if ((rkt = rd_kafka_topic_new(rk, topic, NULL)) == NULL) {
 		cause = xasprintf("topic %s: %s", topic,
 		    rd_kafka_err2str(rd_kafka_last_error()));
-		goto fail_rk;
+		goto done;
 	}
 	if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) != 0 ||
 	    md->topic_cnt != 1) {
 		cause = xasprintf("no metadata for topic %s", topic);
-		goto fail_rk;
+		goto done;
 	}
 	if (md->topics[0].err != 0) {
 		cause = xasprintf("topic %s: %s", topic,
 		    rd_kafka_err2str(md->topics[0].err));
-		goto fail_rk;
+		goto done;
 	}
 	q = rd_kafka_queue_new(rk);
 	started = xcalloc((size_t)md->topics[0].partition_cnt + 1,
@@ -174,14 +174,14 @@ decode_kafka(struct kafka_client_opts *o, const char *topic, int32_t partition,
 			cause = xasprintf("cannot read %s partition %" PRId32
 			    ": %s", topic, id,
 			    rd_kafka_err2str(rd_kafka_last_error()));
-			goto fail_rk;
+			goto done;
 		}
 		started[nstarted++] = id;
 	}
 	if (nstarted == 0) {
 		cause = xasprintf("topic %s has no partition %" PRId32, topic,
 		    partition);
-		goto fail_rk;
+		goto done;
 	}
 	signal(SIGINT, decode_on_signal);
 	signal(SIGTERM, decode_on_signal);
@@ -212,16 +212,7 @@ decode_kafka(struct kafka_client_opts *o, const char *topic, int32_t partition,
 		}
 		rd_kafka_message_destroy(m);
 	}
-	for (i = 0; i < nstarted; i++)
-		rd_kafka_consume_stop(rkt, started[i]);
-	free(started);
-	rd_kafka_queue_destroy(q);
-	rd_kafka_metadata_destroy(md);
-	rd_kafka_topic_destroy(rkt);
-	kafka_client_destroy(rk);
-	buf_release(&out);
-	return (status);
-fail_rk:
+done:
 	for (i = 0; i < nstarted; i++)
 		rd_kafka_consume_stop(rkt, started[i]);
 	free(started);
@@ -232,11 +223,13 @@ fail_rk:
 	if (rkt != NULL)
 		rd_kafka_topic_destroy(rkt);
 	kafka_client_destroy(rk);
-fail:
-	cli_error("%s", cause);
-	free(cause);
+	if (cause != NULL) {
+		cli_error("%s", cause);
+		free(cause);
+		status = CLI_FAIL;
+	}
 	buf_release(&out);
-	return (CLI_FAIL);
+	return (status);
 }
 
 int
