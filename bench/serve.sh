@@ -84,25 +84,26 @@ span() {	# "M messages appended in S s: R/s", the messages of topic $1
 	    r = s > 0 ? ($1 - 1) / s : 0;
 	    printf "%d messages appended in %.2f s: %.0f/s", $1, s, r}'
 }
-produce() {	# bench_produce to topic $1, messages of $2 bytes, options;
-		# its line, the append span, the broker's CPU seconds meanwhile
-	local t=$1 sz=$2 k0 line o0
-	shift 2
+produce_n() {	# bench_produce of $1 messages to topic $2, $3 bytes each,
+		# options; its line, the append span, the broker's CPU
+		# seconds meanwhile
+	local n=$1 t=$2 sz=$3 k0 line o0
+	shift 3
 	o0=$(end_offset "$t")
 	k0=$(awk '{print $14 + $15}' "/proc/$kfk_pid/stat")
 	line=$(build/release/bench/bench_produce -b "$FERRY_TEST_KAFKA" \
-	    -t "$t" -n "${n:-$rows}" -s "$sz" "$@")
+	    -t "$t" -n "$n" -s "$sz" "$@")
 	echo "$line; broker $(awk -v k0="$k0" \
 	    '{printf "%.2f", ($14 + $15 - k0) / 100}' "/proc/$kfk_pid/stat") CPU s; $(span "$t" "$o0")"
 }
+produce() { produce_n "$rows" "$@"; }	# as many messages as rows
 echo "warming the broker up"
-n=$((rows < 1000000 ? rows : 1000000))	# warm-up messages per round
+warm=$((rows < 1000000 ? rows : 1000000))	# messages per round
 for round in 1 2; do	# the JIT still compiled much after one round
-	produce bench-warm 306 >/dev/null
-	produce bench-warm 302 -k -H 3 >/dev/null
-	produce bench-warm 306 -k -H 2 >/dev/null
+	produce_n "$warm" bench-warm 306 >/dev/null
+	produce_n "$warm" bench-warm 302 -k -H 3 >/dev/null
+	produce_n "$warm" bench-warm 306 -k -H 2 >/dev/null
 done
-n=
 
 export FERRY_DB=$sb/ferry.db
 "$ferry" endpoint add src --mysql "$FERRY_TEST_MYSQL" \
