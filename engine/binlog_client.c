@@ -54,6 +54,20 @@
 #define BINLOG_DUMP_NON_BLOCK		0x01
 #define BINLOG_THROUGH_GTID		0x04
 #define ER_SOURCE_FATAL_READING_BINLOG	1236
+/* Codes that say the connection was ended, not refused (MariaDB's names;
+ * MySQL has no ER_CONNECTION_KILLED and sends 1317 for a KILL). */
+#define FERRY_ER_QUERY_INTERRUPTED	1317
+#define FERRY_ER_CONNECTION_KILLED	1927
+/*
+ * What mysql_net_read_packet() returns for an error: Connector/C's
+ * packet_error is the 32-bit (unsigned int)-1, returned as an unsigned
+ * long, so it is not (unsigned long)-1 on LP64.
+ */
+#ifdef packet_error
+#define BINLOG_PACKET_ERROR	((unsigned long)packet_error)
+#else
+#define BINLOG_PACKET_ERROR	((unsigned long)(unsigned int)-1)
+#endif
 
 struct binlog_client {
 	MYSQL		*m;
@@ -102,8 +116,12 @@ binlog_client_classify_code(unsigned int code, const char *msg)
 	}
 	if (code >= 2000 && code < 3000)	/* client side: network */
 		return (BINLOG_CLIENT_TRANSIENT);
+	/* The server shutting down, a KILL of the dump thread, a network
+	 * error the server saw: the stream ended, the next one may not. */
 	if (code == ER_SERVER_SHUTDOWN || code == ER_CON_COUNT_ERROR ||
-	    code == ER_NET_READ_ERROR || code == ER_NET_READ_INTERRUPTED)
+	    code == ER_NET_READ_ERROR || code == ER_NET_READ_INTERRUPTED ||
+	    code == FERRY_ER_QUERY_INTERRUPTED ||
+	    code == FERRY_ER_CONNECTION_KILLED)
 		return (BINLOG_CLIENT_TRANSIENT);
 	return (BINLOG_CLIENT_FATAL);
 }
@@ -377,6 +395,14 @@ fail:
 	return (NULL);
 }
 
+static void
+binlog_client_purged(const struct binlog_client *c, unsigned int code,
+    const char *msg, char **cause)
+{
+	*cause = xasprintf("the binlog position ferry needs is no longer on %s "
+	    "(purged, or never there): error %u: %s", c->who, code, msg);
+}
+
 /*
  * The next event: *ev (borrowed until the next call), *len and its
  * position in the server's current file.  Returns 1, 0 at the end of a
@@ -397,10 +423,17 @@ binlog_client_next(struct binlog_client *c, const uint8_t **ev, size_t *len,
 		*cause = xstrdup("stopped");
 		return (-1);
 	}
-	if (n == (unsigned long)-1 || n == 0) {
+	if (n == BINLOG_PACKET_ERROR || n == (unsigned long)-1 || n == 0) {
+		/* Connector/C reads an error packet itself: its code says
+		 * whether the stream may be asked for again. */
+		*kind = binlog_client_classify(c->m);
+		if (*kind == BINLOG_CLIENT_PURGED) {
+			binlog_client_purged(c, mysql_errno(c->m),
+			    mysql_error(c->m), cause);
+			return (-1);
+		}
 		what = xasprintf("reading the binlog of %s", c->who);
 		*cause = mysql_conn_error(c->m, what);
-		*kind = binlog_client_classify(c->m);
 		free(what);
 		return (-1);
 	}
@@ -424,9 +457,7 @@ binlog_client_next(struct binlog_client *c, const uint8_t **ev, size_t *len,
 		    n > skip ? n - skip : 0);
 		*kind = binlog_client_classify_code(code, msg);
 		if (*kind == BINLOG_CLIENT_PURGED)
-			*cause = xasprintf("the binlog position ferry needs is "
-			    "no longer on %s (purged, or never there): error "
-			    "%u: %s", c->who, code, msg);
+			binlog_client_purged(c, code, msg, cause);
 		else
 			*cause = xasprintf("reading the binlog of %s: error "
 			    "%u: %s", c->who, code, msg);
