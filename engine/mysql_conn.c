@@ -246,3 +246,20 @@ mysql_conn_query_string(MYSQL *m, const char *sql, char **value, char **cause)
 	mysql_free_result(res);
 	return (0);
 }
+
+/* The connection, opened now if it is not yet: NULL with *cause. */
+MYSQL *
+mysql_lazy_get(struct mysql_lazy *l, char **cause)
+{
+	if (l->m == NULL)
+		l->m = mysql_conn_open(l->opts, cause);
+	return (l->m);
+}
+
+void
+mysql_lazy_close(struct mysql_lazy *l)
+{
+	if (l->m != NULL)
+		mysql_close(l->m);
+	l->m = NULL;
+}

@@ -29,4 +29,17 @@ MYSQL	*mysql_conn_open(const struct mysql_conn_opts *, char **);
 char	*mysql_conn_error(MYSQL *, const char *);
 int	 mysql_conn_query_string(MYSQL *, const char *, char **, char **);
 
+/*
+ * A connection opened when first needed and kept until closed (the binlog
+ * phase's second connection: definitions, SHOW BINARY LOGS).  opts is
+ * borrowed.
+ */
+struct mysql_lazy {
+	const struct mysql_conn_opts	*opts;
+	MYSQL				*m;
+};
+
+MYSQL	*mysql_lazy_get(struct mysql_lazy *, char **);
+void	 mysql_lazy_close(struct mysql_lazy *);
+
 #endif

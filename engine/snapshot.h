@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "common/buf.h"
-#include "scheduler/store.h"
+#include "engine/jobstore.h"	/* struct job_object */
 #include "schema/table.h"
 #include "schema/value.h"
 

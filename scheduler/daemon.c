@@ -269,7 +269,8 @@ daemon_sync(struct daemon *d)
 		log_info("job %" PRId64 " '%s': starting", jobs[k].id,
 		    jobs[k].name);
 		dj->revision = jobs[k].revision;
-		if ((dj->sj = sync_job_start(d->o->store_path, jobs[k].id,
+		if ((dj->sj = sync_job_start(store_door_open,
+		    (void *)d->o->store_path, jobs[k].id,
 		    &d->o->sync, &cause)) == NULL) {
 			log_warnx("%s", cause);
 			free(cause);

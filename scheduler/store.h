@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/jobstore.h"	/* the records a job reads and writes */
+
 struct store;
 
 /* A limit that is not set. */
@@ -64,12 +66,6 @@ enum job_action {
 	JOB_RETRY,
 };
 
-struct job_object {
-	char		*db;
-	char		*table;		/* "*": every table of db */
-	int		 pending;	/* added; its tables not yet copied */
-};
-
 struct job {
 	int64_t			 id;
 	int64_t			 tenant_id;
@@ -98,63 +94,6 @@ struct job {
 	size_t			 nobjects;
 };
 
-struct checkpoint {
-	char		*file;		/* binlog file, NULL: none yet */
-	uint64_t	 pos;
-	char		*gtid;		/* GTID set or position, NULL: none */
-	int64_t		 next_record_id;
-	int64_t		 updated_at;
-};
-
-/* A table's definition as of a binlog position. */
-struct schema_change {
-	const char	*db;
-	const char	*table;
-	const char	*definition;	/* JSON */
-	const char	*ddl;		/* what made it, or NULL */
-	const char	*file;
-	uint64_t	 pos;
-};
-
-struct snapshot_progress {
-	char		*db;
-	char		*table;
-	char		*last_key;	/* where the next read starts, or NULL */
-	int64_t		 rows_copied;
-	int64_t		 rows_estimated;
-	int		 done;
-	int		 done_gen;	/* the generation that finished it */
-};
-
-/* An attempt at the initial sync: its snapshot's binlog position. */
-struct snapshot_gen {
-	int		 gen;
-	char		*file;
-	uint64_t	 pos;
-};
-
-/* Rows of db.table up to key hi that generation gen wrote to a partition. */
-struct snapshot_segment {
-	char		*db;
-	char		*table;
-	int		 gen;
-	char		*target;	/* endpoint name */
-	int32_t		 part;
-	uint8_t		*hi;
-	size_t		 hilen;
-};
-
-struct job_stats {
-	int64_t		 lag_seconds;	/* -1: unknown */
-	int64_t		 lag_bytes;
-	double		 rows_per_sec;
-	int64_t		 tables_done;
-	int64_t		 tables_total;
-	int64_t		 rows_copied;
-	int64_t		 rows_estimated;
-	int64_t		 updated_at;
-};
-
 /* A job's checkpoint and statistics, for listings. */
 struct job_progress {
 	int64_t			 job_id;
@@ -174,6 +113,7 @@ struct store	*store_open(const char *, char **);
 void		 store_close(struct store *);
 const char	*store_path(const struct store *);
 void		 store_set_fail_hook(struct store *, int (*)(const char *));
+struct jobstore	*store_door_open(void *, int64_t, char **);
 
 int	 store_tenant_get(struct store *, const char *, struct tenant *, char **);
 int	 store_tenant_add(struct store *, const struct tenant *, char **);
@@ -230,7 +170,6 @@ int	 store_checkpoint_get(struct store *, int64_t, struct checkpoint *,
 int	 store_checkpoint_save(struct store *, int64_t,
 	    const struct checkpoint *, const struct schema_change *, size_t,
 	    char **);
-void	 checkpoint_release(struct checkpoint *);
 int	 store_schema_at(struct store *, int64_t, const char *, const char *,
 	    const char *, uint64_t, char **, int64_t *, char **, uint64_t *,
 	    char **);
@@ -244,17 +183,14 @@ int	 store_snapshot_save(struct store *, int64_t,
 	    const struct snapshot_progress *, char **);
 int	 store_snapshot_list(struct store *, int64_t,
 	    struct snapshot_progress **, size_t *, char **);
-void	 snapshot_list_free(struct snapshot_progress *, size_t);
 int	 store_snapshot_gen_add(struct store *, int64_t, const char *, uint64_t,
 	    int *, char **);
 int	 store_snapshot_gens(struct store *, int64_t, struct snapshot_gen **,
 	    size_t *, char **);
-void	 snapshot_gens_free(struct snapshot_gen *, size_t);
 int	 store_snapshot_segment_add(struct store *, int64_t,
 	    const struct snapshot_segment *, char **);
 int	 store_snapshot_segments(struct store *, int64_t,
 	    struct snapshot_segment **, size_t *, char **);
-void	 snapshot_segments_free(struct snapshot_segment *, size_t);
 int	 store_stats_save(struct store *, int64_t, const struct job_stats *,
 	    char **);
 int	 store_stats_get(struct store *, int64_t, struct job_stats *, char **);

@@ -18,14 +18,6 @@
 #include "scheduler/store.h"
 #include "scheduler/store_int.h"
 
-void
-checkpoint_release(struct checkpoint *c)
-{
-	free(c->file);
-	free(c->gtid);
-	memset(c, 0, sizeof *c);
-}
-
 /* The job's checkpoint; a job that has none gets an empty one (0). */
 int
 store_checkpoint_get(struct store *s, int64_t job, struct checkpoint *c,
@@ -321,19 +313,6 @@ store_snapshot_save(struct store *s, int64_t job,
 	return (store_normal_end(s, 1, cause));
 }
 
-void
-snapshot_list_free(struct snapshot_progress *p, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++) {
-		free(p[i].db);
-		free(p[i].table);
-		free(p[i].last_key);
-	}
-	free(p);
-}
-
 int
 store_snapshot_list(struct store *s, int64_t job,
     struct snapshot_progress **out, size_t *n, char **cause)
@@ -398,16 +377,6 @@ store_snapshot_gen_add(struct store *s, int64_t job, const char *file,
 	return (store_normal_end(s, 1, cause));
 }
 
-void
-snapshot_gens_free(struct snapshot_gen *g, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		free(g[i].file);
-	free(g);
-}
-
 /* The job's generations, oldest first. */
 int
 store_snapshot_gens(struct store *s, int64_t job, struct snapshot_gen **out,
@@ -461,20 +430,6 @@ store_snapshot_segment_add(struct store *s, int64_t job,
 		return (store_normal_end(s, 0, cause));
 	}
 	return (store_normal_end(s, 1, cause));
-}
-
-void
-snapshot_segments_free(struct snapshot_segment *g, size_t n)
-{
-	size_t	 i;
-
-	for (i = 0; i < n; i++) {
-		free(g[i].db);
-		free(g[i].table);
-		free(g[i].target);
-		free(g[i].hi);
-	}
-	free(g);
 }
 
 /* The job's segments, by table, then generation. */

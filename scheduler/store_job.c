@@ -770,7 +770,7 @@ fail:
  * Add tables to a job's selection.  Those already selected are left alone;
  * when any is new the job's revision moves, which makes a daemon running
  * the job restart it: the new tables get their schema and full sync at a
- * snapshot of their own, then join the binlog (engine/sync.c).  *added
+ * snapshot of their own, then join the binlog (engine/add_tables.c).  *added
  * says how many were new.
  */
 int

@@ -1,0 +1,492 @@
+/*
+ * The binlog follower (DESIGN.md §4, §7): a replication connection from
+ * the watermark (engine/binlog_client.c), its events decoded
+ * (engine/binlog_decoder.c) and built into changes of the job's tables
+ * (engine/change.c), each checked against its table's shape
+ * (engine/shapes.c), filtered by the initial sync's window
+ * (engine/window.c) and sent (engine/emit.c); the binlog is cut into the
+ * watermark's units at transaction boundaries.
+ *
+ * Between events it takes the delivery reports, saves the checkpoint,
+ * sends a HEARTBEAT when the job is idle and measures the lag; while a
+ * finished transaction waits for its reports it waits for the source only
+ * 50 ms at a time, so the checkpoint follows the acknowledgements.
+ *
+ * A run ends when stopped, on an error (permanent or not: the job's life
+ * decides what follows, engine/sync.c), or, given an end position (tables
+ * being added, engine/add_tables.c), at the first transaction boundary at
+ * or past it.  Runs on the job's thread.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmalloc.h"
+#include "engine/binlog.h"
+#include "engine/binlog_client.h"
+#include "engine/change.h"
+#include "engine/follow.h"
+#include "engine/job_spec.h"
+
+#define FOLLOW_REPORT_POLL_MS	50
+/* How often the lag in bytes is measured (SHOW BINARY LOGS). */
+#define FOLLOW_LAG_BYTES_US	10000000
+
+struct follower {
+	struct jobctx		*ctx;
+	struct watermark	*wm;
+	struct router		*rt;
+	struct emitter		*em;
+	struct window		*w;
+	struct shapes		*sh;
+	struct mysql_lazy	 ctl;		/* definitions, lag */
+	struct snap_table	*tables;	/* borrowed: the job's */
+	size_t			 ntables;
+
+	char			*cur_file;
+	uint32_t		 last_ts;	/* of the last event read */
+	uint64_t		 lag_checked_us;
+	uint64_t		 last_record_us;	/* the last record sent */
+	uint64_t		 hb_records;	/* n_records then */
+	struct change		 pending_begin;	/* a BEGIN not sent yet */
+	int			 have_pending;
+	int			 until;		/* the run ends at */
+	uint64_t		 until_fno;	/* this position */
+	uint64_t		 until_pos;
+};
+
+struct follower *
+follower_new(struct jobctx *ctx, struct watermark *wm, struct router *rt,
+    struct emitter *em, struct window *w)
+{
+	struct follower	*f = xcalloc(1, sizeof *f);
+
+	f->ctx = ctx;
+	f->wm = wm;
+	f->rt = rt;
+	f->em = em;
+	f->w = w;
+	f->sh = shapes_new(ctx, wm, &f->ctl);
+	return (f);
+}
+
+void
+follower_free(struct follower *f)
+{
+	if (f == NULL)
+		return;
+	mysql_lazy_close(&f->ctl);
+	shapes_free(f->sh);
+	free(f->cur_file);
+	free(f);
+}
+
+/* The job's tables (borrowed until the next bind). */
+void
+follower_bind(struct follower *f, struct snap_table *tables, size_t n)
+{
+	f->tables = tables;
+	f->ntables = n;
+}
+
+static int
+follow_selected(void *arg, const char *db, const char *table)
+{
+	struct follower	*f = arg;
+
+	return (job_spec_selected(f->ctx->spec, db, table));
+}
+
+/*
+ * Change callback.  In the window after an initial sync (from its oldest
+ * snapshot to its newest), a row change goes only to the targets whose
+ * copy of the row predates it, and a transaction none of whose rows goes
+ * anywhere sends no BEGIN and COMMIT either.
+ */
+static int
+follow_change(void *arg, const struct change *c, char **cause)
+{
+	struct follower	*f = arg;
+	uint32_t	 mask = EMIT_ALL;
+	int		 window;
+
+	if ((c->kind == CHANGE_ROW || c->kind == CHANGE_BEGIN) &&
+	    shapes_fill(f->sh, c, cause) != 0)
+		return (-1);
+	if (c->kind == CHANGE_ROW && shapes_check(f->sh, c, cause) != 0)
+		return (-1);
+	if (c->kind == CHANGE_DDL && shapes_ddl(f->sh, c, cause) != 0)
+		return (-1);
+	window = window_close_at(f->w, c->file, c->pos);
+	switch (c->kind) {
+	case CHANGE_DDL:
+		if (f->ctx->spec->ddl != JOB_DDL_FORWARD ||
+		    !job_spec_db_selected(f->ctx->spec, c->db))
+			return (0);
+		break;
+	case CHANGE_BEGIN:
+		if (window) {
+			f->pending_begin = *c;
+			f->have_pending = 1;
+			return (0);
+		}
+		break;
+	case CHANGE_ROW:
+		if (window && (mask = window_mask(f->w, c)) == 0)
+			return (0);
+		if (f->have_pending) {
+			f->have_pending = 0;
+			if (emitter_send(f->em, &f->pending_begin, EMIT_BINLOG,
+			    EMIT_ALL, NULL, cause) != 0)
+				return (-1);
+		}
+		return (emitter_send(f->em, c, EMIT_BINLOG, mask, NULL, cause));
+	case CHANGE_COMMIT:
+	case CHANGE_ROLLBACK:
+		if (f->have_pending) {
+			f->have_pending = 0;	/* nothing of it was sent */
+			return (0);
+		}
+		break;
+	default:
+		break;
+	}
+	return (emitter_send(f->em, c, EMIT_BINLOG, EMIT_ALL, NULL, cause));
+}
+
+/*
+ * A HEARTBEAT record when nothing was sent for heartbeat_record_ms and
+ * everything sent is acknowledged.  Its id is reserved in the checkpoint
+ * before it is sent (engine/watermark.c): a replay from that checkpoint
+ * starts after it, so the ids of the records that follow never move (a
+ * heartbeat lost in a crash leaves a gap, as DTS ids have).
+ */
+static int
+follow_heartbeat(struct follower *f, char **cause)
+{
+	struct jobctx	*ctx = f->ctx;
+	struct change	 c;
+	uint64_t	 now = util_mono_us();
+
+	/* Records sent since the last look: as good as sent now (this is
+	 * called after each transaction), and no clock read per record. */
+	if (atomic_load_explicit(&ctx->n_records, memory_order_relaxed) !=
+	    f->hb_records) {
+		f->hb_records = atomic_load_explicit(&ctx->n_records,
+		    memory_order_relaxed);
+		f->last_record_us = now;
+	}
+	if (ctx->opts.heartbeat_record_ms <= 0 ||
+	    watermark_file(f->wm) == NULL ||
+	    router_job_topic(f->rt) < 0 ||	/* a topic template only */
+	    now - f->last_record_us <
+	    (uint64_t)ctx->opts.heartbeat_record_ms * 1000)
+		return (0);
+	watermark_advance(f->wm);
+	if (!watermark_settled(f->wm) || watermark_dirty(f->wm))
+		return (0);
+	memset(&c, 0, sizeof c);
+	c.kind = CHANGE_HEARTBEAT;
+	c.timestamp = (uint32_t)(util_wall_us() / 1000000);
+	c.file = watermark_file(f->wm);
+	c.pos = c.txn_pos = watermark_pos(f->wm);
+	c.gtid = "";
+	c.server_version = ctx->server_version;
+	if (emitter_heartbeat(f->em, &c, cause) != 0)
+		return (-1);
+	/* Not data: rows/s stays 0 on an idle job. */
+	f->last_record_us = util_mono_us();
+	return (0);
+}
+
+/*
+ * How many bytes of binlog the source has after file:pos (SHOW BINARY
+ * LOGS: the rest of this file and every later one), every few seconds.
+ */
+static void
+follow_lag_bytes(struct follower *f, const char *file, uint64_t pos)
+{
+	MYSQL_RES	*res;
+	MYSQL_ROW	 row;
+	MYSQL		*m;
+	uint64_t	 now = util_mono_us();
+	int64_t		 lag = 0;
+	int		 seen = 0;
+	char		*cause = NULL;
+
+	if (now - f->lag_checked_us < FOLLOW_LAG_BYTES_US)
+		return;
+	f->lag_checked_us = now;
+	if ((m = mysql_lazy_get(&f->ctl, &cause)) == NULL) {
+		free(cause);
+		return;
+	}
+	if (mysql_query(m, "SHOW BINARY LOGS") != 0 ||
+	    (res = mysql_store_result(m)) == NULL) {
+		mysql_lazy_close(&f->ctl);	/* no privilege, or gone */
+		return;
+	}
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		int64_t	 size = row[1] != NULL ? strtoll(row[1], NULL, 10) : 0;
+
+		if (strcmp(row[0], file) == 0) {
+			seen = 1;
+			lag += size > (int64_t)pos ? size - (int64_t)pos : 0;
+		} else if (seen)
+			lag += size;
+	}
+	mysql_free_result(res);
+	jobctx_set_lag_bytes(f->ctx, seen ? lag : -1);
+}
+
+/*
+ * Before reading the source: while a finished transaction waits for its
+ * delivery reports (or its checkpoint for checkpoint_ms), wait for the
+ * source only FOLLOW_REPORT_POLL_MS at a time and take the reports in
+ * between, so the checkpoint follows the acknowledgements at once rather
+ * than at the source's next heartbeat.
+ */
+static int
+follow_await_source(struct follower *f, struct binlog_client *bc,
+    char **cause)
+{
+	for (;;) {
+		watermark_advance(f->wm);
+		if (!watermark_dirty(f->wm) && !watermark_head_closed(f->wm))
+			return (0);	/* nothing finished is waiting */
+		if (binlog_client_wait(bc, FOLLOW_REPORT_POLL_MS) != 0)
+			return (0);
+		emitter_poll(f->em, 0);
+		if (watermark_delivery_ok(f->wm, cause) != 0 ||
+		    watermark_checkpoint(f->wm, 0, cause) != 0)
+			return (-1);
+		jobctx_save_stats(f->ctx, 0);
+		if (jobctx_stopping(f->ctx)) {
+			*cause = xstrdup("stopped");
+			return (-1);
+		}
+	}
+}
+
+/* The replication connection from the watermark, or NULL with *cause
+ * (and the job's permanent flag when retrying cannot help). */
+static struct binlog_client *
+follow_open(struct follower *f, char **cause)
+{
+	const struct sync_options	*opts = &f->ctx->opts;
+	struct binlog_client_opts	 o;
+	struct binlog_client		*bc;
+	enum binlog_client_error	 kind;
+	char				*why;
+
+	binlog_client_opts_init(&o);
+	o.conn = f->ctx->spec->source;	/* borrowed: not released below */
+	o.server_id = f->ctx->spec->server_id;
+	o.file = (char *)watermark_file(f->wm);
+	o.pos = watermark_pos(f->wm);
+	o.heartbeat_ms = (unsigned int)opts->heartbeat_ms;
+	/* HEARTBEAT records are sent when the thread wakes: often enough. */
+	if (opts->heartbeat_record_ms > 0 &&
+	    (unsigned int)opts->heartbeat_record_ms < o.heartbeat_ms)
+		o.heartbeat_ms = (unsigned int)opts->heartbeat_record_ms;
+	o.nonblocking = 0;
+	if ((bc = binlog_client_open(&o, &kind, cause)) != NULL)
+		return (bc);
+	if (kind == BINLOG_CLIENT_PURGED) {
+		why = *cause;
+		*cause = xasprintf("the binlog the job needs (%s:%" PRIu64
+		    ") was purged from the source: remove and re-create the "
+		    "job to take a new snapshot (%s)", watermark_file(f->wm),
+		    watermark_pos(f->wm), why);
+		free(why);
+	}
+	if (kind == BINLOG_CLIENT_PURGED || kind == BINLOG_CLIENT_AUTH ||
+	    kind == BINLOG_CLIENT_FATAL)
+		f->ctx->permanent = 1;
+	return (NULL);
+}
+
+/* After the events of one packet: lag, reports, checkpoint, heartbeat,
+ * statistics.  -1 with *cause ends the run. */
+static int
+follow_between(struct follower *f, struct change_builder *cb,
+    const char *file, uint64_t end, int heartbeat, char **cause)
+{
+	/*
+	 * Lag: how old the last event read is; a heartbeat says the source
+	 * has nothing newer, so with nothing in flight it is 0.
+	 */
+	watermark_advance(f->wm);
+	if (heartbeat) {
+		if (!watermark_head_closed(f->wm))
+			jobctx_set_lag(f->ctx, 0);
+	} else {
+		jobctx_count(&f->ctx->n_events, 1);
+		if (f->last_ts != 0)
+			jobctx_set_lag(f->ctx, (int64_t)(util_wall_us() /
+			    1000000) - f->last_ts);
+	}
+	emitter_poll(f->em, 0);
+	if (watermark_delivery_ok(f->wm, cause) != 0 ||
+	    watermark_checkpoint(f->wm, 0, cause) != 0)
+		return (-1);
+	if (change_builder_at_boundary(cb) && follow_heartbeat(f, cause) != 0)
+		return (-1);
+	follow_lag_bytes(f, file, end);
+	jobctx_save_stats(f->ctx, 0);
+	if (jobctx_stopping(f->ctx)) {
+		*cause = xstrdup("stopped");
+		return (-1);
+	}
+	return (0);
+}
+
+/* Whether file:pos is at or past the run's end position. */
+static int
+follow_past_until(const struct follower *f, const char *file, uint64_t pos)
+{
+	return (f->until && window_poscmp(change_file_number(file), pos,
+	    f->until_fno, f->until_pos) >= 0);
+}
+
+/*
+ * Decode one packet's events into changes; 1 when it held a transaction
+ * boundary (*heartbeat when a source heartbeat), 0, or -1 with *cause.
+ */
+static int
+follow_decode(struct follower *f, struct binlog_decoder *dec,
+    struct change_builder *cb, int *heartbeat, char **cause)
+{
+	struct binlog_event	 ev;
+	int			 rc, boundary = 0;
+
+	*heartbeat = 0;
+	while ((rc = binlog_decoder_next(dec, &ev, cause)) == 1) {
+		if (!ev.in_payload && ev.h.timestamp != 0)
+			f->last_ts = ev.h.timestamp;
+		if (change_builder_feed(cb, dec, &ev, cause) != 0)
+			return (-1);
+		if (!ev.in_payload && (ev.h.type == BINLOG_QUERY ||
+		    ev.h.type == BINLOG_XID ||
+		    ev.h.type == BINLOG_XA_PREPARE ||
+		    ev.h.type == BINLOG_TRANSACTION_PAYLOAD ||
+		    ev.h.type == BINLOG_MARIA_QUERY_COMPRESSED))
+			boundary = 1;
+		if (ev.h.type == BINLOG_HEARTBEAT ||
+		    ev.h.type == BINLOG_HEARTBEAT_V2)
+			*heartbeat = 1;
+	}
+	return (rc < 0 ? -1 : boundary);
+}
+
+/* The reading loop: 0 at the end position, -1 with *cause otherwise. */
+static int
+follow_loop(struct follower *f, struct binlog_client *bc,
+    struct binlog_decoder *dec, struct change_builder *cb, char **cause)
+{
+	enum binlog_client_error	 kind;
+	const uint8_t			*raw;
+	const char			*file;
+	size_t				 len;
+	uint64_t			 off;
+	int				 rc, boundary, heartbeat;
+	char				*why;
+
+	for (;;) {
+		if (follow_await_source(f, bc, cause) != 0)
+			return (-1);
+		rc = binlog_client_next(bc, &raw, &len, &off, &kind, cause);
+		if (rc <= 0) {
+			if (rc == 0 || kind == BINLOG_CLIENT_STOPPED ||
+			    jobctx_stopping(f->ctx)) {
+				free(*cause);
+				*cause = xstrdup("stopped");
+			} else if (kind == BINLOG_CLIENT_PURGED ||
+			    kind == BINLOG_CLIENT_AUTH ||
+			    kind == BINLOG_CLIENT_FATAL)
+				f->ctx->permanent = 1;
+			return (-1);
+		}
+		file = binlog_client_file(bc);
+		if (f->cur_file == NULL || strcmp(f->cur_file, file) != 0) {
+			free(f->cur_file);
+			f->cur_file = xstrdup(file);
+			change_builder_set_file(cb, file);
+		}
+		if (binlog_decoder_feed(dec, raw, len, off, cause) != 0 ||
+		    (boundary = follow_decode(f, dec, cb, &heartbeat,
+		    cause)) < 0) {
+			why = *cause;
+			*cause = xasprintf("%s: offset %" PRIu64 ": %s", file,
+			    off, why);
+			free(why);
+			f->ctx->permanent = 1;
+			return (-1);
+		}
+		if (boundary && change_builder_at_boundary(cb))
+			watermark_close(f->wm, file, off + len,
+			    emitter_next_id(f->em));
+		if (change_builder_at_boundary(cb) &&
+		    follow_past_until(f, file, off + len))
+			return (0);
+		if (follow_between(f, cb, file, off + len, heartbeat,
+		    cause) != 0)
+			return (-1);
+	}
+}
+
+/*
+ * Follow the binlog from the watermark, until stopped or failed (-1 with
+ * *cause), or, with until_file, up to the first transaction boundary at
+ * or past until_file:until_pos (0).
+ */
+int
+follower_run(struct follower *f, const char *until_file, uint64_t until_pos,
+    char **cause)
+{
+	struct binlog_client	*bc;
+	struct binlog_decoder	*dec = NULL;
+	struct change_builder	*cb = NULL;
+	int			 status = -1;
+
+	f->until = until_file != NULL;
+	f->until_fno = until_file != NULL ? change_file_number(until_file) : 0;
+	f->until_pos = until_pos;
+	f->ctl.opts = &f->ctx->spec->source;
+	if ((bc = follow_open(f, cause)) == NULL)
+		return (-1);
+	if (jobctx_attach(f->ctx, bc)) {
+		*cause = xstrdup("stopped");
+		goto out;
+	}
+	dec = binlog_decoder_new();
+	binlog_decoder_set_checksum(dec, binlog_client_checksum(bc));
+	cb = change_builder_new(follow_change, follow_selected, f);
+	emitter_restart(f->em, watermark_next_id(f->wm));
+	watermark_heartbeat_reset(f->wm);
+	watermark_clear_units(f->wm);
+	shapes_reset(f->sh, f->tables, f->ntables);	/* as of the
+							 * checkpoint */
+	f->last_record_us = util_mono_us();
+	f->have_pending = 0;
+	if (window_load(f->w, cause) != 0)
+		goto out;
+	(void)window_open(f->w, watermark_file(f->wm), watermark_pos(f->wm));
+	if (follow_past_until(f, watermark_file(f->wm), watermark_pos(f->wm)))
+		status = 0;
+	else
+		status = follow_loop(f, bc, dec, cb, cause);
+out:
+	mysql_lazy_close(&f->ctl);
+	shapes_forget(f->sh);
+	(void)jobctx_attach(f->ctx, NULL);
+	change_builder_free(cb);
+	binlog_decoder_free(dec);
+	binlog_client_close(bc);
+	f->until = 0;
+	return (status);
+}
