@@ -43,6 +43,12 @@ endpoint_usage(FILE *fp)
 	    "              --password-file F | --password-env VAR | "
 	    "--password-ref REF]\n"
 	    "             [--tls] [--tls-ca FILE] [--kafka-version X.Y.Z]\n"
+	    "       ferry endpoint set NAME [--password-file F | --password-env VAR |\n"
+	    "             --password-ref REF | --prompt] [--tls | --no-tls] "
+	    "[--tls-ca FILE]\n"
+	    "             [--mysql URL | --kafka BROKERS] [--username U] "
+	    "[--sasl MECH]\n"
+	    "             [--kafka-version X.Y.Z]\n"
 	    "       ferry endpoint list [--json]\n"
 	    "       ferry endpoint show NAME [--json]\n"
 	    "       ferry endpoint rm NAME\n"
@@ -51,7 +57,12 @@ endpoint_usage(FILE *fp)
 	    ".key), or as a\n"
 	    "reference with --password-ref env:NAME or file:/path.  Without "
 	    "a password\n"
-	    "option, ferry asks on a terminal.\n");
+	    "option, ferry asks on a terminal.  set changes an endpoint in "
+	    "place (a rotated\n"
+	    "password, a new address): its jobs and their checkpoints stay, "
+	    "and each job\n"
+	    "uses the change from its next attempt (ferry job retry, or its "
+	    "next reconnect).\n");
 }
 
 static void
@@ -69,11 +80,42 @@ endpoint_json(struct buf *b, const struct endpoint *e)
 	cli_json_str(b, "tls_ca", e->tls_ca, 0);
 	cli_json_str(b, "sasl", e->sasl, 0);
 	cli_json_str(b, "kafka_version", e->kafka_version, 0);
+	if (e->updated_at != 0) {
+		cli_json_int(b, "updated_at", e->updated_at, 0);
+		cli_json_str(b, "updated_by", e->updated_by, 0);
+	} else
+		buf_adds(b, ",\"updated_at\":null,\"updated_by\":null");
 	buf_addc(b, '}');
 }
 
+/* What endpoint add and set are told. */
+struct endpoint_args {
+	const char	*mysql;
+	const char	*kafka;
+	const char	*pwfile;
+	const char	*pwenv;
+	const char	*pwref;
+	int		 prompt;	/* set: ask on the terminal */
+	const char	*username;
+	int		 tls;		/* 1 --tls, 0 --no-tls, -1 neither */
+	int		 no_tls;	/* --no-tls given */
+	const char	*tls_ca;
+	enum kafka_sasl	 sasl;
+	int		 sasl_given;
+	const char	*kafka_version;
+	const char	*name;
+};
+
+/* endpoint_args(): the options are read, the command goes on. */
+#define ENDPOINT_GO_ON	(-1)
+
+/*
+ * The options of endpoint add (set: 1 for endpoint set, which also takes
+ * --prompt and --no-tls).  Returns ENDPOINT_GO_ON, or the command's status
+ * when it ends here (a usage error, --help).
+ */
 static int
-endpoint_add(struct cli_ctx *ctx, int argc, char **argv)
+endpoint_args(int argc, char **argv, int set, struct endpoint_args *a)
 {
 	static const struct option	 opts[] = {
 		{ "mysql", required_argument, NULL, 'm' },
@@ -81,158 +123,211 @@ endpoint_add(struct cli_ctx *ctx, int argc, char **argv)
 		{ "password-file", required_argument, NULL, 'P' },
 		{ "password-env", required_argument, NULL, 'E' },
 		{ "password-ref", required_argument, NULL, 'R' },
+		{ "prompt", no_argument, NULL, 'p' },
 		{ "sasl", required_argument, NULL, 's' },
 		{ "username", required_argument, NULL, 'u' },
 		{ "tls", no_argument, NULL, 'S' },
+		{ "no-tls", no_argument, NULL, 'N' },
 		{ "tls-ca", required_argument, NULL, 'C' },
 		{ "kafka-version", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct endpoint			 e;
-	struct tenant			 t;
-	struct store			*s = NULL;
-	struct mysql_conn_opts		 mo;
-	enum kafka_sasl			 sasl = KAFKA_SASL_NONE;
-	const char			*mysql = NULL, *kafka = NULL;
-	const char			*pwfile = NULL, *pwenv = NULL;
-	const char			*pwref = NULL, *p;
-	char				*cause = NULL, *plain = NULL, *prompt;
-	int				 ch, status = CLI_USAGE;
+	const char	*cmd = set ? "endpoint set" : "endpoint add", *p;
+	int		 ch;
 
-	memset(&e, 0, sizeof e);
-	mysql_conn_opts_init(&mo);
+	memset(a, 0, sizeof *a);
+	a->tls = -1;
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'm': mysql = optarg; break;
-		case 'k': kafka = optarg; break;
-		case 'P': pwfile = optarg; break;
-		case 'E': pwenv = optarg; break;
-		case 'R': pwref = optarg; break;
-		case 'u':
-			free(e.username);
-			e.username = xstrdup(optarg);
-			break;
-		case 'S': e.tls = 1; break;
+		case 'm': a->mysql = optarg; break;
+		case 'k': a->kafka = optarg; break;
+		case 'P': a->pwfile = optarg; break;
+		case 'E': a->pwenv = optarg; break;
+		case 'R': a->pwref = optarg; break;
+		case 'u': a->username = optarg; break;
+		case 'S': a->tls = 1; break;
 		case 'C':
-			free(e.tls_ca);
-			e.tls_ca = xstrdup(optarg);
-			e.tls = 1;
+			a->tls_ca = optarg;
+			a->tls = 1;
+			break;
+		case 'p':
+		case 'N':
+			if (!set)
+				return (cli_usage_error("%s is for endpoint "
+				    "set", ch == 'p' ? "--prompt" :
+				    "--no-tls"));
+			if (ch == 'p')
+				a->prompt = 1;
+			else
+				a->no_tls = 1;
 			break;
 		case 's':
-			if (kafka_client_parse_sasl(optarg, &sasl) != 0 ||
-			    sasl == KAFKA_SASL_NONE) {
-				cli_usage_error("--sasl must be plain, "
+			if (kafka_client_parse_sasl(optarg, &a->sasl) != 0 ||
+			    a->sasl == KAFKA_SASL_NONE)
+				return (cli_usage_error("--sasl must be plain, "
 				    "scram-sha-256 or scram-sha-512, not '%s'",
-				    optarg);
-				goto out;
-			}
+				    optarg));
+			a->sasl_given = 1;
 			break;
 		case 'v':
 			for (p = optarg; *p != '\0'; p++) {
 				if ((*p < '0' || *p > '9') && *p != '.')
 					break;
 			}
-			if (*optarg < '0' || *optarg > '9' || *p != '\0') {
-				cli_usage_error("--kafka-version takes a "
-				    "version like 2.8.1, not '%s'", optarg);
-				goto out;
-			}
-			free(e.kafka_version);
-			e.kafka_version = xstrdup(optarg);
+			if (*optarg < '0' || *optarg > '9' || *p != '\0')
+				return (cli_usage_error("--kafka-version takes "
+				    "a version like 2.8.1, not '%s'", optarg));
+			a->kafka_version = optarg;
 			break;
 		case 'h':
 			endpoint_usage(stdout);
-			status = CLI_OK;
-			goto out;
+			return (CLI_OK);
 		default:
-			cli_option_error("endpoint add", argv, ch);
-			goto out;
+			cli_option_error(cmd, argv, ch);
+			return (CLI_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1) {
-		cli_usage_error("endpoint add needs one NAME");
-		goto out;
-	}
+	if (argc != 1)
+		return (cli_usage_error("%s needs one NAME", cmd));
 	if (cli_valid_name("endpoint", argv[0]) != 0)
-		goto out;
-	if ((mysql == NULL) == (kafka == NULL)) {
-		cli_usage_error("endpoint add needs --mysql URL or --kafka "
-		    "BROKERS");
-		goto out;
-	}
-	if ((pwfile != NULL) + (pwenv != NULL) + (pwref != NULL) > 1) {
-		cli_usage_error("give one of --password-file, --password-env "
-		    "and --password-ref");
-		goto out;
-	}
-	if (mysql != NULL) {
-		if (sasl != KAFKA_SASL_NONE || e.username != NULL ||
-		    e.kafka_version != NULL) {
-			cli_usage_error("--sasl, --username and "
-			    "--kafka-version are for Kafka endpoints (the MySQL "
-			    "user is in the URL)");
-			goto out;
-		}
-		if (mysql_conn_opts_from_url(&mo, mysql, &cause) != 0) {
-			cli_usage_error("--mysql: %s", cause);
-			goto out;
-		}
-		e.kind = ENDPOINT_MYSQL;
-		e.address = xstrdup(mysql);
-	} else {
-		if (url_check_hostport_list(kafka, &cause) != 0) {
-			cli_usage_error("--kafka: %s", cause);
-			goto out;
-		}
-		if ((sasl != KAFKA_SASL_NONE) != (e.username != NULL)) {
-			cli_usage_error("--sasl and --username go together");
-			goto out;
-		}
-		if (sasl == KAFKA_SASL_NONE && (pwfile != NULL ||
-		    pwenv != NULL || pwref != NULL)) {
-			cli_usage_error("a password goes with --sasl");
-			goto out;
-		}
-		e.kind = ENDPOINT_KAFKA;
-		e.address = xstrdup(kafka);
-		if (sasl != KAFKA_SASL_NONE)
-		{
-			char	*m;
+		return (CLI_USAGE);
+	a->name = argv[0];
+	if ((a->pwfile != NULL) + (a->pwenv != NULL) + (a->pwref != NULL) +
+	    a->prompt > 1)
+		return (cli_usage_error("give one of --password-file, "
+		    "--password-env%s", set ? ", --password-ref and --prompt" :
+		    " and --password-ref"));
+	if (a->no_tls && a->tls != -1)
+		return (cli_usage_error("--no-tls and --tls%s contradict",
+		    a->tls_ca != NULL ? "-ca" : ""));
+	if (a->no_tls)
+		a->tls = 0;
+	if (a->mysql != NULL && a->kafka != NULL)
+		return (cli_usage_error("give --mysql or --kafka, not both"));
+	if (a->mysql != NULL && (a->sasl_given || a->username != NULL ||
+	    a->kafka_version != NULL))
+		return (cli_usage_error("--sasl, --username and "
+		    "--kafka-version are for Kafka endpoints (the MySQL user "
+		    "is in the URL)"));
+	return (ENDPOINT_GO_ON);
+}
 
-			/* Stored as the option spells it: scram-sha-256. */
-			e.sasl = xstrdup(kafka_client_sasl_name(sasl));
-			for (m = e.sasl; *m != '\0'; m++)
-				*m = (char)tolower((unsigned char)*m);
+/* An address as the endpoint stores it: 0, or the status to return. */
+static int
+endpoint_check_address(const struct endpoint_args *a)
+{
+	struct mysql_conn_opts	 mo;
+	char			*cause = NULL;
+	int			 rc = 0;
+
+	mysql_conn_opts_init(&mo);
+	if (a->mysql != NULL && mysql_conn_opts_from_url(&mo, a->mysql,
+	    &cause) != 0)
+		rc = cli_usage_error("--mysql: %s", cause);
+	else if (a->kafka != NULL && url_check_hostport_list(a->kafka,
+	    &cause) != 0)
+		rc = cli_usage_error("--kafka: %s", cause);
+	free(cause);
+	mysql_conn_opts_release(&mo);
+	return (rc);
+}
+
+/* The SASL mechanism as the option spells it: scram-sha-256. */
+static char *
+endpoint_sasl_name(enum kafka_sasl sasl)
+{
+	char	*m, *name = xstrdup(kafka_client_sasl_name(sasl));
+
+	for (m = name; *m != '\0'; m++)
+		*m = (char)tolower((unsigned char)*m);
+	return (name);
+}
+
+/*
+ * The endpoint's new secret from the password options (stored form in
+ * *secret, NULL: none given or an empty password).  ask: prompt on a
+ * terminal when no option names one.  Returns 0, or -1 (said).
+ */
+static int
+endpoint_secret(struct store *s, const struct endpoint_args *a,
+    const char *name, int ask, char **secret)
+{
+	char	*cause = NULL, *plain = NULL, *prompt;
+	int	 rc = -1;
+
+	*secret = NULL;
+	if (a->pwref != NULL) {
+		if (secret_reference(a->pwref, secret, &cause) != 0) {
+			cli_error("--password-ref: %s", cause);
+			free(cause);
+			return (-1);
 		}
+		return (0);
 	}
+	prompt = xasprintf("Password for %s: ", name);
+	if (cli_read_secret(a->pwfile, a->pwenv, prompt, ask, &plain) != 0)
+		goto out;
+	if (plain != NULL && *plain != '\0' && secret_seal(store_path(s),
+	    plain, secret, &cause) != 0) {
+		cli_error("%s", cause);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(prompt);
+	free(cause);
+	xfree_secret(plain);
+	return (rc);
+}
+
+static int
+endpoint_add(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct endpoint_args		 a;
+	struct endpoint			 e;
+	struct tenant			 t;
+	struct store			*s = NULL;
+	char				*cause = NULL;
+	int				 status;
+
+	memset(&e, 0, sizeof e);
+	if ((status = endpoint_args(argc, argv, 0, &a)) != ENDPOINT_GO_ON)
+		return (status);
+	if ((a.mysql == NULL) == (a.kafka == NULL))
+		return (cli_usage_error("endpoint add needs --mysql URL or "
+		    "--kafka BROKERS"));
+	if ((status = endpoint_check_address(&a)) != 0)
+		return (status);
+	if (a.kafka != NULL) {
+		if (a.sasl_given != (a.username != NULL))
+			return (cli_usage_error("--sasl and --username go "
+			    "together"));
+		if (!a.sasl_given && (a.pwfile != NULL || a.pwenv != NULL ||
+		    a.pwref != NULL))
+			return (cli_usage_error("a password goes with --sasl"));
+	}
+	e.kind = a.mysql != NULL ? ENDPOINT_MYSQL : ENDPOINT_KAFKA;
+	e.address = xstrdup(a.mysql != NULL ? a.mysql : a.kafka);
+	e.username = a.username != NULL ? xstrdup(a.username) : NULL;
+	e.tls = a.tls == 1;
+	e.tls_ca = a.tls_ca != NULL ? xstrdup(a.tls_ca) : NULL;
+	e.kafka_version = a.kafka_version != NULL ? xstrdup(a.kafka_version) :
+	    NULL;
+	if (a.sasl_given)
+		e.sasl = endpoint_sasl_name(a.sasl);
 	status = CLI_FAIL;
 	if ((s = cli_store_open(ctx, &t)) == NULL)
 		goto out;
 	e.tenant_id = t.id;
-	e.name = xstrdup(argv[0]);
-	if (pwref != NULL) {
-		if (secret_reference(pwref, &e.secret, &cause) != 0) {
-			cli_error("--password-ref: %s", cause);
-			status = CLI_USAGE;
-			goto out_t;
-		}
-	} else if (e.kind == ENDPOINT_MYSQL || sasl != KAFKA_SASL_NONE) {
-		prompt = xasprintf("Password for %s: ", e.name);
-		if (cli_read_secret(pwfile, pwenv, prompt, 1, &plain) != 0) {
-			free(prompt);
-			goto out_t;
-		}
-		free(prompt);
-		if (plain != NULL && *plain != '\0' &&
-		    secret_seal(store_path(s), plain, &e.secret,
-		    &cause) != 0) {
-			cli_error("%s", cause);
-			goto out_t;
-		}
+	e.name = xstrdup(a.name);
+	if ((e.kind == ENDPOINT_MYSQL || a.sasl_given || a.pwref != NULL) &&
+	    endpoint_secret(s, &a, e.name, 1, &e.secret) != 0) {
+		status = a.pwref != NULL ? CLI_USAGE : CLI_FAIL;
+		goto out_t;
 	}
 	if (store_endpoint_add(s, &e, &cause) != 0) {
 		cli_error("%s", cause);
@@ -245,10 +340,125 @@ endpoint_add(struct cli_ctx *ctx, int argc, char **argv)
 out_t:
 	tenant_release(&t);
 out:
-	xfree_secret(plain);
 	free(cause);
 	endpoint_release(&e);
-	mysql_conn_opts_release(&mo);
+	store_close(s);
+	return (status);
+}
+
+/* What endpoint set changes, into c and *what: 0, or the status. */
+static int
+endpoint_changes(struct store *s, const struct endpoint *old,
+    const struct endpoint_args *a, struct endpoint *c, unsigned int *what)
+{
+	int	 kafka = old->kind == ENDPOINT_KAFKA, status;
+
+	*what = 0;
+	if (!kafka && a->kafka != NULL)
+		return (cli_usage_error("endpoint %s is a MySQL endpoint: "
+		    "--kafka does not apply (give --mysql URL)", old->name));
+	if (kafka && (a->mysql != NULL))
+		return (cli_usage_error("endpoint %s is a Kafka endpoint: "
+		    "--mysql does not apply (give --kafka BROKERS)", old->name));
+	if (!kafka && (a->sasl_given || a->username != NULL ||
+	    a->kafka_version != NULL))
+		return (cli_usage_error("--sasl, --username and "
+		    "--kafka-version are for Kafka endpoints (the MySQL user "
+		    "is in the URL)"));
+	if ((status = endpoint_check_address(a)) != 0)
+		return (status);
+	if (kafka && (a->pwfile != NULL || a->pwenv != NULL || a->pwref !=
+	    NULL || a->prompt) && old->sasl == NULL && !a->sasl_given)
+		return (cli_usage_error("a password goes with --sasl: "
+		    "endpoint %s has none", old->name));
+	if (a->mysql != NULL || a->kafka != NULL) {
+		c->address = xstrdup(a->mysql != NULL ? a->mysql : a->kafka);
+		*what |= ENDPOINT_SET_ADDRESS;
+	}
+	if (a->username != NULL) {
+		c->username = xstrdup(a->username);
+		*what |= ENDPOINT_SET_USERNAME;
+	}
+	if (a->sasl_given) {
+		c->sasl = endpoint_sasl_name(a->sasl);
+		*what |= ENDPOINT_SET_SASL;
+	}
+	if (a->tls != -1) {
+		c->tls = a->tls;
+		*what |= ENDPOINT_SET_TLS;
+	}
+	if (a->tls_ca != NULL || a->tls == 0) {
+		c->tls_ca = a->tls_ca != NULL ? xstrdup(a->tls_ca) : NULL;
+		*what |= ENDPOINT_SET_TLS_CA;
+	}
+	if (a->kafka_version != NULL) {
+		c->kafka_version = xstrdup(a->kafka_version);
+		*what |= ENDPOINT_SET_VERSION;
+	}
+	if (a->pwfile != NULL || a->pwenv != NULL || a->pwref != NULL ||
+	    a->prompt) {
+		if (endpoint_secret(s, a, old->name, a->prompt,
+		    &c->secret) != 0)
+			return (a->pwref != NULL ? CLI_USAGE : CLI_FAIL);
+		if (c->secret == NULL && a->prompt) {
+			cli_error("no password read (--prompt needs a "
+			    "terminal)");
+			return (CLI_FAIL);
+		}
+		*what |= ENDPOINT_SET_SECRET;
+	}
+	if (*what == 0)
+		return (cli_usage_error("endpoint set %s: nothing to change "
+		    "(give a password option, --tls, --mysql, --kafka, ...)",
+		    old->name));
+	return (0);
+}
+
+/*
+ * ferry endpoint set NAME ...: change an endpoint in place.  Its jobs, their
+ * checkpoints and identity stay; each job reads the endpoint again at its
+ * next attempt.
+ */
+static int
+endpoint_set(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct endpoint_args	 a;
+	struct endpoint		 old, c;
+	struct tenant		 t;
+	struct store		*s;
+	unsigned int		 what;
+	size_t			 njobs;
+	char			*cause = NULL;
+	int			 status;
+
+	if ((status = endpoint_args(argc, argv, 1, &a)) != ENDPOINT_GO_ON)
+		return (status);
+	memset(&old, 0, sizeof old);
+	memset(&c, 0, sizeof c);
+	if ((s = cli_store_open(ctx, &t)) == NULL)
+		return (CLI_FAIL);
+	status = CLI_FAIL;
+	if (store_endpoint_get(s, t.id, a.name, &old, &cause) != 0) {
+		cli_error("%s", cause);
+		goto out;
+	}
+	if ((status = endpoint_changes(s, &old, &a, &c, &what)) != 0)
+		goto out;
+	status = CLI_FAIL;
+	if (store_endpoint_set(s, t.id, a.name, &c, what, cli_who(), &njobs,
+	    &cause) != 0) {
+		cli_error("%s", cause);
+		goto out;
+	}
+	printf("endpoint %s changed; %zu job%s using it take%s the change at "
+	    "the next attempt (a failed one: ferry job retry JOB)\n", a.name,
+	    njobs, njobs == 1 ? "" : "s", njobs == 1 ? "s" : "");
+	status = CLI_OK;
+out:
+	tenant_release(&t);
+	free(cause);
+	endpoint_release(&old);
+	endpoint_release(&c);
 	store_close(s);
 	return (status);
 }
@@ -272,6 +482,8 @@ cmd_endpoint(struct cli_ctx *ctx, int argc, char **argv)
 	sub = argv[1];
 	if (strcmp(sub, "add") == 0)
 		return (endpoint_add(ctx, argc - 1, argv + 1));
+	if (strcmp(sub, "set") == 0)
+		return (endpoint_set(ctx, argc - 1, argv + 1));
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
 		endpoint_usage(stdout);
 		return (CLI_OK);
@@ -279,7 +491,7 @@ cmd_endpoint(struct cli_ctx *ctx, int argc, char **argv)
 	if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 &&
 	    strcmp(sub, "rm") != 0)
 		return (cli_usage_error("unknown endpoint command '%s' (add, "
-		    "list, show, rm)", sub));
+		    "set, list, show, rm)", sub));
 	/* The remaining forms take only NAME and --json. */
 	argc -= 2;
 	argv += 2;
@@ -353,6 +565,11 @@ cmd_endpoint(struct cli_ctx *ctx, int argc, char **argv)
 			if (e.kafka_version != NULL)
 				printf("kafka version: %s\n", e.kafka_version);
 			printf("created:       %s\n", when);
+			if (e.updated_at != 0) {
+				cli_time(e.updated_at, when, sizeof when);
+				printf("changed:       %s by %s\n", when,
+				    e.updated_by != NULL ? e.updated_by : "?");
+			}
 		}
 		endpoint_release(&e);
 		status = CLI_OK;

@@ -225,7 +225,7 @@ add_tables_at_snapshot(struct add_tables *at, char **cause)
 	int			 gen, rc = -1;
 
 	if ((m = mysql_conn_open(&at->ctx->spec->source, cause)) == NULL) {
-		jobctx_mysql_failed(at->ctx, *cause);
+		jobctx_mysql_failed(at->ctx, cause);
 		return (-1);
 	}
 	initial_copy_init(&cp, NULL, 0, 0);

@@ -304,6 +304,8 @@ follow_open(struct follower *f, char **cause)
 		    watermark_pos(f->wm), why);
 		free(why);
 	}
+	if (kind == BINLOG_CLIENT_AUTH && strstr(*cause, "error 1045") != NULL)
+		jobctx_login_refused(f->ctx, cause);
 	if (kind == BINLOG_CLIENT_PURGED || kind == BINLOG_CLIENT_AUTH ||
 	    kind == BINLOG_CLIENT_FATAL)
 		f->ctx->permanent = 1;

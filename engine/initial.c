@@ -269,7 +269,7 @@ initial_copy_table(struct initial *in, MYSQL *m, size_t i,
 				free(*cause);
 				*cause = xstrdup("stopped");
 			} else if (!in->ctx->permanent)
-				jobctx_mysql_failed(in->ctx, *cause);
+				jobctx_mysql_failed(in->ctx, cause);
 			goto out;
 		}
 		/* Progress moves only over what Kafka has: the chunk before
@@ -423,7 +423,7 @@ initial_run(struct initial *in, char **cause)
 	int				 rc = -1, gen;
 
 	if ((m = mysql_conn_open(&in->ctx->spec->source, cause)) == NULL) {
-		jobctx_mysql_failed(in->ctx, *cause);
+		jobctx_mysql_failed(in->ctx, cause);
 		return (-1);
 	}
 	initial_copy_init(&cp, NULL, 0, 0);

@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "common/xmalloc.h"
 #include "engine/binlog_client.h"
+#include "engine/job_spec.h"
 #include "engine/jobctx.h"
 
 void
@@ -149,13 +150,35 @@ jobctx_log(struct jobctx *ctx, const char *kind, const char *msg)
 		free(why);
 }
 
-/* A MySQL failure: permanent when it is about credentials. */
+/*
+ * A MySQL failure: permanent when it is about credentials.  A refused login
+ * (1045: the user or its password) names the source endpoint and the
+ * command that changes its password in place.
+ */
 void
-jobctx_mysql_failed(struct jobctx *ctx, const char *cause)
+jobctx_mysql_failed(struct jobctx *ctx, char **cause)
 {
-	if (strstr(cause, "Access denied") != NULL ||
-	    strstr(cause, "denied to user") != NULL)
-		ctx->permanent = 1;
+	if (strstr(*cause, "Access denied") == NULL &&
+	    strstr(*cause, "denied to user") == NULL)
+		return;
+	ctx->permanent = 1;
+	if (strstr(*cause, "error 1045") != NULL)
+		jobctx_login_refused(ctx, cause);
+}
+
+/* The source refused ferry's login: say which endpoint, and what to run. */
+void
+jobctx_login_refused(struct jobctx *ctx, char **cause)
+{
+	const char	*ep = ctx->spec->source_name != NULL ?
+			    ctx->spec->source_name : "?";
+	char		*why = *cause;
+
+	*cause = xasprintf("source endpoint '%s' refused the login: %s; if its "
+	    "password changed, run: ferry endpoint set %s --password-file "
+	    "FILE (or --password-env VAR, --prompt), then ferry job retry %"
+	    PRId64, ep, why, ep, ctx->id);
+	free(why);
 }
 
 /*

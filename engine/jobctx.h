@@ -86,7 +86,8 @@ void	 jobctx_set_lag_bytes(struct jobctx *, int64_t);
 void	 jobctx_checkpointed(struct jobctx *, int64_t);
 void	 jobctx_restarted(struct jobctx *);
 void	 jobctx_log(struct jobctx *, const char *, const char *);
-void	 jobctx_mysql_failed(struct jobctx *, const char *);
+void	 jobctx_mysql_failed(struct jobctx *, char **);
+void	 jobctx_login_refused(struct jobctx *, char **);
 void	 jobctx_save_stats(struct jobctx *, int);
 void	 jobctx_stats(struct jobctx *, struct sync_stats *);
 

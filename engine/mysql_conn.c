@@ -148,7 +148,7 @@ mysql_conn_error(MYSQL *m, const char *what)
 	switch (code) {
 	case ER_ACCESS_DENIED_ERROR:
 	case ER_DBACCESS_DENIED_ERROR:
-		hint = " (check the user name and the password file)";
+		hint = " (check the user name and the password)";
 		break;
 	case CR_CONN_HOST_ERROR:
 	case CR_CONNECTION_ERROR:

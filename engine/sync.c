@@ -195,7 +195,7 @@ sync_source(struct sync_job *sj, char **cause)
 	MYSQL		*m;
 
 	if ((m = mysql_conn_open(&sj->spec.source, cause)) == NULL) {
-		jobctx_mysql_failed(ctx, *cause);
+		jobctx_mysql_failed(ctx, cause);
 		return (-1);
 	}
 	free(ctx->server_version);

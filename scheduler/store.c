@@ -195,6 +195,13 @@ static const char *store_migrations[] = {
 	"ALTER TABLE jobs ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE job_objects ADD COLUMN pending INTEGER NOT NULL "
 	"  DEFAULT 0;",
+
+	/*
+	 * 4: when an endpoint was last changed in place (ferry endpoint set:
+	 * a rotated password, a new address) and by whom; NULL: never.
+	 */
+	"ALTER TABLE endpoints ADD COLUMN updated_at INTEGER;"
+	"ALTER TABLE endpoints ADD COLUMN updated_by TEXT;",
 };
 
 #define STORE_SCHEMA	((int)nitems(store_migrations))

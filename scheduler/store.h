@@ -43,7 +43,18 @@ struct endpoint {
 	char		*sasl;		/* Kafka: plain, scram-sha-256, ... */
 	char		*kafka_version;
 	int64_t		 created_at;
+	int64_t		 updated_at;	/* last ferry endpoint set; 0: never */
+	char		*updated_by;
 };
+
+/* What store_endpoint_set() changes of an endpoint. */
+#define ENDPOINT_SET_ADDRESS	0x01
+#define ENDPOINT_SET_USERNAME	0x02
+#define ENDPOINT_SET_SECRET	0x04
+#define ENDPOINT_SET_TLS	0x08
+#define ENDPOINT_SET_TLS_CA	0x10
+#define ENDPOINT_SET_SASL	0x20
+#define ENDPOINT_SET_VERSION	0x40
 
 enum job_state {
 	JOB_CREATED = 0,
@@ -129,6 +140,9 @@ int	 store_endpoint_get_id(struct store *, int64_t, struct endpoint *,
 int	 store_endpoint_list(struct store *, int64_t, struct endpoint **,
 	    size_t *, char **);
 int	 store_endpoint_rm(struct store *, int64_t, const char *, char **);
+int	 store_endpoint_set(struct store *, int64_t, const char *,
+	    const struct endpoint *, unsigned int, const char *, size_t *,
+	    char **);
 void	 endpoint_release(struct endpoint *);
 
 int	 store_job_create(struct store *, struct job *, const char *, char **);

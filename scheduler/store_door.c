@@ -137,6 +137,7 @@ door_load(struct jobstore *js, struct job_spec *s, int *permanent,
 		goto out;
 	if (store_endpoint_get_id(d->store, j.source_id, &e, cause) != 0)
 		goto out;
+	s->source_name = xstrdup(e.name);
 	if (mysql_conn_opts_from_url(&s->source, e.address, cause) != 0) {
 		endpoint_release(&e);
 		*permanent = 1;

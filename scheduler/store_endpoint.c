@@ -6,16 +6,19 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/xmalloc.h"
 #include "scheduler/store.h"
 #include "scheduler/store_int.h"
 
 #define ENDPOINT_COLS "id, tenant_id, name, kind, address, username, " \
-	"secret, tls, tls_ca, sasl, kafka_version, created_at"
+	"secret, tls, tls_ca, sasl, kafka_version, created_at, updated_at, " \
+	"updated_by"
 
 void
 endpoint_release(struct endpoint *e)
@@ -27,6 +30,7 @@ endpoint_release(struct endpoint *e)
 	free(e->tls_ca);
 	free(e->sasl);
 	free(e->kafka_version);
+	free(e->updated_by);
 	memset(e, 0, sizeof *e);
 }
 
@@ -49,6 +53,8 @@ endpoint_row(sqlite3_stmt *st, struct endpoint *e)
 	e->sasl = store_col_text(st, 9);
 	e->kafka_version = store_col_text(st, 10);
 	e->created_at = sqlite3_column_int64(st, 11);
+	e->updated_at = sqlite3_column_int64(st, 12);
+	e->updated_by = store_col_text(st, 13);
 }
 
 /* Add e (its id is set).  A name the tenant already uses is refused. */
@@ -204,6 +210,132 @@ store_endpoint_rm(struct store *s, int64_t tenant, const char *name,
 	endpoint_release(&e);
 	return (store_commit(s, cause));
 fail_e:
+	endpoint_release(&e);
+fail:
+	store_rollback(s);
+	return (-1);
+}
+
+/* The names of what set changes, for the job log: "password, tls". */
+static char *
+endpoint_set_names(unsigned int what)
+{
+	static const struct {
+		unsigned int	 bit;
+		const char	*name;
+	} names[] = {
+		{ ENDPOINT_SET_ADDRESS, "address" },
+		{ ENDPOINT_SET_USERNAME, "username" },
+		{ ENDPOINT_SET_SECRET, "password" },
+		{ ENDPOINT_SET_TLS, "tls" },
+		{ ENDPOINT_SET_TLS_CA, "tls CA" },
+		{ ENDPOINT_SET_SASL, "sasl" },
+		{ ENDPOINT_SET_VERSION, "kafka version" },
+	};
+	struct buf	 b = BUF_INITIALIZER;
+	size_t		 i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if ((what & names[i].bit) != 0)
+			buf_printf(&b, "%s%s", b.len > 0 ? ", " : "",
+			    names[i].name);
+	}
+	return (buf_detach(&b, NULL));
+}
+
+static void
+endpoint_take(char **field, const char *v)
+{
+	free(*field);
+	*field = v != NULL ? xstrdup(v) : NULL;
+}
+
+/*
+ * Change endpoint name of the tenant in place: the fields of c that what
+ * names (ENDPOINT_SET_*), recorded as changed now by who, with an entry in
+ * the log of every job that uses it (their count in *njobs).  The jobs and
+ * their checkpoints stay; a running job reads the endpoint again at its
+ * next attempt.
+ */
+int
+store_endpoint_set(struct store *s, int64_t tenant, const char *name,
+    const struct endpoint *c, unsigned int what, const char *who,
+    size_t *njobs, char **cause)
+{
+	struct endpoint	 e;
+	sqlite3_stmt	*st;
+	char		*msg = NULL, *fields;
+	int64_t		 job;
+	int		 rc;
+
+	*njobs = 0;
+	if (store_begin(s, cause) != 0)
+		return (-1);
+	if (store_endpoint_get(s, tenant, name, &e, cause) != 0)
+		goto fail;
+	if (what & ENDPOINT_SET_ADDRESS)
+		endpoint_take(&e.address, c->address);
+	if (what & ENDPOINT_SET_USERNAME)
+		endpoint_take(&e.username, c->username);
+	if (what & ENDPOINT_SET_SECRET)
+		endpoint_take(&e.secret, c->secret);
+	if (what & ENDPOINT_SET_TLS)
+		e.tls = c->tls;
+	if (what & ENDPOINT_SET_TLS_CA)
+		endpoint_take(&e.tls_ca, c->tls_ca);
+	if (what & ENDPOINT_SET_SASL)
+		endpoint_take(&e.sasl, c->sasl);
+	if (what & ENDPOINT_SET_VERSION)
+		endpoint_take(&e.kafka_version, c->kafka_version);
+	if ((st = store_prepare(s, "UPDATE endpoints SET address = ?, "
+	    "username = ?, secret = ?, tls = ?, tls_ca = ?, sasl = ?, "
+	    "kafka_version = ?, updated_at = ?, updated_by = ? WHERE id = ?",
+	    cause)) == NULL)
+		goto fail_e;
+	store_bind_text(st, 1, e.address);
+	store_bind_text(st, 2, e.username);
+	store_bind_text(st, 3, e.secret);
+	sqlite3_bind_int(st, 4, e.tls);
+	store_bind_text(st, 5, e.tls_ca);
+	store_bind_text(st, 6, e.sasl);
+	store_bind_text(st, 7, e.kafka_version);
+	sqlite3_bind_int64(st, 8, store_now());
+	store_bind_text(st, 9, who);
+	sqlite3_bind_int64(st, 10, e.id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "changing an endpoint", cause);
+		goto fail_e;
+	}
+	fields = endpoint_set_names(what);
+	msg = xasprintf("endpoint '%s' changed (%s): the job uses it from its "
+	    "next attempt", name, fields);
+	free(fields);
+	if ((st = store_prepare(s, "SELECT id FROM jobs WHERE source_id = ?1 "
+	    "OR id IN (SELECT job_id FROM job_targets WHERE endpoint_id = ?1) "
+	    "ORDER BY id", cause)) == NULL)
+		goto fail_e;
+	sqlite3_bind_int64(st, 1, e.id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		job = sqlite3_column_int64(st, 0);
+		if (store_log_insert(s, job, who, "endpoint", msg,
+		    cause) != 0) {
+			sqlite3_finalize(st);
+			goto fail_e;
+		}
+		(*njobs)++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "listing an endpoint's jobs", cause);
+		goto fail_e;
+	}
+	free(msg);
+	endpoint_release(&e);
+	return (store_commit(s, cause));
+fail_e:
+	free(msg);
 	endpoint_release(&e);
 fail:
 	store_rollback(s);

@@ -242,9 +242,10 @@ job_details_list(struct store *s, struct job *jobs, size_t n,
 	return (0);
 }
 
-static int
-log_add(struct store *s, int64_t job, const char *who, const char *kind,
-    const char *msg, char **cause)
+/* An entry in the job's log, inside the caller's transaction. */
+int
+store_log_insert(struct store *s, int64_t job, const char *who,
+    const char *kind, const char *msg, char **cause)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -271,7 +272,7 @@ store_log_add(struct store *s, int64_t job, const char *who,
 {
 	if (store_begin(s, cause) != 0)
 		return (-1);
-	if (log_add(s, job, who, kind, msg, cause) != 0) {
+	if (store_log_insert(s, job, who, kind, msg, cause) != 0) {
 		store_rollback(s);
 		return (-1);
 	}
@@ -482,7 +483,7 @@ store_job_create(struct store *s, struct job *j, const char *who,
 			goto fail;
 	}
 	msg = xasprintf("created job %" PRId64 " '%s'", j->id, j->name);
-	rc = log_add(s, j->id, who, "create", msg, cause);
+	rc = store_log_insert(s, j->id, who, "create", msg, cause);
 	free(msg);
 	if (rc != 0)
 		goto fail;
@@ -718,7 +719,7 @@ store_job_action(struct store *s, int64_t id, enum job_action a,
 	}
 	msg = xasprintf("%s: %s -> %s", job_action_names[a],
 	    job_state_name(j.state), job_state_name(to));
-	rc = log_add(s, id, who, job_action_names[a], msg, cause);
+	rc = store_log_insert(s, id, who, job_action_names[a], msg, cause);
 	free(msg);
 	job_release(&j);
 	if (rc != 0)
@@ -815,7 +816,8 @@ store_job_add_tables(struct store *s, int64_t id,
 		goto fail;
 	}
 	buf_addc(&b, '\0');
-	if (log_add(s, id, who, "add-tables", (const char *)b.data, cause) != 0)
+	if (store_log_insert(s, id, who, "add-tables", (const char *)b.data,
+	    cause) != 0)
 		goto fail;
 	buf_release(&b);
 	return (store_commit(s, cause));
@@ -911,7 +913,8 @@ job_move(struct store *s, int64_t id, enum job_state state, const char *error,
 	}
 	msg = error != NULL ? xasprintf("%s: %s", job_state_name(state),
 	    error) : xstrdup(job_state_name(state));
-	rc = log_add(s, id, who, error != NULL ? "error" : "state", msg, cause);
+	rc = store_log_insert(s, id, who, error != NULL ? "error" : "state",
+	    msg, cause);
 	free(msg);
 	if (rc != 0)
 		goto fail;
@@ -961,7 +964,7 @@ store_job_schedule_retry(struct store *s, int64_t id, int64_t at,
 		store_error(s, "updating a job", cause);
 		goto fail;
 	}
-	if (log_add(s, id, "daemon", "retry", error, cause) != 0)
+	if (store_log_insert(s, id, "daemon", "retry", error, cause) != 0)
 		goto fail;
 	return (store_commit(s, cause));
 fail:

@@ -164,6 +164,48 @@ refused(["endpoint", "add", "e1", "--mysql", "mysql://u@h",
         "password file")
 refused(["endpoint", "add", "e1", "--mysql", "mysql://u@h",
          "--password-ref", "vault:x"], 2, "--password-ref")
+# endpoint set: changed in place, recorded, everything else kept.
+e0 = js("endpoint", "show", "src2")
+eq((e0["updated_at"], e0["updated_by"]), (None, None),
+   "an endpoint never changed")
+pw2 = os.path.join(TMP, "pw2")
+with open(pw2, "w") as f:
+    f.write("rotated-" + SECRET + "\n")
+os.chmod(pw2, 0o600)
+out = ok("endpoint", "set", "src2", "--password-file", pw2, "--no-tls")
+check("changed" in out and "next attempt" in out, f"endpoint set says: {out}")
+e1 = js("endpoint", "show", "src2")
+eq((e1["id"], e1["address"], e1["password"], e1["tls"]),
+   (e0["id"], e0["address"], "encrypted", False),
+   "endpoint set: same id and address, new password, TLS off")
+check(isinstance(e1["updated_at"], int) and e1["updated_at"] > 0 and
+      "(cli)" in (e1["updated_by"] or ""), f"updated_at/by: {e1}")
+check(("rotated-" + SECRET).encode() not in raw_store_bytes(),
+      "the new password is in the store's files in clear")
+check("changed:" in ok("endpoint", "show", "src2"),
+      "endpoint show says when it changed")
+ok("endpoint", "set", "kafka-scram", "--kafka", "k3.example:9093",
+   "--kafka-version", "1.0.2")
+e2 = js("endpoint", "show", "kafka-scram")
+eq((e2["address"], e2["kafka_version"], e2["sasl"], e2["username"]),
+   ("k3.example:9093", "1.0.2", "scram-sha-256", "ferry"),
+   "endpoint set of a Kafka endpoint keeps what it does not name")
+refused(["endpoint", "set", "src2"], 2, "nothing to change")
+refused(["endpoint", "set", "nope", "--tls"], 1, "no endpoint named 'nope'")
+refused(["endpoint", "set", "src2", "--kafka", "h:1"], 2,
+        "MySQL endpoint")
+refused(["endpoint", "set", "kafka", "--mysql", "mysql://u@h"], 2,
+        "Kafka endpoint")
+refused(["endpoint", "set", "kafka", "--password-file", pw2], 2,
+        "a password goes with --sasl")
+refused(["endpoint", "set", "src2", "--mysql", "mysql://u:" + "pw@h"], 2,
+        "contains a password")
+refused(["endpoint", "set", "src2", "--no-tls", "--tls-ca", pw2], 2,
+        "contradict")
+refused(["endpoint", "set", "src2", "--password-file", pw2,
+         "--password-env", "X"], 2, "give one of")
+refused(["endpoint", "add", "e1", "--mysql", "mysql://u@h", "--prompt"], 2,
+        "--prompt is for endpoint set")
 refused(["endpoint", "show", "nope"], 1, "no endpoint named 'nope'")
 refused(["endpoint", "rm", "nope"], 1, "nope")
 refused(["endpoint", "frob"], 2, "unknown endpoint command")
