@@ -219,7 +219,7 @@ view_json(struct job_view *v, const struct job *j, struct buf *b,
 	else
 		buf_printf(b, "%" PRId64, st->lag_seconds);
 	buf_adds(b, ",\"lag_bytes\":");
-	if (st->lag_seconds < 0)
+	if (st->lag_bytes < 0)
 		buf_adds(b, "null");
 	else
 		buf_printf(b, "%" PRId64, st->lag_bytes);

@@ -173,6 +173,22 @@ emitter_too_large(struct emitter *em, const struct change *c, size_t limit,
 }
 
 /*
+ * While records wait for Kafka: the lag counts from the oldest change sent
+ * and not acknowledged, so a stalled cluster shows a growing lag.
+ * Returns whether one waits.
+ */
+int
+emitter_lag(struct emitter *em)
+{
+	uint32_t	 oldest = watermark_oldest(em->wm);
+
+	if (oldest == 0)
+		return (0);
+	jobctx_set_lag(em->ctx, (int64_t)(util_wall_us() / 1000000) - oldest);
+	return (1);
+}
+
+/*
  * Encode c as the next record and send it to the targets in mask (with
  * meta as INIT headers, or NULL), counted in part's unit.
  */
@@ -203,6 +219,8 @@ emitter_send(struct emitter *em, const struct change *c, enum emit_part part,
 		sink_poll(em->sink, 50);
 		if (watermark_failed(em->wm) || jobctx_stopping(ctx))
 			break;
+		if (part != EMIT_SNAPSHOT)
+			emitter_lag(em);
 		if (part != EMIT_SNAPSHOT &&
 		    watermark_checkpoint(em->wm, 0, cause) != 0)
 			return (-1);
@@ -212,7 +230,7 @@ emitter_send(struct emitter *em, const struct change *c, enum emit_part part,
 	else if (part == EMIT_HEARTBEAT)
 		seq = WATERMARK_HEARTBEAT_UNIT;
 	else
-		seq = watermark_unit(em->wm);
+		seq = watermark_unit(em->wm, c->timestamp);
 	if (sink_produce(em->sink, r.topic, r.hash, r.hashed, mask, meta,
 	    r.key, r.keylen, em->out.data, em->out.len, id,
 	    record_maker_time_ms(em->maker), seq, &sent, cause) != 0)

@@ -38,6 +38,7 @@ int	 emitter_send(struct emitter *, const struct change *, enum emit_part,
 	    uint32_t, const struct sink_meta *, char **);
 int	 emitter_heartbeat(struct emitter *, const struct change *, char **);
 void	 emitter_poll(struct emitter *, int);
+int	 emitter_lag(struct emitter *);
 int	 emitter_snapshot_wait(struct emitter *, int, uint64_t, char **);
 int	 emitter_settle(struct emitter *, char **);
 void	 emitter_drain(struct emitter *);

@@ -48,6 +48,8 @@ struct follower {
 	size_t			 ntables;
 
 	char			*cur_file;
+	char			*read_file;	/* the end of the last event */
+	uint64_t		 read_pos;	/* read that has a position */
 	uint32_t		 last_ts;	/* of the last event read */
 	uint64_t		 lag_checked_us;
 	uint64_t		 last_record_us;	/* the last record sent */
@@ -82,6 +84,7 @@ follower_free(struct follower *f)
 	mysql_lazy_close(&f->ctl);
 	shapes_free(f->sh);
 	free(f->cur_file);
+	free(f->read_file);
 	free(f);
 }
 
@@ -204,12 +207,18 @@ follow_heartbeat(struct follower *f, char **cause)
 }
 
 /*
- * How many bytes of binlog the source has after file:pos (SHOW BINARY
- * LOGS: the rest of this file and every later one), every few seconds.
+ * How many bytes of binlog the source has after the last event read (SHOW
+ * BINARY LOGS: the rest of its file and every later one), every few
+ * seconds.  A heartbeat says the source has sent everything: 0.  The
+ * position is that of the last event with one (the artificial events a
+ * dump starts with and heartbeats have none), so neither a reconnect nor
+ * a rotation counts a file already read.
  */
 static void
-follow_lag_bytes(struct follower *f, const char *file, uint64_t pos)
+follow_lag_bytes(struct follower *f, int heartbeat)
 {
+	const char	*file = f->read_file;
+	uint64_t	 pos = f->read_pos;
 	MYSQL_RES	*res;
 	MYSQL_ROW	 row;
 	MYSQL		*m;
@@ -218,7 +227,11 @@ follow_lag_bytes(struct follower *f, const char *file, uint64_t pos)
 	int		 seen = 0;
 	char		*cause = NULL;
 
-	if (now - f->lag_checked_us < FOLLOW_LAG_BYTES_US)
+	if (heartbeat) {
+		jobctx_set_lag_bytes(f->ctx, 0);
+		return;
+	}
+	if (now - f->lag_checked_us < FOLLOW_LAG_BYTES_US || file == NULL)
 		return;
 	f->lag_checked_us = now;
 	if ((m = mysql_lazy_get(&f->ctl, &cause)) == NULL) {
@@ -261,6 +274,7 @@ follow_await_source(struct follower *f, struct binlog_client *bc,
 		if (binlog_client_wait(bc, FOLLOW_REPORT_POLL_MS) != 0)
 			return (0);
 		emitter_poll(f->em, 0);
+		(void)emitter_lag(f->em);
 		if (watermark_delivery_ok(f->wm, cause) != 0 ||
 		    watermark_checkpoint(f->wm, 0, cause) != 0)
 			return (-1);
@@ -315,20 +329,22 @@ follow_open(struct follower *f, char **cause)
 /* After the events of one packet: lag, reports, checkpoint, heartbeat,
  * statistics.  -1 with *cause ends the run. */
 static int
-follow_between(struct follower *f, struct change_builder *cb,
-    const char *file, uint64_t end, int heartbeat, char **cause)
+follow_between(struct follower *f, struct change_builder *cb, int heartbeat,
+    char **cause)
 {
 	/*
-	 * Lag: how old the last event read is; a heartbeat says the source
-	 * has nothing newer, so with nothing in flight it is 0.
+	 * Lag: how old the oldest change Kafka has not acknowledged is; with
+	 * none, how old the last event read is, and a heartbeat says the
+	 * source has nothing newer: 0.
 	 */
 	watermark_advance(f->wm);
-	if (heartbeat) {
-		if (!watermark_head_closed(f->wm))
-			jobctx_set_lag(f->ctx, 0);
-	} else {
+	if (!heartbeat)
 		jobctx_count(&f->ctx->n_events, 1);
-		if (f->last_ts != 0)
+	if (!emitter_lag(f->em)) {
+		if (heartbeat) {
+			if (!watermark_head_closed(f->wm))
+				jobctx_set_lag(f->ctx, 0);
+		} else if (f->last_ts != 0)
 			jobctx_set_lag(f->ctx, (int64_t)(util_wall_us() /
 			    1000000) - f->last_ts);
 	}
@@ -338,7 +354,7 @@ follow_between(struct follower *f, struct change_builder *cb,
 		return (-1);
 	if (change_builder_at_boundary(cb) && follow_heartbeat(f, cause) != 0)
 		return (-1);
-	follow_lag_bytes(f, file, end);
+	follow_lag_bytes(f, heartbeat);
 	jobctx_save_stats(f->ctx, 0);
 	if (jobctx_stopping(f->ctx)) {
 		*cause = xstrdup("stopped");
@@ -429,14 +445,21 @@ follow_loop(struct follower *f, struct binlog_client *bc,
 			f->ctx->permanent = 1;
 			return (-1);
 		}
+		if (off != 0 && !heartbeat) {
+			if (f->read_file == NULL || strcmp(f->read_file,
+			    file) != 0) {
+				free(f->read_file);
+				f->read_file = xstrdup(file);
+			}
+			f->read_pos = off + len;
+		}
 		if (boundary && change_builder_at_boundary(cb))
 			watermark_close(f->wm, file, off + len,
 			    emitter_next_id(f->em));
 		if (change_builder_at_boundary(cb) &&
 		    follow_past_until(f, file, off + len))
 			return (0);
-		if (follow_between(f, cb, file, off + len, heartbeat,
-		    cause) != 0)
+		if (follow_between(f, cb, heartbeat, cause) != 0)
 			return (-1);
 	}
 }

@@ -34,6 +34,7 @@
 #define WATERMARK_HEARTBEAT_IDS	64
 
 struct wm_unit {
+	uint32_t	 ts;		/* the source's time of its first change */
 	int64_t		 outstanding;
 	int		 closed;
 	char		*file;
@@ -149,12 +150,15 @@ watermark_open_unit(struct watermark *wm)
 	return (u);
 }
 
-/* The open binlog unit's number (opened if none is). */
+/* The open binlog unit's number (opened if none is, for a change the
+ * source made at ts, seconds since the epoch; 0: unknown). */
 uint64_t
-watermark_unit(struct watermark *wm)
+watermark_unit(struct watermark *wm, uint32_t ts)
 {
 	struct wm_unit	*u = watermark_open_unit(wm);
 
+	if (u->ts == 0)
+		u->ts = ts;
 	return (wm->head_seq + (uint64_t)(u - wm->units) + 1);
 }
 
@@ -279,6 +283,20 @@ int
 watermark_head_closed(const struct watermark *wm)
 {
 	return (wm->nunits > 0 && wm->units[0].closed);
+}
+
+/*
+ * The source's time (seconds since the epoch) of the oldest change sent
+ * and not yet acknowledged, or of the oldest finished transaction not yet
+ * in the watermark; 0: none (or its time is unknown).
+ */
+uint32_t
+watermark_oldest(const struct watermark *wm)
+{
+	if (wm->nunits == 0 || (!wm->units[0].closed &&
+	    wm->units[0].outstanding <= 0))
+		return (0);
+	return (wm->units[0].ts);
 }
 
 /* Whether every binlog record sent is acknowledged and in the watermark. */

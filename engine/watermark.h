@@ -31,7 +31,7 @@ const char *watermark_file(const struct watermark *);
 uint64_t watermark_pos(const struct watermark *);
 int64_t	 watermark_next_id(const struct watermark *);
 
-uint64_t watermark_unit(struct watermark *);
+uint64_t watermark_unit(struct watermark *, uint32_t);
 uint64_t watermark_chunk_unit(const struct watermark *);
 uint64_t watermark_next_chunk(struct watermark *);
 void	 watermark_sent(struct watermark *, uint64_t, size_t);
@@ -45,6 +45,7 @@ int64_t	 watermark_snapshot_outstanding(const struct watermark *, int,
 void	 watermark_advance(struct watermark *);
 int	 watermark_head_closed(const struct watermark *);
 int	 watermark_settled(const struct watermark *);
+uint32_t watermark_oldest(const struct watermark *);
 int	 watermark_dirty(const struct watermark *);
 int	 watermark_checkpoint(struct watermark *, int, char **);
 int	 watermark_save(struct watermark *, const char *, uint64_t, int64_t,

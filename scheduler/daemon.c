@@ -331,7 +331,8 @@ daemon_reply(struct evhttp_request *req, int code, const char *type,
 	evbuffer_add(eb, b->data, b->len);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", type);
-	evhttp_send_reply(req, code, code == 200 ? "OK" : "Not Found", eb);
+	evhttp_send_reply(req, code, code == 200 ? "OK" : code == 503 ?
+	    "Service Unavailable" : "Not Found", eb);
 	evbuffer_free(eb);
 }
 
@@ -408,6 +409,54 @@ daemon_stats(struct daemon *d, size_t *n)
 	return (st);
 }
 
+/*
+ * /healthz: 200 while the daemon runs and no job has failed; 503 naming the
+ * failed jobs (of every tenant) otherwise, and when the store cannot be
+ * read.  /healthz?live (jobs 0): 200 while the daemon runs, whatever its
+ * jobs (a liveness probe).
+ */
+static void
+daemon_healthz(struct daemon *d, struct evhttp_request *req, size_t running,
+    int jobs, struct buf *b)
+{
+	struct job	*failed = NULL;
+	size_t		 nfailed = 0, i;
+	char		*cause = NULL;
+	int		 code = 200;
+
+	if (jobs && store_jobs_failed(d->store, &failed, &nfailed,
+	    &cause) != 0) {
+		buf_adds(b, "{\"status\":\"store unreadable\",\"error\":");
+		json_add_cstring(b, cause);
+		buf_adds(b, "}\n");
+		free(cause);
+		daemon_reply(req, 503, "application/json", b);
+		return;
+	}
+	if (nfailed > 0)
+		code = 503;
+	buf_printf(b, "{\"status\":\"%s\",\"jobs\":%zu,\"uptime_seconds\":%"
+	    PRIu64, code == 200 ? "ok" : "failed jobs", running,
+	    (util_mono_us() - d->started_us) / 1000000);
+	if (jobs) {
+		buf_adds(b, ",\"failed\":[");
+		for (i = 0; i < nfailed; i++) {
+			buf_printf(b, "%s{\"id\":%" PRId64 ",\"name\":",
+			    i > 0 ? "," : "", failed[i].id);
+			json_add_cstring(b, failed[i].name);
+			buf_printf(b, ",\"tenant_id\":%" PRId64 ",\"error\":",
+			    failed[i].tenant_id);
+			json_add_cstring(b, failed[i].error != NULL ?
+			    failed[i].error : "");
+			buf_addc(b, '}');
+		}
+		buf_addc(b, ']');
+	}
+	buf_adds(b, "}\n");
+	job_list_free(failed, nfailed);
+	daemon_reply(req, code, "application/json", b);
+}
+
 static void
 daemon_http(struct evhttp_request *req, void *arg)
 {
@@ -440,12 +489,10 @@ daemon_http(struct evhttp_request *req, void *arg)
 	};
 
 	st = daemon_stats(d, &n);
-	if (strcmp(path, "/healthz") == 0) {
-		buf_printf(&b, "{\"status\":\"ok\",\"jobs\":%zu,"
-		    "\"uptime_seconds\":%" PRIu64 "}\n", n,
-		    (util_mono_us() - d->started_us) / 1000000);
-		daemon_reply(req, 200, "application/json", &b);
-	} else if (strcmp(path, "/jobs") == 0) {
+	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/healthz?live") ==
+	    0)
+		daemon_healthz(d, req, n, strcmp(path, "/healthz") == 0, &b);
+	else if (strcmp(path, "/jobs") == 0) {
 		daemon_jobs_json(st, n, &b);
 		daemon_reply(req, 200, "application/json", &b);
 	} else if (strcmp(path, "/metrics") == 0) {

@@ -166,6 +166,7 @@ int	 store_job_advance(struct store *, int64_t, enum job_state,
 int	 store_job_schedule_retry(struct store *, int64_t, int64_t,
 	    const char *, char **);
 int	 store_jobs_runnable(struct store *, struct job **, size_t *, char **);
+int	 store_jobs_failed(struct store *, struct job **, size_t *, char **);
 void	 job_release(struct job *);
 void	 job_list_free(struct job *, size_t);
 

@@ -972,6 +972,9 @@ fail:
 	return (-1);
 }
 
+static int	jobs_where(struct store *, const char *, struct job **, size_t *,
+	    char **);
+
 /*
  * Jobs a daemon should be running: queued or running, of every tenant.
  * Their rows only (no targets or tables: a job's thread reads its own
@@ -981,14 +984,33 @@ int
 store_jobs_runnable(struct store *s, struct job **out, size_t *n,
     char **cause)
 {
+	return (jobs_where(s, "state IN ('queued', 'prechecking', "
+	    "'schema_sync', 'full_sync', 'incremental')", out, n, cause));
+}
+
+/* Jobs that failed, of every tenant (the daemon's /healthz). */
+int
+store_jobs_failed(struct store *s, struct job **out, size_t *n, char **cause)
+{
+	return (jobs_where(s, "state = 'failed'", out, n, cause));
+}
+
+/* Jobs' rows (no targets or tables) where the condition holds, by id. */
+static int
+jobs_where(struct store *s, const char *cond, struct job **out, size_t *n,
+    char **cause)
+{
 	sqlite3_stmt	*st;
+	char		*sql;
 	int		 rc;
 
 	*out = NULL;
 	*n = 0;
-	if ((st = store_prepare(s, "SELECT " JOB_COLS " FROM jobs WHERE state "
-	    "IN ('queued', 'prechecking', 'schema_sync', 'full_sync', "
-	    "'incremental') ORDER BY id", cause)) == NULL)
+	sql = xasprintf("SELECT " JOB_COLS " FROM jobs WHERE %s ORDER BY id",
+	    cond);
+	st = store_prepare(s, sql, cause);
+	free(sql);
+	if (st == NULL)
 		return (-1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*out = xreallocarray(*out, *n + 1, sizeof **out);
@@ -999,7 +1021,7 @@ store_jobs_runnable(struct store *s, struct job **out, size_t *n,
 		job_list_free(*out, *n);
 		*out = NULL;
 		*n = 0;
-		return (store_error(s, "listing runnable jobs", cause));
+		return (store_error(s, "listing jobs", cause));
 	}
 	return (0);
 }

@@ -7,6 +7,11 @@ incremental by itself (never failed, no `ferry job retry`), and afterwards
 the topic, decoded without ferry and replayed in id order, must hold every
 committed change exactly once and equal SELECT.
 
+With the broker stopped (SIGSTOP) under the writer, the job's lag grows
+(it counts from the oldest change Kafka has not acknowledged); once the
+writer stops, lag_bytes is 0, also after FLUSH BINARY LOGS (it was the size
+of the current file after any reconnect).
+
 Then the source's password is rotated (ALTER USER) and ferry's connection
 KILLed: the job fails with a reason naming the endpoint and `ferry
 endpoint set`; after `ferry endpoint set src --password-file NEW` and
@@ -18,11 +23,15 @@ header says 31 bytes, 4294967294 were read").
 """
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.environ["FERRY_SRCDIR"], "tests", "lib"))
 sys.path.insert(0, os.path.join(os.environ["FERRY_SRCDIR"], "tests",
@@ -44,6 +53,14 @@ TMP = tempfile.mkdtemp(prefix="ferry-disconnect.", dir="/tmp")
 DIR = os.path.join(TMP, "sandbox")
 KILLS = 5
 CRASHES = 3
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def sandbox(*args):
@@ -143,10 +160,24 @@ def main():
           "--initial", "none")
     ferry("job", "start", "d")
     log = open(os.path.join(TMP, "serve.log"), "w")
-    d = subprocess.Popen([FERRY, "serve", "--heartbeat-ms", "1000",
-                          "--retry-min-ms", "200", "--retry-max-ms", "1000",
-                          "--poll-ms", "200", "--checkpoint-ms", "200"],
-                         env=fenv, stdout=log, stderr=log)
+    port = free_port()
+
+    def healthz(path="/healthz"):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}",
+                                        timeout=10) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def serve():
+        return subprocess.Popen([FERRY, "serve", "--heartbeat-ms", "1000",
+                                 "--http", f"127.0.0.1:{port}",
+                                 "--retry-min-ms", "200",
+                                 "--retry-max-ms", "1000", "--poll-ms",
+                                 "200", "--checkpoint-ms", "200"],
+                                env=fenv, stdout=log, stderr=log)
+    d = serve()
     w = Writer(db)
     try:
         end = time.time() + 60
@@ -175,6 +206,18 @@ def main():
             sandbox("start", "--only", "mariadb", DIR)
             if not wait_back(f"kill -9 {k + 1} of mariadbd", old):
                 break
+        # The broker stalls: nothing is acknowledged, the lag grows.
+        with open(os.path.join(DIR, "kafka", "kafka.pid")) as f:
+            kpid = int(f.read().strip())
+        os.kill(kpid, signal.SIGSTOP)
+        try:
+            time.sleep(7)
+            lag = job().get("lag_seconds")
+        finally:
+            os.kill(kpid, signal.SIGCONT)
+        check(isinstance(lag, int) and lag >= 4, f"lag_seconds after 7 s "
+              f"of a stopped broker under writes: {lag}, want >= 4")
+        wait_back("the broker's stall", [])
         # The password rotates: the next login is refused, for good
         # until the endpoint is told.
         time.sleep(1.5)
@@ -193,6 +236,14 @@ def main():
               "ferry endpoint set src --password-file" in err and
               "ferry job retry" in err,
               f"the reason names the endpoint and the fix: {err}")
+        code, h = healthz()
+        eq(code, 503, "/healthz with a failed job")
+        check(h.get("status") == "failed jobs" and
+              [x["name"] for x in h.get("failed", [])] == ["d"] and
+              "refused the login" in h["failed"][0]["error"],
+              f"/healthz names the failed job and why: {h}")
+        eq(healthz("/healthz?live")[0], 200, "/healthz?live: the daemon "
+           "is alive")
         out = ferry("endpoint", "set", "src", "--password-file", pw[1])
         check("1 job" in out, f"endpoint set counts the job: {out}")
         check("endpoint 'src' changed (password)" in
@@ -202,12 +253,28 @@ def main():
         while job()["state"] != "incremental" and time.time() < end:
             time.sleep(0.2)
         eq(job()["state"], "incremental", "after endpoint set and retry")
+        code, h = healthz()
+        eq((code, h.get("status"), h.get("failed")), (200, "ok", []),
+           "/healthz once no job is failed")
         wait_back("the password rotation", old)
         time.sleep(1.5)
         w.done.set()
         w.join()
         check(w.i - w.failed > 50, f"the writer committed rows ({w.i} "
               f"tried, {w.failed} failed)")
+        # Caught up: no binlog left to read, after a restart of the daemon
+        # (which reads from the checkpoint again) and after a rotation.
+        d.send_signal(signal.SIGTERM)
+        eq(d.wait(timeout=60), 0, "SIGTERM: exit 0")
+        d = serve()
+        wait_back("the daemon's restart", [])
+        for flush in (False, True):
+            if flush:
+                db.sql("FLUSH BINARY LOGS; FLUSH BINARY LOGS")
+            time.sleep(12)	# lag_bytes is measured every 10 s
+            eq(job().get("lag_bytes"), 0, "lag_bytes when caught up" +
+               (" after FLUSH BINARY LOGS" if flush else
+                " after a restart"))
         want = {int(r[0]): r[1] for r in db.sql("SELECT id, v FROM d.t")}
         msgs, got = [], []
         end = time.time() + 90
