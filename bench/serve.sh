@@ -32,6 +32,11 @@
 # FERRY_BENCH_PERF=FILE records a perf profile of the daemon in each phase:
 # FILE.full and FILE.stream.
 #
+# FERRY_BENCH_BASE=BINARY measures another ferry build beside this tree's
+# in the same run (same servers, warm-up, table and binlog; each build in a
+# daemon and a store of its own, phases alternating, base first): a change
+# is judged against the commit before it on the same ceilings.
+#
 # Everything shares the machine's 2 cores: MariaDB, the broker and ferry.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -105,17 +110,39 @@ for round in 1 2; do	# the JIT still compiled much after one round
 	produce_n "$warm" bench-warm 306 -k -H 2 >/dev/null
 done
 
-export FERRY_DB=$sb/ferry.db
-"$ferry" endpoint add src --mysql "$FERRY_TEST_MYSQL" \
-    --password-file "$FERRY_TEST_MYSQL_PASSWORD_FILE" >/dev/null
-"$ferry" endpoint add k --kafka "$FERRY_TEST_KAFKA" >/dev/null
-"$ferry" job create full --source src --target k --topic bench-full \
-    --tables ferry_bench.narrow --initial full >/dev/null
-"$ferry" job create stream --source src --target k --topic bench-stream \
-    --tables ferry_bench.stream --initial none >/dev/null
-"$ferry" serve --log "$sb/serve.log" --checkpoint-ms 200 --poll-ms 200 &
-serve=$!
-bench_pids="$bench_pids $serve"
+# The builds measured: this tree's, and with FERRY_BENCH_BASE=BINARY
+# another ferry (an earlier commit's release build) in the same run: the
+# same servers, warm-up, table and binlog, each build in a daemon and a
+# store of its own; the phases alternate between them (base first).
+bins=("$ferry")
+[ -z "${FERRY_BENCH_BASE:-}" ] || bins=("$FERRY_BENCH_BASE" "$ferry")
+serves=()
+for k in "${!bins[@]}"; do
+	export FERRY_DB=$sb/ferry$k.db
+	b=${bins[$k]}
+	"$b" endpoint add src --mysql "$FERRY_TEST_MYSQL" \
+	    --password-file "$FERRY_TEST_MYSQL_PASSWORD_FILE" >/dev/null
+	"$b" endpoint add k --kafka "$FERRY_TEST_KAFKA" >/dev/null
+	[ "$k" -eq 0 ] || for t in bench-full bench-stream; do
+		tools/sandbox topic "$sb" "$t-$k" 1 \
+		    message.timestamp.type=LogAppendTime >/dev/null
+	done
+	sfx=$([ "$k" -eq 0 ] || echo "-$k")
+	"$b" job create full --source src --target k --topic "bench-full$sfx" \
+	    --tables ferry_bench.narrow --initial full >/dev/null
+	"$b" job create stream --source src --target k \
+	    --topic "bench-stream$sfx" --tables ferry_bench.stream \
+	    --initial none >/dev/null
+	"$b" serve --log "$sb/serve$k.log" --checkpoint-ms 200 --poll-ms 200 &
+	serves+=($!)
+	bench_pids="$bench_pids $!"
+done
+use() {	# build $1: its binary, store, daemon and topics
+	ferry_k=${bins[$1]}
+	export FERRY_DB=$sb/ferry$1.db
+	serve=${serves[$1]}
+	sfx=$([ "$1" -eq 0 ] || echo "-$1")
+}
 
 now() { date +%s.%N; }
 cpu() {	# the daemon's user+sys seconds
@@ -131,9 +158,9 @@ srv_delta() {	# "MariaDB X, broker Y CPU s" between two srv_cpu readings
 	echo "$1 $2" | awk '{printf "MariaDB %.2f, broker %.2f CPU s", \
 	    $3 - $1, $4 - $2}'
 }
-state() { "$ferry" job show "$1" --json | sed 's/.*"state":"\([a-z_]*\)".*/\1/'; }
+state() { "$ferry_k" job show "$1" --json | sed 's/.*"state":"\([a-z_]*\)".*/\1/'; }
 ckpos() {
-	"$ferry" job show "$1" --json |
+	"$ferry_k" job show "$1" --json |
 	    sed 's/.*"checkpoint":{"file":"\([^"]*\)","pos":\([0-9]*\).*/\1:\2/'
 }
 until_state() {
@@ -152,43 +179,51 @@ perf_stop() {
 	wait "$perf" || true
 }
 
-# Full sync.
-perf_start full
-s0=$(srv_cpu); c0=$(cpu); t0=$(now)
-"$ferry" job start full >/dev/null
-until_state full incremental
-t1=$(now); c1=$(cpu); full_srv=$(srv_delta "$s0" "$(srv_cpu)")
-perf_stop
-full_s=$(echo "$t1 - $t0" | bc)
-full_cpu=$(echo "$c1 - $c0" | bc)
-full_rss=$(hwm)
-full_o1=$(end_offset bench-full)	# before any heartbeat of the idle job
-"$ferry" job stop full >/dev/null
+# Full sync, by each build in turn.
+for k in "${!bins[@]}"; do
+	use "$k"
+	perf_start "full$sfx"
+	s0=$(srv_cpu); c0=$(cpu); t0=$(now)
+	"$ferry_k" job start full >/dev/null
+	until_state full incremental
+	t1=$(now); c1=$(cpu); full_srv[$k]=$(srv_delta "$s0" "$(srv_cpu)")
+	perf_stop
+	full_s[$k]=$(echo "$t1 - $t0" | bc)
+	full_cpu[$k]=$(echo "$c1 - $c0" | bc)
+	full_rss[$k]=$(hwm)
+	full_o1[$k]=$(end_offset "bench-full$sfx")	# before any heartbeat
+	"$ferry_k" job stop full >/dev/null
+done
 sel=$( { /usr/bin/time -f '%e %U %S' mariadb \
     --defaults-file="$sb/mysql/client.cnf" -N -B -q \
     -e "SELECT * FROM ferry_bench.narrow" >/dev/null; } 2>&1 | tail -1)
 
-# Streaming: a backlog of ROWS rows, then resume.
-"$ferry" job start stream >/dev/null
-until_state stream incremental
-"$ferry" job pause stream >/dev/null
+# Streaming: a backlog of ROWS rows (one, read by each build), then resume.
+for k in "${!bins[@]}"; do
+	use "$k"
+	"$ferry_k" job start stream >/dev/null
+	until_state stream incremental
+	"$ferry_k" job pause stream >/dev/null
+done
 sleep 1
 start=$(sql -N -e "SHOW MASTER STATUS" | awk '{print $1 " " $2}')
 sql -e "CALL ferry_bench.fill_stream($rows)"
 end=$(sql -N -e "SHOW MASTER STATUS" | awk '{print $1 ":" $2}')
-stream_o0=$(end_offset bench-stream)
-perf_start stream
-s0=$(srv_cpu); c0=$(cpu); t0=$(now)
-"$ferry" job resume stream >/dev/null
-while [ "$(ckpos stream)" != "$end" ]; do sleep 0.25; done
-t1=$(now); c1=$(cpu); stream_srv=$(srv_delta "$s0" "$(srv_cpu)")
-perf_stop
-stream_s=$(echo "$t1 - $t0" | bc)
-stream_cpu=$(echo "$c1 - $c0" | bc)
-stream_rss=$(hwm)
-stream_o1=$(end_offset bench-stream)
-full_span=$(span bench-full 0 "$full_o1")
-stream_span=$(span bench-stream "$stream_o0" "$stream_o1")
+for k in "${!bins[@]}"; do
+	use "$k"
+	stream_o0[$k]=$(end_offset "bench-stream$sfx")
+	perf_start "stream$sfx"
+	s0=$(srv_cpu); c0=$(cpu); t0=$(now)
+	"$ferry_k" job resume stream >/dev/null
+	while [ "$(ckpos stream)" != "$end" ]; do sleep 0.25; done
+	t1=$(now); c1=$(cpu); stream_srv[$k]=$(srv_delta "$s0" "$(srv_cpu)")
+	perf_stop
+	stream_s[$k]=$(echo "$t1 - $t0" | bc)
+	stream_cpu[$k]=$(echo "$c1 - $c0" | bc)
+	stream_rss[$k]=$(hwm)
+	stream_o1[$k]=$(end_offset "bench-stream$sfx")
+	"$ferry_k" job pause stream >/dev/null
+done
 size=$(kcat -C -b "$FERRY_TEST_KAFKA" -t bench-stream -o 5 -c 1 -e -q \
     -f '%S')
 ceiling=$(produce bench-ceiling "$size")
@@ -207,17 +242,24 @@ read_bytes=$(du -cb "$sb/raw" | tail -1 | cut -f1)
 echo
 printf '%-10s %8s %8s %10s %10s %9s   %s\n' phase rows "wall s" "rows/s" \
     "CPU s" "peak RSS" "ceiling (same run)"
-printf '%-10s %8s %8.2f %10.0f %10s %9s   SELECT: %s s wall, %s CPU s\n' \
-    "full sync" "$rows" "$full_s" "$(echo "$rows / $full_s" | bc -l)" \
-    "$full_cpu" "$full_rss" "$(echo "$sel" | cut -d' ' -f1)" \
-    "$(echo "$sel" | awk '{print $2 + $3}')"
-printf '%-10s %8s %8.2f %10.0f %10s %9s   %s\n' "streaming" "$rows" \
-    "$stream_s" "$(echo "$rows / $stream_s" | bc -l)" "$stream_cpu" \
-    "$stream_rss" "$ceiling"
-echo "appended (the broker's time stamps, first to last message):"
-echo "  full sync: $full_span"
-echo "  streaming: $stream_span"
-echo "the servers meanwhile: full sync $full_srv; streaming $stream_srv"
+for k in "${!bins[@]}"; do
+	use "$k"
+	[ "${#bins[@]}" -eq 1 ] || echo "build: $ferry_k"
+	printf '%-10s %8s %8.2f %10.0f %10s %9s   SELECT: %s s wall, %s CPU s\n' \
+	    "full sync" "$rows" "${full_s[$k]}" \
+	    "$(echo "$rows / ${full_s[$k]}" | bc -l)" "${full_cpu[$k]}" \
+	    "${full_rss[$k]}" "$(echo "$sel" | cut -d' ' -f1)" \
+	    "$(echo "$sel" | awk '{print $2 + $3}')"
+	printf '%-10s %8s %8.2f %10.0f %10s %9s   %s\n' "streaming" "$rows" \
+	    "${stream_s[$k]}" "$(echo "$rows / ${stream_s[$k]}" | bc -l)" \
+	    "${stream_cpu[$k]}" "${stream_rss[$k]}" "$ceiling"
+	echo "appended (the broker's time stamps, first to last message):"
+	echo "  full sync: $(span "bench-full$sfx" 0 "${full_o1[$k]}")"
+	echo "  streaming: $(span "bench-stream$sfx" "${stream_o0[$k]}" \
+	    "${stream_o1[$k]}")"
+	echo "the servers meanwhile: full sync ${full_srv[$k]}; streaming" \
+	    "${stream_srv[$k]}"
+done
 echo "binlog read (mariadb-binlog --read-from-remote-server --raw, the" \
     "streaming phase's binlog, $read_bytes bytes): $read_s s"
 echo "shaped like the records (a key, headers):"
