@@ -107,8 +107,8 @@ START_TEST(test_wrong_password)
 	    cause);
 	ck_assert_msg(strstr(cause, "Access denied for user 'root'") != NULL,
 	    "%s", cause);
-	ck_assert_msg(strstr(cause, "check the user name and the password "
-	    "file") != NULL, "%s", cause);
+	ck_assert_msg(strstr(cause, "check the user name and the "
+	    "password)") != NULL, "%s", cause);
 	ck_assert_ptr_null(strstr(cause, "definitely-not"));
 	free(cause);
 	mysql_conn_opts_release(&o);
