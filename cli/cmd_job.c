@@ -42,6 +42,7 @@ job_usage(FILE *fp)
 	    "       ferry job log JOB [--json]\n"
 	    "       ferry job start|stop|pause|resume|retry|rm JOB\n"
 	    "       ferry job add-tables JOB DB.TABLE|DB.*[,...]\n"
+	    "       ferry job resnapshot JOB [DB.TABLE[,...]]\n"
 	    "\n"
 	    "JOB is a job's id, or its name when no other job of the tenant "
 	    "has it.\n"
@@ -50,7 +51,11 @@ job_usage(FILE *fp)
 	    "add-tables selects more tables: a running job restarts, copies "
 	    "their schema and\nrows at a snapshot of their own (as its "
 	    "--initial says), then follows them in the\nbinlog with the "
-	    "others.\n");
+	    "others.\n"
+	    "resnapshot copies tables again (all when none is named) from a "
+	    "new snapshot, as\na new generation of INIT records, then follows "
+	    "the binlog from there: for a job\nwhose binlog position was "
+	    "purged, or on demand.  A failed job is queued again.\n");
 }
 
 /* Kafka's rule for topic names: [a-zA-Z0-9._-], at most 249. */
@@ -609,6 +614,72 @@ done:
 	return (status);
 }
 
+/* ferry job resnapshot JOB [DB.TABLE[,...]] */
+static int
+job_resnapshot(struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct store		*s;
+	struct tenant		 t;
+	struct job		 j;
+	struct job_object	*o = NULL;
+	char			*cause = NULL;
+	size_t			 n = 0, i, count;
+	int			 k, status = CLI_FAIL;
+
+	for (k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--help") == 0 ||
+		    strcmp(argv[k], "-h") == 0) {
+			job_usage(stdout);
+			return (CLI_OK);
+		}
+		if (argv[k][0] == '-' && argv[k][1] != '\0')
+			return (cli_usage_error("unknown option '%s' for job "
+			    "resnapshot", argv[k]));
+	}
+	if (argc < 2)
+		return (cli_usage_error("job resnapshot needs a JOB (and the "
+		    "tables to copy again, DB.TABLE comma-separated; none: "
+		    "all)"));
+	for (k = 2; k < argc; k++) {
+		if (cli_parse_tables(argv[k], &o, &n, &cause) != 0) {
+			status = cli_usage_error("%s", cause);
+			goto done;
+		}
+	}
+	if ((s = cli_store_open(ctx, &t)) == NULL)
+		goto done;
+	if (store_job_find(s, t.id, argv[1], &j, &cause) != 0)
+		cli_error("%s", cause);
+	else {
+		if (store_job_resnapshot(s, j.id, o, n, cli_who(), &count,
+		    &cause) != 0)
+			cli_error("%s", cause);
+		else {
+			cli_wake_daemon(ctx);
+			printf("job %" PRId64 " '%s': %s copied again from a "
+			    "new snapshot when the daemon runs it%s\n", j.id,
+			    j.name, n == 0 ? "every table" : "the tables named",
+			    j.state == JOB_FAILED ? " (failed -> queued)" :
+			    job_state_running(j.state) ? " (it restarts)" :
+			    j.state == JOB_PAUSED || j.state == JOB_STOPPED ||
+			    j.state == JOB_CREATED ? " (start or resume it)" :
+			    "");
+			status = CLI_OK;
+		}
+		job_release(&j);
+	}
+	tenant_release(&t);
+	store_close(s);
+done:
+	for (i = 0; i < n; i++) {
+		free(o[i].db);
+		free(o[i].table);
+	}
+	free(o);
+	free(cause);
+	return (status);
+}
+
 static const struct {
 	const char	*name;
 	enum job_action	 action;
@@ -642,6 +713,8 @@ cmd_job(struct cli_ctx *ctx, int argc, char **argv)
 		return (job_create(ctx, argc - 1, argv + 1));
 	if (strcmp(sub, "add-tables") == 0)
 		return (job_add_tables(ctx, argc - 1, argv + 1));
+	if (strcmp(sub, "resnapshot") == 0)
+		return (job_resnapshot(ctx, argc - 1, argv + 1));
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
 		job_usage(stdout);
 		return (CLI_OK);
@@ -656,7 +729,7 @@ cmd_job(struct cli_ctx *ctx, int argc, char **argv)
 	if (!takes_json && a == nitems(job_actions) && strcmp(sub, "rm") != 0)
 		return (cli_usage_error("unknown job command '%s' (create, "
 		    "list, show, log, start, stop, pause, resume, retry, rm, "
-		    "add-tables)", sub));
+		    "add-tables, resnapshot)", sub));
 	argc -= 2;
 	argv += 2;
 	for (k = 0; k < argc; k++) {

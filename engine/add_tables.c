@@ -214,9 +214,34 @@ add_tables_finish(struct add_tables *at, const char *file, uint64_t pos,
 	return (0);
 }
 
+/*
+ * Up to the snapshot file:pos: the binlog from the checkpoint for the
+ * tables not being copied.  When every table is (ferry job resnapshot of
+ * them all), nothing of that binlog is needed, which may be purged: the
+ * ids go on above the checkpoint's and anything the partitions hold.
+ */
+static int
+add_tables_catch_up(struct add_tables *at, const char *file, uint64_t pos,
+    int64_t max_id, char **cause)
+{
+	int64_t	 next = watermark_next_id(at->wm);
+	int	 rc;
+
+	if (at->nadd == at->ntables) {
+		emitter_restart(at->em, next > max_id ? next : max_id + 1);
+		return (0);
+	}
+	jobctx_set_phase(at->ctx, "catching_up");
+	rc = follower_run(at->f, file, pos, cause);
+	window_end(at->w);
+	if (rc != 0)
+		return (-1);
+	return (emitter_settle(at->em, cause));
+}
+
 /* The snapshot S and the binlog up to it, then the copy at S. */
 static int
-add_tables_at_snapshot(struct add_tables *at, char **cause)
+add_tables_at_snapshot(struct add_tables *at, int64_t max_id, char **cause)
 {
 	struct initial_copy	 cp;
 	MYSQL			*m;
@@ -234,21 +259,20 @@ add_tables_at_snapshot(struct add_tables *at, char **cause)
 	    window_load(at->w, cause) != 0 ||
 	    window_tail_segments(at->w, cause) != 0)
 		goto out;
-	msg = xasprintf("adding %zu table%s: snapshot %d at %s:%" PRIu64
-	    "; the binlog from %s:%" PRIu64 " to there first", at->nadd,
-	    at->nadd == 1 ? "" : "s", gen, file, pos, watermark_file(at->wm),
-	    watermark_pos(at->wm));
+	if (at->nadd == at->ntables)
+		msg = xasprintf("copying all %zu table%s: snapshot %d at %s:%"
+		    PRIu64 "; the binlog from there on", at->nadd,
+		    at->nadd == 1 ? "" : "s", gen, file, pos);
+	else
+		msg = xasprintf("adding %zu table%s: snapshot %d at %s:%" PRIu64
+		    "; the binlog from %s:%" PRIu64 " to there first",
+		    at->nadd, at->nadd == 1 ? "" : "s", gen, file, pos,
+		    watermark_file(at->wm), watermark_pos(at->wm));
 	log_info("job %" PRId64 ": %s", at->ctx->id, msg);
 	jobctx_log(at->ctx, "add-tables", msg);
 	free(msg);
-
-	/* The binlog up to the snapshot. */
-	jobctx_set_phase(at->ctx, "catching_up");
-	rc = follower_run(at->f, file, pos, cause);
-	window_end(at->w);
-	if (rc != 0 || (rc = emitter_settle(at->em, cause)) != 0)
+	if (add_tables_catch_up(at, file, pos, max_id, cause) != 0)
 		goto out;
-	rc = -1;
 
 	/* The checkpoint at the snapshot, the DDL records' ids reserved. */
 	if (watermark_save(at->wm, file, pos, emitter_next_id(at->em) +
@@ -295,7 +319,7 @@ add_tables_run(struct add_tables *at, struct snap_table *tables, size_t n,
 	}
 	if (add_tables_past(at, max_id, cause) != 0)
 		goto out;
-	rc = add_tables_at_snapshot(at, cause);
+	rc = add_tables_at_snapshot(at, max_id, cause);
 out:
 	if (rc != 0 && *cause == NULL)
 		*cause = xstrdup("stopped");

@@ -286,6 +286,21 @@ follow_await_source(struct follower *f, struct binlog_client *bc,
 	}
 }
 
+/* The source no longer has the binlog from the watermark: say what to
+ * run. */
+static void
+follow_purged(struct follower *f, char **cause)
+{
+	char	*why = *cause;
+
+	*cause = xasprintf("the binlog the job needs (%s:%" PRIu64 ") was "
+	    "purged from the source (%s); run: ferry job resnapshot %" PRId64
+	    " (copies its tables again from a new snapshot, then follows the "
+	    "binlog from there)", watermark_file(f->wm), watermark_pos(f->wm),
+	    why, f->ctx->id);
+	free(why);
+}
+
 /* The replication connection from the watermark, or NULL with *cause
  * (and the job's permanent flag when retrying cannot help). */
 static struct binlog_client *
@@ -295,7 +310,6 @@ follow_open(struct follower *f, char **cause)
 	struct binlog_client_opts	 o;
 	struct binlog_client		*bc;
 	enum binlog_client_error	 kind;
-	char				*why;
 
 	binlog_client_opts_init(&o);
 	o.conn = f->ctx->spec->source;	/* borrowed: not released below */
@@ -310,14 +324,8 @@ follow_open(struct follower *f, char **cause)
 	o.nonblocking = 0;
 	if ((bc = binlog_client_open(&o, &kind, cause)) != NULL)
 		return (bc);
-	if (kind == BINLOG_CLIENT_PURGED) {
-		why = *cause;
-		*cause = xasprintf("the binlog the job needs (%s:%" PRIu64
-		    ") was purged from the source: remove and re-create the "
-		    "job to take a new snapshot (%s)", watermark_file(f->wm),
-		    watermark_pos(f->wm), why);
-		free(why);
-	}
+	if (kind == BINLOG_CLIENT_PURGED)
+		follow_purged(f, cause);
 	if (kind == BINLOG_CLIENT_AUTH && strstr(*cause, "error 1045") != NULL)
 		jobctx_login_refused(f->ctx, cause);
 	if (kind == BINLOG_CLIENT_PURGED || kind == BINLOG_CLIENT_AUTH ||
@@ -425,8 +433,11 @@ follow_loop(struct follower *f, struct binlog_client *bc,
 				*cause = xstrdup("stopped");
 			} else if (kind == BINLOG_CLIENT_PURGED ||
 			    kind == BINLOG_CLIENT_AUTH ||
-			    kind == BINLOG_CLIENT_FATAL)
+			    kind == BINLOG_CLIENT_FATAL) {
+				if (kind == BINLOG_CLIENT_PURGED)
+					follow_purged(f, cause);
 				f->ctx->permanent = 1;
+			}
 			return (-1);
 		}
 		file = binlog_client_file(bc);

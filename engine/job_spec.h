@@ -49,6 +49,9 @@ struct job_spec {
 	int			 initial_full;
 	int64_t			 max_memory;	/* bytes; <= 0: the default */
 	uint32_t		 server_id;	/* replica id at the source */
+	int			 resnapshot_gen;/* INIT records of older
+						   generations do not count
+						   for pending tables */
 	struct job_object	*objects;
 	size_t			 nobjects;
 };

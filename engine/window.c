@@ -278,9 +278,13 @@ window_tail_segments(struct window *w, char **cause)
 		for (tg = 0; tg < sink_ntargets(w->sink); tg++) {
 			nparts = sink_partitions(w->sink, topic, tg);
 			for (part = 0; part < nparts; part++) {
+				/* A table copied again (ferry job resnapshot)
+				 * has nothing of older generations. */
 				if (!sink_tail_init(w->sink, topic, tg, part,
 				    &tbl, &gen, &key, &klen) ||
-				    strcmp(tbl, name) != 0 || gen <= 0)
+				    strcmp(tbl, name) != 0 || gen <= 0 ||
+				    (ts->adding && gen <
+				    w->ctx->spec->resnapshot_gen))
 					continue;
 				memset(&g, 0, sizeof g);
 				g.db = ts->t->db;

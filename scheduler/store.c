@@ -202,6 +202,14 @@ static const char *store_migrations[] = {
 	 */
 	"ALTER TABLE endpoints ADD COLUMN updated_at INTEGER;"
 	"ALTER TABLE endpoints ADD COLUMN updated_by TEXT;",
+
+	/*
+	 * 5: the generation a re-snapshot (ferry job resnapshot) starts at:
+	 * INIT records of older generations in the topics' tails do not
+	 * count as copied for the tables it copies again; 0: none asked.
+	 */
+	"ALTER TABLE jobs ADD COLUMN resnapshot_gen INTEGER NOT NULL "
+	"  DEFAULT 0;",
 };
 
 #define STORE_SCHEMA	((int)nitems(store_migrations))

@@ -101,6 +101,7 @@ struct job {
 	int64_t			 updated_at;
 	int64_t			 started_at;
 	int64_t			 revision;	/* bumped by add-tables */
+	int			 resnapshot_gen;/* of the last re-snapshot */
 	struct job_object	*objects;
 	size_t			 nobjects;
 };
@@ -157,6 +158,9 @@ int	 store_job_rm(struct store *, int64_t, const char *, char **);
 int	 store_job_objects_copied(struct store *, int64_t,
 	    const struct job_object *, size_t, char **);
 int	 store_job_add_tables(struct store *, int64_t,
+	    const struct job_object *, size_t, const char *, size_t *,
+	    char **);
+int	 store_job_resnapshot(struct store *, int64_t,
 	    const struct job_object *, size_t, const char *, size_t *,
 	    char **);
 int	 store_job_set_state(struct store *, int64_t, enum job_state,

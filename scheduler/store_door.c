@@ -129,6 +129,7 @@ door_load(struct jobstore *js, struct job_spec *s, int *permanent,
 	s->initial_full = j.initial_full;
 	s->max_memory = j.max_memory;
 	s->server_id = j.server_id;
+	s->resnapshot_gen = j.resnapshot_gen;
 	s->objects = j.objects;		/* taken over */
 	s->nobjects = j.nobjects;
 	j.objects = NULL;

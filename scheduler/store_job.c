@@ -96,7 +96,7 @@ job_list_free(struct job *jobs, size_t n)
 #define JOB_COLS "id, tenant_id, name, source_id, topic, topic_template, " \
 	"partition_policy, initial_schema, initial_full, ddl, large_row, " \
 	"max_memory, server_id, state, error, attempts, next_attempt_at, " \
-	"created_at, updated_at, started_at, revision"
+	"created_at, updated_at, started_at, revision, resnapshot_gen"
 
 static void
 job_row(sqlite3_stmt *st, struct job *j)
@@ -126,6 +126,7 @@ job_row(sqlite3_stmt *st, struct job *j)
 	j->updated_at = sqlite3_column_int64(st, 18);
 	j->started_at = sqlite3_column_int64(st, 19);
 	j->revision = sqlite3_column_int64(st, 20);
+	j->resnapshot_gen = sqlite3_column_int(st, 21);
 }
 
 /* Targets and selected objects of j. */
@@ -824,6 +825,152 @@ store_job_add_tables(struct store *s, int64_t id,
 fail:
 	buf_release(&b);
 	*added = 0;
+	store_rollback(s);
+	return (-1);
+}
+
+/* Run sql (binding the job id as ?1, and db, table as ?2, ?3 when given). */
+static int
+job_exec(struct store *s, const char *sql, int64_t id, const char *db,
+    const char *table, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_prepare(s, sql, cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, id);
+	if (db != NULL) {
+		store_bind_text(st, 2, db);
+		store_bind_text(st, 3, table);
+	}
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (store_error(s, "updating a job", cause));
+	return (sqlite3_changes(s->db));
+}
+
+/* Table o of job j copied again: pending, its progress and segments gone. */
+static int
+job_resnapshot_table(struct store *s, const struct job *j,
+    const struct job_object *o, char **cause)
+{
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < j->nobjects; i++) {
+		if (strcmp(j->objects[i].db, o->db) == 0 &&
+		    (strcmp(j->objects[i].table, "*") == 0 ||
+		    strcmp(j->objects[i].table, o->table) == 0))
+			break;
+	}
+	if (strcmp(o->table, "*") == 0 || i == j->nobjects) {
+		*cause = xasprintf("job %" PRId64 " '%s' does not select the "
+		    "table %s.%s (name tables it carries, or none for all)",
+		    j->id, j->name, o->db, o->table);
+		return (-1);
+	}
+	if ((rc = job_exec(s, "UPDATE job_objects SET pending = 1 WHERE "
+	    "job_id = ?1 AND db = ?2 AND tbl = ?3", j->id, o->db, o->table,
+	    cause)) < 0)
+		return (-1);
+	if (rc == 0 && job_object_insert(s, j->id, o, 1, cause) < 0)
+		return (-1);
+	if (job_exec(s, "DELETE FROM snapshot_progress WHERE job_id = ?1 AND "
+	    "db = ?2 AND tbl = ?3", j->id, o->db, o->table, cause) < 0 ||
+	    job_exec(s, "DELETE FROM snapshot_segments WHERE job_id = ?1 AND "
+	    "db = ?2 AND tbl = ?3", j->id, o->db, o->table, cause) < 0)
+		return (-1);
+	return (0);
+}
+
+/*
+ * Copy tables of a job again from a new snapshot (all of them when n is
+ * 0): they become pending, as added tables are, their progress and
+ * segments are dropped, and INIT records of earlier generations no longer
+ * count as copied (resnapshot_gen).  The job's revision moves (a running
+ * job restarts); a failed one is queued again.  Refused before the job's
+ * first checkpoint (its initial sync is not done: retry continues it).
+ * *ntables: how many objects were named or marked.
+ */
+int
+store_job_resnapshot(struct store *s, int64_t id, const struct job_object *o,
+    size_t n, const char *who, size_t *ntables, char **cause)
+{
+	struct job	 j;
+	sqlite3_stmt	*st;
+	char		*msg;
+	size_t		 i;
+	int		 gen = 0, rc, have_ck = 0;
+
+	*ntables = 0;
+	if (store_begin(s, cause) != 0)
+		return (-1);
+	if (store_job_get(s, id, &j, cause) != 0)
+		goto fail;
+	if ((st = store_prepare(s, "SELECT (SELECT count(*) FROM checkpoints "
+	    "WHERE job_id = ?1 AND binlog_file IS NOT NULL), (SELECT "
+	    "coalesce(max(gen), 0) + 1 FROM snapshot_gens WHERE job_id = ?1)",
+	    cause)) == NULL)
+		goto fail_j;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		have_ck = sqlite3_column_int(st, 0) > 0;
+		gen = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (!have_ck) {
+		*cause = xasprintf("job %" PRId64 " '%s' has not finished its "
+		    "initial sync (no checkpoint yet): ferry job start or "
+		    "retry continues it", id, j.name);
+		goto fail_j;
+	}
+	if (n == 0) {
+		if (job_exec(s, "UPDATE job_objects SET pending = 1 WHERE "
+		    "job_id = ?1", id, NULL, NULL, cause) < 0 ||
+		    job_exec(s, "DELETE FROM snapshot_progress WHERE job_id = ?1",
+		    id, NULL, NULL, cause) < 0 ||
+		    job_exec(s, "DELETE FROM snapshot_segments WHERE job_id = ?1",
+		    id, NULL, NULL, cause) < 0)
+			goto fail_j;
+		*ntables = j.nobjects;
+	}
+	for (i = 0; i < n; i++) {
+		if (job_resnapshot_table(s, &j, &o[i], cause) != 0)
+			goto fail_j;
+		(*ntables)++;
+	}
+	if ((st = store_prepare(s, "UPDATE jobs SET revision = revision + 1, "
+	    "resnapshot_gen = ?1, updated_at = ?2, error = CASE WHEN state = "
+	    "'failed' THEN NULL ELSE error END, attempts = CASE WHEN state = "
+	    "'failed' THEN 0 ELSE attempts END, next_attempt_at = CASE WHEN "
+	    "state = 'failed' THEN NULL ELSE next_attempt_at END, state = "
+	    "CASE WHEN state = 'failed' THEN 'queued' ELSE state END WHERE "
+	    "id = ?3", cause)) == NULL)
+		goto fail_j;
+	sqlite3_bind_int(st, 1, gen);
+	sqlite3_bind_int64(st, 2, store_now());
+	sqlite3_bind_int64(st, 3, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		store_error(s, "updating a job", cause);
+		goto fail_j;
+	}
+	msg = xasprintf("%s copied again from a new snapshot (generation %d "
+	    "on)%s", n == 0 ? "every table" : "the tables named", gen,
+	    j.state == JOB_FAILED ? "; failed -> queued" : "");
+	rc = store_log_insert(s, id, who, "resnapshot", msg, cause);
+	free(msg);
+	if (rc != 0)
+		goto fail_j;
+	job_release(&j);
+	return (store_commit(s, cause));
+fail_j:
+	job_release(&j);
+fail:
+	*ntables = 0;
 	store_rollback(s);
 	return (-1);
 }
