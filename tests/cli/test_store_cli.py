@@ -382,6 +382,34 @@ refused(["job", "add-tables", "1", "shop"], 2, "has no table")
 refused(["job", "add-tables", "1", "shop.x", "--force"], 2,
         "unknown option '--force'")
 refused(["job", "add-tables", "nosuch", "shop.x"], 1, "no job 'nosuch'")
+# resnapshot: refused before the first checkpoint, and for a table the job
+# does not carry; once it has one, every table or the named ones pend.
+refused(["job", "resnapshot", "1"], 1, "has not finished its initial sync")
+refused(["job", "resnapshot"], 2, "needs a JOB")
+refused(["job", "resnapshot", "nosuch"], 1, "no job 'nosuch'")
+con = sqlite3.connect(DB)
+con.execute("INSERT OR REPLACE INTO checkpoints (job_id, binlog_file, binlog_pos, "
+            "next_record_id, updated_at) VALUES (1, 'b.000001', 4, 1, 0)")
+con.execute("UPDATE job_objects SET pending = 0 WHERE job_id = 1")
+con.commit()
+con.close()
+refused(["job", "resnapshot", "1", "other.t"], 1, "does not select")
+refused(["job", "resnapshot", "1", "shop.*"], 1, "does not select")
+out = ok("job", "resnapshot", "1", "shop.extra")
+check("copied again" in out, f"resnapshot: {out}")
+con = sqlite3.connect("file:%s?mode=ro" % DB, uri=True)
+eq(con.execute("SELECT db || '.' || tbl FROM job_objects WHERE job_id = 1 "
+               "AND pending = 1").fetchall(), [("shop.extra",)],
+   "resnapshot of one table: that table pends")
+eq(con.execute("SELECT resnapshot_gen FROM jobs WHERE id = 1").fetchone()[0],
+   1, "INIT records from generation 1 on count")
+con.close()
+ok("job", "resnapshot", "1")
+con = sqlite3.connect("file:%s?mode=ro" % DB, uri=True)
+eq(con.execute("SELECT count(*) FROM job_objects WHERE job_id = 1 AND "
+               "pending = 0").fetchone()[0], 0, "resnapshot: every table pends")
+con.close()
+eq(js("job", "log", "1")[-1]["kind"], "resnapshot", "resnapshot logged")
 out = ok("job", "rm", "1")
 check("removed" in out, out)
 refused(["job", "show", "1"], 1, "no job '1'")
