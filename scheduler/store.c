@@ -223,9 +223,31 @@ store_now(void)
 int
 store_error(struct store *s, const char *what, char **cause)
 {
-	*cause = xasprintf("job store %s: %s: %s", s->path, what,
-	    sqlite3_errmsg(s->db));
+	*cause = store_errmsg(s, what, sqlite3_errmsg(s->db));
 	return (-1);
+}
+
+/*
+ * The last error on the store as one sentence: what was being done and
+ * SQLite's reason (msg), or, for the failures a person fixes outside
+ * ferry, what they are: a store that cannot be written, a full disk.
+ * Nothing of a failed write is kept (its transaction is rolled back).
+ */
+char *
+store_errmsg(struct store *s, const char *what, const char *msg)
+{
+	int	 code = sqlite3_errcode(s->db);
+
+	if (code == SQLITE_READONLY)
+		return (xasprintf("job store %s is read-only (the file, or its "
+		    "directory, cannot be written by this user): %s needs "
+		    "write access", s->path, what));
+	if (code == SQLITE_FULL || (code == SQLITE_IOERR &&
+	    sqlite3_system_errno(s->db) == ENOSPC))
+		return (xasprintf("job store %s: the disk is full (%s): "
+		    "nothing was written; free space there and try again",
+		    s->path, what));
+	return (xasprintf("job store %s: %s: %s", s->path, what, msg));
 }
 
 int
@@ -234,8 +256,8 @@ store_exec(struct store *s, const char *sql, char **cause)
 	char	*msg = NULL;
 
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		*cause = xasprintf("job store %s: %s", s->path,
-		    msg != NULL ? msg : sqlite3_errmsg(s->db));
+		*cause = store_errmsg(s, "writing", msg != NULL ? msg :
+		    sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
 		return (-1);
 	}
@@ -340,6 +362,29 @@ store_mkdir(const char *path, char **cause)
 	return (rc);
 }
 
+/* The store's schema version (PRAGMA user_version), or -1. */
+static int
+store_version(struct store *s, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 version;
+
+	if ((st = store_prepare(s, "PRAGMA user_version", cause)) == NULL)
+		return (-1);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return (store_error(s, "reading the schema version", cause));
+	}
+	version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return (version);
+}
+
+/*
+ * Bring the schema to STORE_SCHEMA.  A store already there is not
+ * written (nor locked), so a read-only one serves every command that only
+ * reads; one that needs a migration says so.
+ */
 static int
 store_migrate(struct store *s, char **cause)
 {
@@ -347,6 +392,17 @@ store_migrate(struct store *s, char **cause)
 	int		 version, i;
 	char		*sql;
 
+	if ((version = store_version(s, cause)) < 0)
+		return (-1);
+	if (version == STORE_SCHEMA)
+		return (0);
+	if (sqlite3_db_readonly(s->db, "main") == 1) {
+		*cause = xasprintf("job store %s is read-only and at schema "
+		    "version %d, not %d: open it once with write access (any "
+		    "ferry command) to migrate it", s->path, version,
+		    STORE_SCHEMA);
+		return (-1);
+	}
 	if (store_begin(s, cause) != 0)
 		return (-1);
 	if ((st = store_prepare(s, "PRAGMA user_version", cause)) == NULL)
@@ -419,7 +475,10 @@ store_open(const char *path, char **cause)
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, 15000);
-	if (store_exec(s, "PRAGMA journal_mode = WAL", cause) != 0 ||
+	/* A read-only store (the file is not writable) serves reads: WAL
+	 * mode is the file's, set when it was created. */
+	if ((sqlite3_db_readonly(s->db, "main") != 1 &&
+	    store_exec(s, "PRAGMA journal_mode = WAL", cause) != 0) ||
 	    store_exec(s, "PRAGMA synchronous = FULL", cause) != 0 ||
 	    store_exec(s, "PRAGMA foreign_keys = ON", cause) != 0)
 		goto fail;

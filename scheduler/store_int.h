@@ -15,6 +15,7 @@ struct store {
 
 int64_t		 store_now(void);
 int		 store_error(struct store *, const char *, char **);
+char		*store_errmsg(struct store *, const char *, const char *);
 int		 store_exec(struct store *, const char *, char **);
 sqlite3_stmt	*store_prepare(struct store *, const char *, char **);
 int		 store_begin(struct store *, char **);

@@ -9,6 +9,7 @@ Needs no server: nothing here connects anywhere.
 """
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import stat
@@ -461,6 +462,82 @@ check(os.path.exists(other), "--db store not created")
 p = ferry("--db", "/proc/nope/ferry.db", "job", "list")
 eq(p.returncode, 1, "unusable store path")
 check(p.stderr.startswith("ferry: "), p.stderr)
+
+# A store this user cannot write serves the commands that only read, and
+# a write says it is read-only.  (As root, file modes do not stop writes:
+# the commands run as nobody, on a copy in a directory nobody owns, so
+# SQLite can make its -shm beside it.)
+if os.geteuid() == 0:
+    ro = tempfile.mkdtemp(prefix="ferry-ro.", dir="/tmp")
+    src = sqlite3.connect(DB)
+    dst = sqlite3.connect(os.path.join(ro, "ferry.db"))
+    src.backup(dst)
+    dst.execute("PRAGMA journal_mode = WAL")
+    dst.close()
+    src.close()
+    os.chmod(ro, 0o755)
+    os.chown(ro, 65534, 65534)
+    os.chmod(os.path.join(ro, "ferry.db"), 0o444)
+    shutil.copy(DB + ".key", os.path.join(ro, "ferry.db.key"))
+    os.chown(os.path.join(ro, "ferry.db.key"), 65534, 65534)
+
+    def as_nobody(*args):
+        return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534",
+                               "--clear-groups", FERRY, "--db",
+                               os.path.join(ro, "ferry.db"), *args],
+                              capture_output=True, text=True, timeout=60,
+                              env=ENV)
+    for cmd in (["job", "list"], ["job", "list", "--json"], ["status"],
+                ["endpoint", "list"], ["tenant", "list"]):
+        p = as_nobody(*cmd)
+        eq(p.returncode, 0, f"ferry {' '.join(cmd)} on a read-only store "
+           f"(stderr: {p.stderr.strip()})")
+    eq(len(json.loads(as_nobody("job", "list", "--json").stdout or "[]")),
+       len(js("job", "list")), "the read-only copy lists the same jobs")
+    p = as_nobody("tenant", "add", "ro")
+    eq(p.returncode, 1, "a write to a read-only store fails")
+    check("is read-only" in p.stderr and "ferry.db" in p.stderr,
+          f"and says why: {p.stderr.strip()}")
+    subprocess.run(["rm", "-rf", ro])
+else:
+    print("note: read-only store checks need root (they run as nobody)",
+          file=sys.stderr)
+
+# A full disk: the write fails saying so and naming the store, nothing
+# already there is lost, and with space again the same write succeeds.
+# (A 1 MiB tmpfs mounted for the store, where this machine allows it.)
+mnt = tempfile.mkdtemp(prefix="ferry-full.", dir="/tmp")
+if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt],
+                  capture_output=True).returncode == 0:
+    try:
+        fdb = os.path.join(mnt, "ferry.db")
+        ok("--db", fdb, "tenant", "add", "before")
+        fd = os.open(os.path.join(mnt, "filler"), os.O_WRONLY | os.O_CREAT,
+                     0o600)
+        try:
+            while os.write(fd, b"\0" * 4096) > 0:
+                pass
+        except OSError:
+            pass
+        os.close(fd)
+        p = ferry("--db", fdb, "tenant", "add", "during", "--max-jobs", "1")
+        eq(p.returncode, 1, "a write on a full disk fails")
+        check("disk is full" in p.stderr and fdb in p.stderr,
+              f"and says so, naming the store: {p.stderr.strip()}")
+        os.remove(os.path.join(mnt, "filler"))
+        names = [t["name"] for t in js("--db", fdb, "tenant", "list")]
+        eq(sorted(names), ["before", "default"],
+           "nothing lost, nothing half-written")
+        ok("--db", fdb, "tenant", "add", "during", "--max-jobs", "1")
+        eq(js("--db", fdb, "tenant", "show", "during")["max_jobs"], 1,
+           "the same write with space again")
+    finally:
+        subprocess.run(["umount", mnt])
+        os.rmdir(mnt)
+else:
+    os.rmdir(mnt)
+    print("note: no tmpfs could be mounted here: the full-disk check is "
+          "skipped", file=sys.stderr)
 
 # Nothing secret anywhere in the store's files, after all that.
 check(SECRET.encode() not in raw_store_bytes(), "secret in store files")
