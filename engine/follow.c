@@ -30,6 +30,7 @@
 #include "engine/binlog_client.h"
 #include "engine/change.h"
 #include "engine/follow.h"
+#include "engine/gtid.h"
 #include "engine/job_spec.h"
 
 #define FOLLOW_REPORT_POLL_MS	50
@@ -54,6 +55,8 @@ struct follower {
 	uint64_t		 lag_checked_us;
 	uint64_t		 last_record_us;	/* the last record sent */
 	uint64_t		 hb_records;	/* n_records then */
+	struct gtid_pos		 gtid;		/* MariaDB: the GTID position */
+	int			 gtid_known;	/* as read, when known */
 	struct change		 pending_begin;	/* a BEGIN not sent yet */
 	int			 have_pending;
 	int			 until;		/* the run ends at */
@@ -83,6 +86,7 @@ follower_free(struct follower *f)
 		return;
 	mysql_lazy_close(&f->ctl);
 	shapes_free(f->sh);
+	gtid_pos_release(&f->gtid);
 	free(f->cur_file);
 	free(f->read_file);
 	free(f);
@@ -301,6 +305,54 @@ follow_purged(struct follower *f, char **cause)
 	free(why);
 }
 
+/*
+ * MariaDB: the GTID position at the watermark, from the checkpoint, else
+ * as the source computes it for the file and position (BINLOG_GTID_POS,
+ * on the second connection); from there each GTID event moves it, and
+ * each unit closes with it, so every checkpoint carries the position in
+ * both forms.  Unknown (MySQL, for now; or a source that cannot say)
+ * leaves checkpoints without one.
+ */
+static void
+follow_gtid_start(struct follower *f, struct binlog_client *bc)
+{
+	const char	*have = watermark_gtid(f->wm);
+	char		*sql, *cause = NULL, *pos = NULL, *esc;
+	MYSQL		*m;
+	size_t		 len;
+
+	gtid_pos_release(&f->gtid);
+	f->gtid_known = 0;
+	if (!binlog_client_mariadb(bc) || watermark_file(f->wm) == NULL)
+		return;
+	if (have == NULL) {
+		if ((m = mysql_lazy_get(&f->ctl, &cause)) == NULL)
+			goto out;
+		len = strlen(watermark_file(f->wm));
+		esc = xmalloc(len * 2 + 1);
+		mysql_real_escape_string(m, esc, watermark_file(f->wm),
+		    (unsigned long)len);
+		sql = xasprintf("SELECT BINLOG_GTID_POS('%s', %" PRIu64 ")",
+		    esc, watermark_pos(f->wm));
+		free(esc);
+		if (mysql_conn_query_string(m, sql, &pos, &cause) != 0 ||
+		    pos == NULL) {
+			free(sql);
+			goto out;
+		}
+		free(sql);
+		have = pos;
+	}
+	if (gtid_pos_parse(&f->gtid, have, &cause) == 0) {
+		f->gtid_known = 1;
+		if (watermark_gtid(f->wm) == NULL)
+			watermark_set_gtid(f->wm, have);
+	}
+out:
+	free(cause);
+	free(pos);
+}
+
 /* The replication connection from the watermark, or NULL with *cause
  * (and the job's permanent flag when retrying cannot help). */
 static struct binlog_client *
@@ -394,6 +446,9 @@ follow_decode(struct follower *f, struct binlog_decoder *dec,
 	while ((rc = binlog_decoder_next(dec, &ev, cause)) == 1) {
 		if (!ev.in_payload && ev.h.timestamp != 0)
 			f->last_ts = ev.h.timestamp;
+		if (ev.h.type == BINLOG_MARIA_GTID && f->gtid_known)
+			gtid_pos_update(&f->gtid, ev.gtid.domain_id,
+			    ev.h.server_id, ev.gtid.seq_no);
 		if (change_builder_feed(cb, dec, &ev, cause) != 0)
 			return (-1);
 		if (!ev.in_payload && (ev.h.type == BINLOG_QUERY ||
@@ -466,7 +521,8 @@ follow_loop(struct follower *f, struct binlog_client *bc,
 		}
 		if (boundary && change_builder_at_boundary(cb))
 			watermark_close(f->wm, file, off + len,
-			    emitter_next_id(f->em));
+			    emitter_next_id(f->em), f->gtid_known ?
+			    gtid_pos_text(&f->gtid) : NULL);
 		if (change_builder_at_boundary(cb) &&
 		    follow_past_until(f, file, off + len))
 			return (0);
@@ -499,6 +555,7 @@ follower_run(struct follower *f, const char *until_file, uint64_t until_pos,
 		*cause = xstrdup("stopped");
 		goto out;
 	}
+	follow_gtid_start(f, bc);
 	dec = binlog_decoder_new();
 	binlog_decoder_set_checksum(dec, binlog_client_checksum(bc));
 	cb = change_builder_new(follow_change, follow_selected, f);

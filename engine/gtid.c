@@ -226,3 +226,83 @@ bad:
 	    "domain-server-sequence, e.g. 0-1-100)", s);
 	return (-1);
 }
+
+/*
+ * A MariaDB GTID position kept as a binlog is read: the last GTID of each
+ * replication domain, which is what @slave_connect_state takes and what
+ * BINLOG_GTID_POS() answers for a file and position.
+ */
+void
+gtid_pos_init(struct gtid_pos *gp)
+{
+	memset(gp, 0, sizeof *gp);
+}
+
+void
+gtid_pos_release(struct gtid_pos *gp)
+{
+	free(gp->v);
+	gtid_pos_init(gp);
+}
+
+/* The last GTID of domain d is now d-server-seq. */
+void
+gtid_pos_update(struct gtid_pos *gp, uint32_t domain, uint32_t server,
+    uint64_t seq)
+{
+	size_t	 i;
+
+	for (i = 0; i < gp->n && gp->v[i].domain < domain; i++)
+		;
+	if (i == gp->n || gp->v[i].domain != domain) {
+		gp->v = xreallocarray(gp->v, gp->n + 1, sizeof *gp->v);
+		memmove(&gp->v[i + 1], &gp->v[i], (gp->n - i) * sizeof *gp->v);
+		gp->n++;
+		gp->v[i].domain = domain;
+	}
+	gp->v[i].server = server;
+	gp->v[i].seq = seq;
+}
+
+/* Parse "d-s-n[,d-s-n...]" (empty: no GTID yet) into gp: 0, or -1. */
+int
+gtid_pos_parse(struct gtid_pos *gp, const char *s, char **cause)
+{
+	unsigned long long	 d, sv, n;
+	const char		*p = s;
+	char			*end;
+
+	gtid_pos_release(gp);
+	if (gtid_mariadb_check(s, cause) != 0)
+		return (-1);
+	while (*p != '\0') {
+		d = strtoull(p, &end, 10);
+		sv = strtoull(end + 1, &end, 10);
+		n = strtoull(end + 1, &end, 10);
+		if (d > UINT32_MAX || sv > UINT32_MAX) {
+			*cause = xasprintf("'%s': a domain or server id over "
+			    "32 bits", s);
+			gtid_pos_release(gp);
+			return (-1);
+		}
+		gtid_pos_update(gp, (uint32_t)d, (uint32_t)sv, n);
+		for (p = end; *p == ',' || *p == ' '; p++)
+			;
+	}
+	return (0);
+}
+
+/* The position as text, by domain ("" when empty): a new string. */
+char *
+gtid_pos_text(const struct gtid_pos *gp)
+{
+	struct buf	 b = BUF_INITIALIZER;
+	size_t		 i;
+
+	for (i = 0; i < gp->n; i++)
+		buf_printf(&b, "%s%" PRIu32 "-%" PRIu32 "-%" PRIu64,
+		    i > 0 ? "," : "", gp->v[i].domain, gp->v[i].server,
+		    gp->v[i].seq);
+	buf_str(&b);		/* terminated, also when empty */
+	return (buf_detach(&b, NULL));
+}

@@ -40,6 +40,7 @@ struct wm_unit {
 	char		*file;
 	uint64_t	 pos;
 	int64_t		 next_id;
+	char		*gtid;		/* the source's GTID position there */
 };
 
 struct watermark {
@@ -55,6 +56,7 @@ struct watermark {
 
 	char		*ck_file;	/* the watermark */
 	uint64_t	 ck_pos;
+	char		*ck_gtid;	/* its GTID position; NULL: unknown */
 	int64_t		 ck_next_id;
 	int		 ck_dirty;
 	uint64_t	 ck_saved_us;
@@ -79,6 +81,7 @@ watermark_free(struct watermark *wm)
 	watermark_clear_units(wm);
 	free(wm->units);
 	free(wm->ck_file);
+	free(wm->ck_gtid);
 	free(wm->delivery_error);
 	free(wm);
 }
@@ -98,20 +101,41 @@ watermark_clear_units(struct watermark *wm)
 {
 	size_t	 i;
 
-	for (i = 0; i < wm->nunits; i++)
+	for (i = 0; i < wm->nunits; i++) {
 		free(wm->units[i].file);
+		free(wm->units[i].gtid);
+	}
 	wm->nunits = 0;
 	wm->head_seq = 0;
 }
 
-/* The checkpoint as the store has it (takes ownership of file). */
+/* The checkpoint as the store has it (takes ownership of file and gtid,
+ * the source's GTID position there or NULL). */
 void
-watermark_set(struct watermark *wm, char *file, uint64_t pos, int64_t next_id)
+watermark_set(struct watermark *wm, char *file, uint64_t pos, int64_t next_id,
+    char *gtid)
 {
 	free(wm->ck_file);
 	wm->ck_file = file;
 	wm->ck_pos = pos;
 	wm->ck_next_id = next_id;
+	free(wm->ck_gtid);
+	wm->ck_gtid = gtid;
+}
+
+/* The GTID position at the watermark; NULL: unknown. */
+const char *
+watermark_gtid(const struct watermark *wm)
+{
+	return (wm->ck_gtid);
+}
+
+/* The GTID position at the watermark is gtid (when it was not known). */
+void
+watermark_set_gtid(struct watermark *wm, const char *gtid)
+{
+	free(wm->ck_gtid);
+	wm->ck_gtid = gtid != NULL ? xstrdup(gtid) : NULL;
 }
 
 /* The watermark's position (NULL: none yet) and next record id. */
@@ -187,10 +211,11 @@ watermark_sent(struct watermark *wm, uint64_t seq, size_t n)
 		wm->units[seq - wm->head_seq - 1].outstanding += (int64_t)n;
 }
 
-/* The open unit ends at file:pos, next record next_id. */
+/* The open unit ends at file:pos, next record next_id, where the source's
+ * GTID position is gtid (takes ownership; NULL: unknown). */
 void
 watermark_close(struct watermark *wm, const char *file, uint64_t pos,
-    int64_t next_id)
+    int64_t next_id, char *gtid)
 {
 	struct wm_unit	*u = watermark_open_unit(wm);
 
@@ -198,6 +223,7 @@ watermark_close(struct watermark *wm, const char *file, uint64_t pos,
 	u->file = xstrdup(file);
 	u->pos = pos;
 	u->next_id = next_id;
+	u->gtid = gtid;
 }
 
 /*
@@ -266,6 +292,8 @@ watermark_advance(struct watermark *wm)
 		wm->ck_file = wm->units[n].file;
 		wm->ck_pos = wm->units[n].pos;
 		wm->ck_next_id = wm->units[n].next_id;
+		free(wm->ck_gtid);
+		wm->ck_gtid = wm->units[n].gtid;
 		wm->ck_dirty = 1;
 		n++;
 	}
@@ -331,6 +359,7 @@ watermark_checkpoint(struct watermark *wm, int force, char **cause)
 	memset(&cp, 0, sizeof cp);
 	cp.file = wm->ck_file;
 	cp.pos = wm->ck_pos;
+	cp.gtid = wm->ck_gtid;
 	cp.next_record_id = wm->ck_next_id;
 	if (JOBSTORE(wm->ctx, checkpoint_save, &cp, NULL, 0, cause) != 0)
 		return (-1);
@@ -341,25 +370,31 @@ watermark_checkpoint(struct watermark *wm, int force, char **cause)
 }
 
 /* Save the checkpoint file:pos with next_id (and schema changes), and
- * make it the watermark. */
+ * make it the watermark.  At the watermark's own position its GTID
+ * position stays; elsewhere it is unknown until the follower asks. */
 int
 watermark_save(struct watermark *wm, const char *file, uint64_t pos,
     int64_t next_id, const struct schema_change *changes, size_t nchanges,
     char **cause)
 {
 	struct checkpoint	 cp;
-	char			*f = xstrdup(file);
+	char			*f = xstrdup(file), *g = NULL;
 
+	if (wm->ck_file != NULL && wm->ck_gtid != NULL &&
+	    strcmp(wm->ck_file, file) == 0 && wm->ck_pos == pos)
+		g = xstrdup(wm->ck_gtid);
 	memset(&cp, 0, sizeof cp);
 	cp.file = f;
 	cp.pos = pos;
+	cp.gtid = g;
 	cp.next_record_id = next_id;
 	if (JOBSTORE(wm->ctx, checkpoint_save, &cp, changes, nchanges,
 	    cause) != 0) {
 		free(f);
+		free(g);
 		return (-1);
 	}
-	watermark_set(wm, f, pos, next_id);
+	watermark_set(wm, f, pos, next_id, g);
 	return (0);
 }
 
@@ -382,6 +417,7 @@ watermark_heartbeat_id(struct watermark *wm, int64_t next, int64_t *id,
 		memset(&cp, 0, sizeof cp);
 		cp.file = wm->ck_file;
 		cp.pos = wm->ck_pos;
+		cp.gtid = wm->ck_gtid;
 		cp.next_record_id = next + WATERMARK_HEARTBEAT_IDS;
 		if (JOBSTORE(wm->ctx, checkpoint_save, &cp, NULL, 0,
 		    cause) != 0)

@@ -12,6 +12,9 @@ With the broker stopped (SIGSTOP) under the writer, the job's lag grows
 writer stops, lag_bytes is 0, also after FLUSH BINARY LOGS (it was the size
 of the current file after any reconnect).
 
+The checkpoint carries the source's GTID position: it equals what the
+server says for the checkpoint's file and position (BINLOG_GTID_POS).
+
 Then the source's password is rotated (ALTER USER) and ferry's connection
 KILLed: the job fails with a reason naming the endpoint and `ferry
 endpoint set`; after `ferry endpoint set src --password-file NEW` and
@@ -313,6 +316,15 @@ def main():
               f"differ, e.g. {[(k, replay.get(k), want[k]) for k in bad[:3]]})")
         j = job()
         eq(j["state"], "incremental", "still incremental")
+        # The checkpoint carries the source's GTID position, as the source
+        # itself computes it for the checkpoint's file and position.
+        ck = j["checkpoint"]
+        want_gtid = db.one(f"SELECT BINLOG_GTID_POS('{ck['file']}', "
+                           f"{ck['pos']})")
+        check(want_gtid not in (None, "", "NULL"),
+              f"the source has a GTID position at {ck}: {want_gtid!r}")
+        eq(ck.get("gtid"), want_gtid, f"checkpoint.gtid at {ck['file']}:"
+           f"{ck['pos']} (after 5 KILLs, 3 crashes, a restart)")
         fails = [ln for ln in ferry("job", "log", "d").splitlines()
                  if ln.split()[2:3] == ["error"] and "failed:" in ln]
         eq(len(fails), 1, f"the job failed once only, at the rotation: "
