@@ -180,6 +180,35 @@ START_TEST(test_gtid_errors)
 }
 END_TEST
 
+/* A MariaDB GTID position as a binlog moves it: one GTID per domain, the
+ * newest, listed by domain whatever the order they came in. */
+START_TEST(test_gtid_pos)
+{
+	struct gtid_pos	 gp;
+	char		*cause = NULL, *t;
+
+	gtid_pos_init(&gp);
+	ck_assert_int_eq(gtid_pos_parse(&gp, "", &cause), 0);
+	t = gtid_pos_text(&gp);
+	ck_assert_str_eq(t, "");
+	free(t);
+	ck_assert_int_eq(gtid_pos_parse(&gp, "2-7-40, 0-1-100", &cause), 0);
+	gtid_pos_update(&gp, 0, 3, 101);	/* the domain's next GTID */
+	gtid_pos_update(&gp, 1, 9, 5);		/* a new domain, in between */
+	gtid_pos_update(&gp, 4294967295u, 1, 18446744073709551615ull);
+	t = gtid_pos_text(&gp);
+	ck_assert_str_eq(t, "0-3-101,1-9-5,2-7-40,"
+	    "4294967295-1-18446744073709551615");
+	free(t);
+	ck_assert_int_eq(gtid_pos_parse(&gp, "0-1", &cause), -1);
+	free(cause);
+	ck_assert_int_eq(gtid_pos_parse(&gp, "4294967296-1-1", &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "32 bits"));
+	free(cause);
+	gtid_pos_release(&gp);
+}
+END_TEST
+
 static void
 ck_utf8(const char *cs, const char *in, size_t len, const char *want,
     int replaced)
@@ -283,6 +312,7 @@ main(void)
 	tcase_add_test(tc, test_decimal_corrupt);
 	tcase_add_test(tc, test_gtid_encode);
 	tcase_add_test(tc, test_gtid_errors);
+	tcase_add_test(tc, test_gtid_pos);
 	tcase_add_test(tc, test_charsets);
 	tcase_add_test(tc, test_empty_row_image);
 	suite_add_tcase(s, tc);
