@@ -225,6 +225,8 @@ view_json(struct job_view *v, const struct job *j, struct buf *b,
 		buf_printf(b, "%" PRId64, st->lag_bytes);
 	buf_adds(b, ",\"rows_per_sec\":");
 	json_add_double(b, st->rows_per_sec);
+	buf_adds(b, st->ck_oldest ? ",\"checkpoint_in_oldest_binlog\":true" :
+	    ",\"checkpoint_in_oldest_binlog\":false");
 
 	cli_json_str(b, "source", view_endpoint_name(v, j->source_id), 0);
 	buf_adds(b, ",\"targets\":[");
@@ -345,6 +347,9 @@ progress_text(struct buf *b, const struct job *j, const struct job_stats *st,
 		    st->rows_per_sec);
 	else
 		buf_addc(b, '-');
+	if (st->ck_oldest)
+		buf_adds(b, "; WARNING: checkpoint in the source's oldest "
+		    "binlog");
 }
 
 int
@@ -411,6 +416,12 @@ cli_job_print(struct store *s, const struct job *j, char **cause)
 		    cp.gtid != NULL ? cp.gtid : "");
 	} else
 		printf("  checkpoint  none yet\n");
+	if (st.ck_oldest)
+		printf("  warning     the checkpoint is in the oldest binlog the "
+		    "source still has (%s):\n              once it is purged the "
+		    "job needs ferry job resnapshot;\n              keep binlogs "
+		    "longer (binlog_expire_logs_seconds, expire_logs_days)\n",
+		    cp.file != NULL ? cp.file : "-");
 	buf_reset(&b);
 	progress_text(&b, j, &st, tty);
 	printf("  progress    %s\n", buf_str(&b));

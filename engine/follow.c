@@ -228,14 +228,12 @@ follow_lag_bytes(struct follower *f, int heartbeat)
 	MYSQL		*m;
 	uint64_t	 now = util_mono_us();
 	int64_t		 lag = 0;
-	int		 seen = 0;
+	int		 seen = 0, oldest, nfiles;
 	char		*cause = NULL;
 
-	if (heartbeat) {
+	if (heartbeat)
 		jobctx_set_lag_bytes(f->ctx, 0);
-		return;
-	}
-	if (now - f->lag_checked_us < FOLLOW_LAG_BYTES_US || file == NULL)
+	if (now - f->lag_checked_us < FOLLOW_LAG_BYTES_US)
 		return;
 	f->lag_checked_us = now;
 	if ((m = mysql_lazy_get(&f->ctl, &cause)) == NULL) {
@@ -247,17 +245,26 @@ follow_lag_bytes(struct follower *f, int heartbeat)
 		mysql_lazy_close(&f->ctl);	/* no privilege, or gone */
 		return;
 	}
-	while ((row = mysql_fetch_row(res)) != NULL) {
+	/* The first file listed is the oldest the source has: the next
+	 * purge takes it, and a checkpoint there would be gone. */
+	oldest = 0;
+	for (nfiles = 0; (row = mysql_fetch_row(res)) != NULL; nfiles++) {
 		int64_t	 size = row[1] != NULL ? strtoll(row[1], NULL, 10) : 0;
 
-		if (strcmp(row[0], file) == 0) {
+		if (nfiles == 0 && watermark_file(f->wm) != NULL &&
+		    strcmp(row[0], watermark_file(f->wm)) == 0)
+			oldest = 1;
+
+		if (file != NULL && strcmp(row[0], file) == 0) {
 			seen = 1;
 			lag += size > (int64_t)pos ? size - (int64_t)pos : 0;
 		} else if (seen)
 			lag += size;
 	}
 	mysql_free_result(res);
-	jobctx_set_lag_bytes(f->ctx, seen ? lag : -1);
+	if (!heartbeat)
+		jobctx_set_lag_bytes(f->ctx, seen ? lag : -1);
+	f->ctx->js.ck_oldest = oldest && nfiles > 1;
 }
 
 /*

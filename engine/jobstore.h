@@ -81,6 +81,8 @@ struct job_stats {
 	int64_t		 rows_copied;
 	int64_t		 rows_estimated;
 	int64_t		 updated_at;
+	int		 ck_oldest;	/* the checkpoint is in the source's
+					   oldest binlog, newer ones exist */
 };
 
 /* The phases a job's thread moves it through (the store's states). */

@@ -210,6 +210,14 @@ static const char *store_migrations[] = {
 	 */
 	"ALTER TABLE jobs ADD COLUMN resnapshot_gen INTEGER NOT NULL "
 	"  DEFAULT 0;",
+
+	/*
+	 * 6: whether the job's checkpoint is in the oldest binlog file its
+	 * source still has, with newer ones after it (the next to be
+	 * purged): ferry status warns.
+	 */
+	"ALTER TABLE job_stats ADD COLUMN ck_oldest INTEGER NOT NULL "
+	"  DEFAULT 0;",
 };
 
 #define STORE_SCHEMA	((int)nitems(store_migrations))

@@ -476,8 +476,10 @@ store_stats_save(struct store *s, int64_t job, const struct job_stats *js,
 
 	if (store_normal_begin(s, cause) != 0)
 		return (-1);
-	if ((st = store_prepare(s, "INSERT OR REPLACE INTO job_stats VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?)", cause)) == NULL)
+	if ((st = store_prepare(s, "INSERT OR REPLACE INTO job_stats (job_id, "
+	    "lag_seconds, lag_bytes, rows_per_sec, tables_done, tables_total, "
+	    "rows_copied, rows_estimated, updated_at, ck_oldest) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cause)) == NULL)
 		return (store_normal_end(s, 0, cause));
 	sqlite3_bind_int64(st, 1, job);
 	sqlite3_bind_int64(st, 2, js->lag_seconds);
@@ -488,6 +490,7 @@ store_stats_save(struct store *s, int64_t job, const struct job_stats *js,
 	sqlite3_bind_int64(st, 7, js->rows_copied);
 	sqlite3_bind_int64(st, 8, js->rows_estimated);
 	sqlite3_bind_int64(st, 9, store_now());
+	sqlite3_bind_int(st, 10, js->ck_oldest);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -509,7 +512,8 @@ store_stats_get(struct store *s, int64_t job, struct job_stats *js,
 	js->lag_seconds = -1;
 	if ((st = store_prepare(s, "SELECT lag_seconds, lag_bytes, "
 	    "rows_per_sec, tables_done, tables_total, rows_copied, "
-	    "rows_estimated, updated_at FROM job_stats WHERE job_id = ?",
+	    "rows_estimated, updated_at, ck_oldest FROM job_stats WHERE "
+	    "job_id = ?",
 	    cause)) == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, job);
@@ -523,6 +527,7 @@ store_stats_get(struct store *s, int64_t job, struct job_stats *js,
 		js->rows_copied = sqlite3_column_int64(st, 5);
 		js->rows_estimated = sqlite3_column_int64(st, 6);
 		js->updated_at = sqlite3_column_int64(st, 7);
+		js->ck_oldest = sqlite3_column_int(st, 8);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -561,7 +566,7 @@ store_progress_list(struct store *s, int64_t tenant, struct job_progress **out,
 	    "coalesce(t.lag_bytes, 0), coalesce(t.rows_per_sec, 0), "
 	    "coalesce(t.tables_done, 0), coalesce(t.tables_total, 0), "
 	    "coalesce(t.rows_copied, 0), coalesce(t.rows_estimated, 0), "
-	    "coalesce(t.updated_at, 0) FROM jobs j "
+	    "coalesce(t.updated_at, 0), coalesce(t.ck_oldest, 0) FROM jobs j "
 	    "LEFT JOIN checkpoints c ON c.job_id = j.id "
 	    "LEFT JOIN job_stats t ON t.job_id = j.id "
 	    "WHERE j.tenant_id = ? ORDER BY j.id", cause)) == NULL)
@@ -585,6 +590,7 @@ store_progress_list(struct store *s, int64_t tenant, struct job_progress **out,
 		p->stats.rows_copied = sqlite3_column_int64(st, 11);
 		p->stats.rows_estimated = sqlite3_column_int64(st, 12);
 		p->stats.updated_at = sqlite3_column_int64(st, 13);
+		p->stats.ck_oldest = sqlite3_column_int(st, 14);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {

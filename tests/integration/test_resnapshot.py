@@ -165,6 +165,21 @@ def main():
         db.sql("UPDATE r.t SET v = 'a' WHERE id <= 20; "
                "DELETE FROM r.u WHERE id BETWEEN 21 AND 30")
         time.sleep(2)
+        # The files before the checkpoint's go, and newer ones come: the
+        # checkpoint is in the oldest binlog the source has, and ferry
+        # warns before a purge takes it.
+        ckfile = job()["checkpoint"]["file"]
+        db.sql(f"FLUSH ENGINE LOGS; PURGE BINARY LOGS TO '{ckfile}'; "
+               "FLUSH BINARY LOGS")
+        end = time.time() + 30
+        while not job().get("checkpoint_in_oldest_binlog") and \
+                time.time() < end:
+            time.sleep(0.5)
+        eq(job().get("checkpoint_in_oldest_binlog"), True,
+           f"checkpoint_in_oldest_binlog ({ckfile} first of "
+           f"{[r[0] for r in db.sql('SHOW BINARY LOGS')]})")
+        check("oldest binlog" in ferry("status") and "ferry job resnapshot"
+              in ferry("job", "show", "r"), "status and job show warn")
         ferry("job", "stop", "r")
         until("stopped", "the job stops")
         # While it is stopped: changes, then the binlog it needs is gone.
