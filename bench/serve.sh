@@ -32,6 +32,8 @@
 # FERRY_BENCH_PERF=FILE records a perf profile of the daemon in each phase:
 # FILE.full and FILE.stream.
 #
+# FERRY_BENCH_BIN=BINARY measures that ferry instead of this tree's release
+# build (the ceilings still come from this tree's bench_produce).
 # FERRY_BENCH_BASE=BINARY measures another ferry build beside this tree's
 # in the same run (same servers, warm-up, table and binlog; each build in a
 # daemon and a store of its own, phases alternating, base first): a change
@@ -44,7 +46,7 @@ rows=${1:-1000000}
 . "$top/tools/lib.sh"
 cd "$top"
 ferry_release_build "$top" ferry bench
-ferry=$top/build/release/ferry
+ferry=${FERRY_BENCH_BIN:-$top/build/release/ferry}
 
 ferry_bench_sandbox serve
 sql <"$top/bench/workload.sql"
