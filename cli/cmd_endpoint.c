@@ -380,6 +380,9 @@ endpoint_changes(struct store *s, const struct endpoint *old,
 		*what |= ENDPOINT_SET_USERNAME;
 	}
 	if (a->sasl_given) {
+		if (old->username == NULL && a->username == NULL)
+			return (cli_usage_error("--sasl needs a user: endpoint "
+			    "%s has none (give --username)", old->name));
 		c->sasl = endpoint_sasl_name(a->sasl);
 		*what |= ENDPOINT_SET_SASL;
 	}
@@ -453,6 +456,12 @@ endpoint_set(struct cli_ctx *ctx, int argc, char **argv)
 	printf("endpoint %s changed; %zu job%s using it take%s the change at "
 	    "the next attempt (a failed one: ferry job retry JOB)\n", a.name,
 	    njobs, njobs == 1 ? "" : "s", njobs == 1 ? "s" : "");
+	if ((what & ENDPOINT_SET_ADDRESS) && old.kind == ENDPOINT_MYSQL &&
+	    njobs > 0)
+		printf("note: the jobs' checkpoints are binlog positions of the "
+		    "server they read; if %s is another server (not the same "
+		    "one under a new address), copy their tables again there: "
+		    "ferry job resnapshot JOB\n", a.mysql);
 	status = CLI_OK;
 out:
 	tenant_release(&t);

@@ -149,9 +149,12 @@ sync_load(struct sync_job *sj, char **cause)
 		ctx->permanent = permanent;
 		return (-1);
 	}
-	if (JOBSTORE(ctx, checkpoint_get, &cp, cause) != 0 ||
-	    JOBSTORE(ctx, stats_get, &ctx->js, cause) != 0)
+	if (JOBSTORE(ctx, checkpoint_get, &cp, cause) != 0)
 		return (-1);
+	if (JOBSTORE(ctx, stats_get, &ctx->js, cause) != 0) {
+		checkpoint_release(&cp);
+		return (-1);
+	}
 	watermark_set(sj->wm, cp.file, cp.pos, cp.next_record_id, cp.gtid);
 	if (watermark_file(sj->wm) == NULL) {
 		if (JOBSTORE(ctx, advance, JOB_PHASE_PRECHECKING, cause) != 0) {

@@ -404,6 +404,12 @@ store_migrate(struct store *s, char **cause)
 		return (-1);
 	if (version == STORE_SCHEMA)
 		return (0);
+	if (version > STORE_SCHEMA) {
+		*cause = xasprintf("job store %s has schema version %d; this "
+		    "ferry knows up to %d: use a newer ferry", s->path, version,
+		    STORE_SCHEMA);
+		return (-1);
+	}
 	if (sqlite3_db_readonly(s->db, "main") == 1) {
 		*cause = xasprintf("job store %s is read-only and at schema "
 		    "version %d, not %d: open it once with write access (any "

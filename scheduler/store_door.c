@@ -23,6 +23,7 @@ struct store_door {
 	struct jobstore	 base;		/* first: the engine's view */
 	struct store	*store;
 	int64_t		 job;
+	int64_t		 revision;	/* the job's, as last loaded */
 };
 
 #define DOOR(js)	((struct store_door *)(js))
@@ -122,6 +123,7 @@ door_load(struct jobstore *js, struct job_spec *s, int *permanent,
 	if (store_job_get(d->store, d->job, &j, cause) != 0)
 		return (-1);
 	s->id = j.id;
+	d->revision = j.revision;
 	s->topic = j.topic != NULL ? xstrdup(j.topic) : NULL;
 	s->topic_template = j.topic_template != NULL ?
 	    xstrdup(j.topic_template) : NULL;
@@ -245,10 +247,36 @@ door_schema_add(struct jobstore *js, const struct schema_change *ch,
 	return (store_schema_add(DOOR(js)->store, DOOR(js)->job, ch, cause));
 }
 
+/*
+ * Whether the job is still as the attempt loaded it: a definition moved
+ * meanwhile (add-tables, resnapshot: the daemon restarts the job) must not
+ * be undone by the old attempt's progress or copied flags.  -1 with *cause
+ * when it moved (the attempt ends; the next one reads the new definition).
+ */
+static int
+door_current(struct store_door *d, char **cause)
+{
+	struct job	 j;
+
+	memset(&j, 0, sizeof j);
+	if (store_job_get(d->store, d->job, &j, cause) != 0)
+		return (-1);
+	if (j.revision != d->revision) {
+		job_release(&j);
+		*cause = xstrdup("the job's definition changed (add-tables or "
+		    "resnapshot): starting again with it");
+		return (-1);
+	}
+	job_release(&j);
+	return (0);
+}
+
 static int
 door_progress_save(struct jobstore *js, const struct snapshot_progress *sp,
     char **cause)
 {
+	if (door_current(DOOR(js), cause) != 0)
+		return (-1);
 	return (store_snapshot_save(DOOR(js)->store, DOOR(js)->job, sp,
 	    cause));
 }
@@ -297,6 +325,8 @@ static int
 door_objects_copied(struct jobstore *js, const struct job_object *o,
     size_t n, char **cause)
 {
+	if (door_current(DOOR(js), cause) != 0)
+		return (-1);
 	return (store_job_objects_copied(DOOR(js)->store, DOOR(js)->job, o, n,
 	    cause));
 }

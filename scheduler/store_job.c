@@ -851,6 +851,18 @@ job_exec(struct store *s, const char *sql, int64_t id, const char *db,
 	return (sqlite3_changes(s->db));
 }
 
+/*
+ * A table copied again starts from its first row.  The progress of a copy
+ * that was not done stays, reset: that it exists says a copy was
+ * interrupted, whose INIT records (ids above the checkpoint's next id) are
+ * in the topics, so the new copy's ids must go above them
+ * (engine/add_tables.c, add_tables_past()).  A finished table's goes.
+ */
+#define RESNAPSHOT_PROGRESS_RESET "UPDATE snapshot_progress SET last_key = " \
+	"NULL, rows_copied = 0, done_gen = NULL WHERE job_id = ?1 AND done = 0"
+#define RESNAPSHOT_PROGRESS_DROP "DELETE FROM snapshot_progress WHERE " \
+	"job_id = ?1 AND done = 1"
+
 /* Table o of job j copied again: pending, its progress and segments gone. */
 static int
 job_resnapshot_table(struct store *s, const struct job *j,
@@ -877,8 +889,10 @@ job_resnapshot_table(struct store *s, const struct job *j,
 		return (-1);
 	if (rc == 0 && job_object_insert(s, j->id, o, 1, cause) < 0)
 		return (-1);
-	if (job_exec(s, "DELETE FROM snapshot_progress WHERE job_id = ?1 AND "
-	    "db = ?2 AND tbl = ?3", j->id, o->db, o->table, cause) < 0 ||
+	if (job_exec(s, RESNAPSHOT_PROGRESS_RESET " AND db = ?2 AND tbl = ?3",
+	    j->id, o->db, o->table, cause) < 0 ||
+	    job_exec(s, RESNAPSHOT_PROGRESS_DROP " AND db = ?2 AND tbl = ?3",
+	    j->id, o->db, o->table, cause) < 0 ||
 	    job_exec(s, "DELETE FROM snapshot_segments WHERE job_id = ?1 AND "
 	    "db = ?2 AND tbl = ?3", j->id, o->db, o->table, cause) < 0)
 		return (-1);
@@ -926,11 +940,22 @@ store_job_resnapshot(struct store *s, int64_t id, const struct job_object *o,
 		    "retry continues it", id, j.name);
 		goto fail_j;
 	}
+	if (!j.initial_full) {
+		/* Its tables would be "copied" without rows, and their changes
+		 * up to the new snapshot dropped as the copy's. */
+		*cause = xasprintf("job %" PRId64 " '%s' copies no rows (created "
+		    "with --initial %s): a resnapshot has nothing to copy them "
+		    "with; create a job with --initial full", id, j.name,
+		    j.initial_schema ? "schema" : "none");
+		goto fail_j;
+	}
 	if (n == 0) {
 		if (job_exec(s, "UPDATE job_objects SET pending = 1 WHERE "
 		    "job_id = ?1", id, NULL, NULL, cause) < 0 ||
-		    job_exec(s, "DELETE FROM snapshot_progress WHERE job_id = ?1",
-		    id, NULL, NULL, cause) < 0 ||
+		    job_exec(s, RESNAPSHOT_PROGRESS_RESET, id, NULL, NULL,
+		    cause) < 0 ||
+		    job_exec(s, RESNAPSHOT_PROGRESS_DROP, id, NULL, NULL,
+		    cause) < 0 ||
 		    job_exec(s, "DELETE FROM snapshot_segments WHERE job_id = ?1",
 		    id, NULL, NULL, cause) < 0)
 			goto fail_j;

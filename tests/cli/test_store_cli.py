@@ -394,6 +394,17 @@ con.execute("INSERT OR REPLACE INTO checkpoints (job_id, binlog_file, binlog_pos
 con.execute("UPDATE job_objects SET pending = 0 WHERE job_id = 1")
 con.commit()
 con.close()
+nofull = js("job", "create", "nofull", "--source", "src", "--target",
+            "kafka", "--topic", "t", "--tables", "shop.orders",
+            "--initial", "schema")["id"]
+con = sqlite3.connect(DB)
+con.execute("INSERT OR REPLACE INTO checkpoints (job_id, binlog_file, "
+            "binlog_pos, next_record_id, updated_at) VALUES (?, "
+            "'b.000001', 4, 1, 0)", (nofull,))
+con.commit()
+con.close()
+refused(["job", "resnapshot", "nofull"], 1, "copies no rows")
+ok("job", "rm", "nofull")
 refused(["job", "resnapshot", "1", "other.t"], 1, "does not select")
 refused(["job", "resnapshot", "1", "shop.*"], 1, "does not select")
 out = ok("job", "resnapshot", "1", "shop.extra")
