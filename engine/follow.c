@@ -304,11 +304,19 @@ follow_purged(struct follower *f, char **cause)
 {
 	char	*why = *cause;
 
-	*cause = xasprintf("the binlog the job needs (%s:%" PRIu64 ") was "
-	    "purged from the source (%s); run: ferry job resnapshot %" PRId64
-	    " (copies its tables again from a new snapshot, then follows the "
-	    "binlog from there)", watermark_file(f->wm), watermark_pos(f->wm),
-	    why, f->ctx->id);
+	if (!f->ctx->spec->initial_full)
+		*cause = xasprintf("the binlog the job needs (%s:%" PRIu64
+		    ") was purged from the source (%s); the job copies no "
+		    "rows (--initial none or schema), so it cannot copy its "
+		    "tables again: create a job with --initial full",
+		    watermark_file(f->wm), watermark_pos(f->wm), why);
+	else
+		*cause = xasprintf("the binlog the job needs (%s:%" PRIu64
+		    ") was purged from the source (%s); run: ferry job "
+		    "resnapshot %" PRId64 " (copies its tables again from a "
+		    "new snapshot, then follows the binlog from there)",
+		    watermark_file(f->wm), watermark_pos(f->wm), why,
+		    f->ctx->id);
 	free(why);
 }
 
