@@ -548,6 +548,54 @@ job_log_print(struct job_event *ev, size_t n, int json)
 	}
 }
 
+/*
+ * The arguments of job add-tables and job resnapshot (sub): JOB, then
+ * table items into *o, *n (at least one when need).  Returns
+ * JOB_ARGS_GO_ON, or the status to return (--help, a usage error).
+ */
+#define JOB_ARGS_GO_ON	(-1)
+
+static int
+job_table_args(int argc, char **argv, const char *sub, int need,
+    const char *what, struct job_object **o, size_t *n)
+{
+	char	*cause = NULL;
+	int	 k, rc;
+
+	for (k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--help") == 0 ||
+		    strcmp(argv[k], "-h") == 0) {
+			job_usage(stdout);
+			return (CLI_OK);
+		}
+		if (argv[k][0] == '-' && argv[k][1] != '\0')
+			return (cli_usage_error("unknown option '%s' for job %s",
+			    argv[k], sub));
+	}
+	if (argc < (need ? 3 : 2))
+		return (cli_usage_error("job %s needs a JOB %s", sub, what));
+	for (k = 2; k < argc; k++) {
+		if (cli_parse_tables(argv[k], o, n, &cause) != 0) {
+			rc = cli_usage_error("%s", cause);
+			free(cause);
+			return (rc);
+		}
+	}
+	return (JOB_ARGS_GO_ON);
+}
+
+static void
+job_objects_free(struct job_object *o, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(o[i].db);
+		free(o[i].table);
+	}
+	free(o);
+}
+
 /* ferry job add-tables JOB DB.TABLE[,...] */
 static int
 job_add_tables(struct cli_ctx *ctx, int argc, char **argv)
@@ -557,28 +605,14 @@ job_add_tables(struct cli_ctx *ctx, int argc, char **argv)
 	struct job		 j;
 	struct job_object	*o = NULL;
 	char			*cause = NULL;
-	size_t			 n = 0, i, added;
-	int			 k, status = CLI_FAIL;
+	size_t			 n = 0, added;
+	int			 status;
 
-	for (k = 1; k < argc; k++) {
-		if (strcmp(argv[k], "--help") == 0 ||
-		    strcmp(argv[k], "-h") == 0) {
-			job_usage(stdout);
-			return (CLI_OK);
-		}
-		if (argv[k][0] == '-' && argv[k][1] != '\0')
-			return (cli_usage_error("unknown option '%s' for job "
-			    "add-tables", argv[k]));
-	}
-	if (argc < 3)
-		return (cli_usage_error("job add-tables needs a JOB and the "
-		    "tables to add (DB.TABLE or DB.*, comma-separated)"));
-	for (k = 2; k < argc; k++) {
-		if (cli_parse_tables(argv[k], &o, &n, &cause) != 0) {
-			status = cli_usage_error("%s", cause);
-			goto done;
-		}
-	}
+	if ((status = job_table_args(argc, argv, "add-tables", 1, "and the "
+	    "tables to add (DB.TABLE or DB.*, comma-separated)", &o,
+	    &n)) != JOB_ARGS_GO_ON)
+		goto done;
+	status = CLI_FAIL;
 	if ((s = cli_store_open(ctx, &t)) == NULL)
 		goto done;
 	if (store_job_find(s, t.id, argv[1], &j, &cause) != 0)
@@ -605,11 +639,7 @@ job_add_tables(struct cli_ctx *ctx, int argc, char **argv)
 	tenant_release(&t);
 	store_close(s);
 done:
-	for (i = 0; i < n; i++) {
-		free(o[i].db);
-		free(o[i].table);
-	}
-	free(o);
+	job_objects_free(o, n);
 	free(cause);
 	return (status);
 }
@@ -623,29 +653,14 @@ job_resnapshot(struct cli_ctx *ctx, int argc, char **argv)
 	struct job		 j;
 	struct job_object	*o = NULL;
 	char			*cause = NULL;
-	size_t			 n = 0, i, count;
-	int			 k, status = CLI_FAIL;
+	size_t			 n = 0, count;
+	int			 status;
 
-	for (k = 1; k < argc; k++) {
-		if (strcmp(argv[k], "--help") == 0 ||
-		    strcmp(argv[k], "-h") == 0) {
-			job_usage(stdout);
-			return (CLI_OK);
-		}
-		if (argv[k][0] == '-' && argv[k][1] != '\0')
-			return (cli_usage_error("unknown option '%s' for job "
-			    "resnapshot", argv[k]));
-	}
-	if (argc < 2)
-		return (cli_usage_error("job resnapshot needs a JOB (and the "
-		    "tables to copy again, DB.TABLE comma-separated; none: "
-		    "all)"));
-	for (k = 2; k < argc; k++) {
-		if (cli_parse_tables(argv[k], &o, &n, &cause) != 0) {
-			status = cli_usage_error("%s", cause);
-			goto done;
-		}
-	}
+	if ((status = job_table_args(argc, argv, "resnapshot", 0, "(and the "
+	    "tables to copy again, DB.TABLE comma-separated; none: all)", &o,
+	    &n)) != JOB_ARGS_GO_ON)
+		goto done;
+	status = CLI_FAIL;
 	if ((s = cli_store_open(ctx, &t)) == NULL)
 		goto done;
 	if (store_job_find(s, t.id, argv[1], &j, &cause) != 0)
@@ -671,11 +686,7 @@ job_resnapshot(struct cli_ctx *ctx, int argc, char **argv)
 	tenant_release(&t);
 	store_close(s);
 done:
-	for (i = 0; i < n; i++) {
-		free(o[i].db);
-		free(o[i].table);
-	}
-	free(o);
+	job_objects_free(o, n);
 	free(cause);
 	return (status);
 }
