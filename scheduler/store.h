@@ -160,6 +160,7 @@ int	 store_job_objects_copied(struct store *, int64_t,
 int	 store_job_add_tables(struct store *, int64_t,
 	    const struct job_object *, size_t, const char *, size_t *,
 	    char **);
+int	 store_job_revision(struct store *, int64_t, int64_t *, char **);
 int	 store_job_resnapshot(struct store *, int64_t,
 	    const struct job_object *, size_t, const char *, size_t *,
 	    char **);

@@ -256,18 +256,15 @@ door_schema_add(struct jobstore *js, const struct schema_change *ch,
 static int
 door_current(struct store_door *d, char **cause)
 {
-	struct job	 j;
+	int64_t	 revision;
 
-	memset(&j, 0, sizeof j);
-	if (store_job_get(d->store, d->job, &j, cause) != 0)
+	if (store_job_revision(d->store, d->job, &revision, cause) != 0)
 		return (-1);
-	if (j.revision != d->revision) {
-		job_release(&j);
+	if (revision != d->revision) {
 		*cause = xstrdup("the job's definition changed (add-tables or "
 		    "resnapshot): starting again with it");
 		return (-1);
 	}
-	job_release(&j);
 	return (0);
 }
 

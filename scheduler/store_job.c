@@ -1000,6 +1000,31 @@ fail:
 	return (-1);
 }
 
+/* The job's revision (bumped when its definition changes while it runs). */
+int
+store_job_revision(struct store *s, int64_t id, int64_t *revision,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_prepare(s, "SELECT revision FROM jobs WHERE id = ?",
+	    cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*revision = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE) {
+		*cause = xasprintf("no job %" PRId64, id);
+		return (-1);
+	}
+	if (rc != SQLITE_ROW)
+		return (store_error(s, "reading a job", cause));
+	return (0);
+}
+
 /* The engine copied the tables of these added objects: no longer pending. */
 int
 store_job_objects_copied(struct store *s, int64_t id,

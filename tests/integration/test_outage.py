@@ -12,51 +12,30 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.environ["FERRY_SRCDIR"], "tests", "lib"))
 sys.path.insert(0, os.path.join(os.environ["FERRY_SRCDIR"], "tests",
                                 "integration"))
-from ferrytest import FERRY, check, eq, finish, missing  # noqa
-import ferrytest  # noqa: E402
+from ferrytest import FERRY, check, eq, finish  # noqa: E402
 import test_binlog_live as tbl  # noqa: E402
 
-try:
-    import avro.io  # noqa: F401
-except ImportError:
-    missing("python3-avro is not installed")
+import privsb  # noqa: E402
+privsb.require()
 import dtstopic  # noqa: E402
-if subprocess.run(["which", "mariadbd"], capture_output=True).returncode:
-    missing("mariadbd is not installed (tools/deps)")
 
-SB = os.path.join(os.environ["FERRY_SRCDIR"], "tools", "sandbox")
-TMP = tempfile.mkdtemp(prefix="ferry-outage.", dir="/tmp")
-DIR = os.path.join(TMP, "sandbox")
-
-
-def sandbox(*args):
-    p = subprocess.run([SB, *args], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise RuntimeError(f"sandbox {' '.join(args)}: {p.stderr.strip()}")
-    return p.stdout
+P = privsb.Private("outage")
+TMP, DIR, sandbox = P.tmp, P.dir, P.sandbox
 
 
 def main():
-    sandbox("start", DIR)
-    env = dict(line.split("=", 1) for line in sandbox("env", DIR)
-               .replace("export ", "").splitlines())
+    env = P.start()
     broker = env["FERRY_TEST_KAFKA"]
     db = tbl.DB(env["FERRY_TEST_MYSQL_SOCKET"],
                 env["FERRY_TEST_MYSQL_PASSWORD_FILE"])
-    fenv = dict(os.environ, FERRY_DB=os.path.join(TMP, "ferry.db"))
+    fenv = P.fenv
 
-    def ferry(*args):
-        p = subprocess.run([FERRY, *args], capture_output=True, text=True,
-                           env=fenv, timeout=120)
-        if p.returncode != 0:
-            raise RuntimeError(f"ferry {' '.join(args)}: {p.stderr}")
-        return p.stdout
+    ferry = P.ferry
 
     def job():
         return json.loads(ferry("job", "show", "o", "--json"))
@@ -168,9 +147,5 @@ def main():
 try:
     main()
 finally:
-    if ferrytest.failures:
-        print(f"kept {TMP} (store, daemon log, servers' logs)",
-              file=sys.stderr)
-    else:
-        subprocess.run(["rm", "-rf", TMP])
+    P.cleanup()
 finish()
