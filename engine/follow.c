@@ -30,7 +30,6 @@
 #include "engine/binlog_client.h"
 #include "engine/change.h"
 #include "engine/follow.h"
-#include "engine/gtid.h"
 #include "engine/job_spec.h"
 
 #define FOLLOW_REPORT_POLL_MS	50
@@ -55,8 +54,9 @@ struct follower {
 	uint64_t		 lag_checked_us;
 	uint64_t		 last_record_us;	/* the last record sent */
 	uint64_t		 hb_records;	/* n_records then */
-	struct gtid_pos		 gtid;		/* MariaDB: the GTID position */
-	int			 gtid_known;	/* as read, when known */
+	struct watermark_gtid	 txn_gtid;	/* MariaDB: the open
+						   transaction's GTID */
+	int			 have_txn_gtid;
 	struct change		 pending_begin;	/* a BEGIN not sent yet */
 	int			 have_pending;
 	int			 until;		/* the run ends at */
@@ -86,7 +86,6 @@ follower_free(struct follower *f)
 		return;
 	mysql_lazy_close(&f->ctl);
 	shapes_free(f->sh);
-	gtid_pos_release(&f->gtid);
 	free(f->cur_file);
 	free(f->read_file);
 	free(f);
@@ -323,46 +322,34 @@ follow_purged(struct follower *f, char **cause)
 /*
  * MariaDB: the GTID position at the watermark, from the checkpoint, else
  * as the source computes it for the file and position (BINLOG_GTID_POS,
- * on the second connection); from there each GTID event moves it, and
- * each unit closes with it, so every checkpoint carries the position in
- * both forms.  Unknown (MySQL, for now; or a source that cannot say)
+ * on the second connection); from there each unit closes with its
+ * transaction's GTID and the watermark moves the position as it passes
+ * it, so every checkpoint carries the position in both forms.  Unknown (MySQL, for now; or a source that cannot say)
  * leaves checkpoints without one.
  */
 static void
 follow_gtid_start(struct follower *f, struct binlog_client *bc)
 {
-	const char	*have = watermark_gtid(f->wm);
-	char		*sql, *cause = NULL, *pos = NULL, *esc;
-	MYSQL		*m;
-	size_t		 len;
+	char	*sql, *cause = NULL, *pos = NULL, *esc;
+	MYSQL	*m;
+	size_t	 len;
 
-	gtid_pos_release(&f->gtid);
-	f->gtid_known = 0;
-	if (!binlog_client_mariadb(bc) || watermark_file(f->wm) == NULL)
+	f->have_txn_gtid = 0;
+	if (!binlog_client_mariadb(bc) || watermark_file(f->wm) == NULL ||
+	    watermark_gtid(f->wm) != NULL)
 		return;
-	if (have == NULL) {
-		if ((m = mysql_lazy_get(&f->ctl, &cause)) == NULL)
-			goto out;
-		len = strlen(watermark_file(f->wm));
-		esc = xmalloc(len * 2 + 1);
-		mysql_real_escape_string(m, esc, watermark_file(f->wm),
-		    (unsigned long)len);
-		sql = xasprintf("SELECT BINLOG_GTID_POS('%s', %" PRIu64 ")",
-		    esc, watermark_pos(f->wm));
-		free(esc);
-		if (mysql_conn_query_string(m, sql, &pos, &cause) != 0 ||
-		    pos == NULL) {
-			free(sql);
-			goto out;
-		}
-		free(sql);
-		have = pos;
-	}
-	if (gtid_pos_parse(&f->gtid, have, &cause) == 0) {
-		f->gtid_known = 1;
-		if (watermark_gtid(f->wm) == NULL)
-			watermark_set_gtid(f->wm, have);
-	}
+	if ((m = mysql_lazy_get(&f->ctl, &cause)) == NULL)
+		goto out;
+	len = strlen(watermark_file(f->wm));
+	esc = xmalloc(len * 2 + 1);
+	mysql_real_escape_string(m, esc, watermark_file(f->wm),
+	    (unsigned long)len);
+	sql = xasprintf("SELECT BINLOG_GTID_POS('%s', %" PRIu64 ")", esc,
+	    watermark_pos(f->wm));
+	free(esc);
+	if (mysql_conn_query_string(m, sql, &pos, &cause) == 0 && pos != NULL)
+		watermark_set_gtid(f->wm, pos);
+	free(sql);
 out:
 	free(cause);
 	free(pos);
@@ -461,9 +448,12 @@ follow_decode(struct follower *f, struct binlog_decoder *dec,
 	while ((rc = binlog_decoder_next(dec, &ev, cause)) == 1) {
 		if (!ev.in_payload && ev.h.timestamp != 0)
 			f->last_ts = ev.h.timestamp;
-		if (ev.h.type == BINLOG_MARIA_GTID && f->gtid_known)
-			gtid_pos_update(&f->gtid, ev.gtid.domain_id,
-			    ev.h.server_id, ev.gtid.seq_no);
+		if (ev.h.type == BINLOG_MARIA_GTID) {
+			f->txn_gtid.domain = ev.gtid.domain_id;
+			f->txn_gtid.server = ev.h.server_id;
+			f->txn_gtid.seq = ev.gtid.seq_no;
+			f->have_txn_gtid = 1;
+		}
 		if (change_builder_feed(cb, dec, &ev, cause) != 0)
 			return (-1);
 		if (!ev.in_payload && (ev.h.type == BINLOG_QUERY ||
@@ -534,10 +524,12 @@ follow_loop(struct follower *f, struct binlog_client *bc,
 			}
 			f->read_pos = off + len;
 		}
-		if (boundary && change_builder_at_boundary(cb))
+		if (boundary && change_builder_at_boundary(cb)) {
 			watermark_close(f->wm, file, off + len,
-			    emitter_next_id(f->em), f->gtid_known ?
-			    gtid_pos_text(&f->gtid) : NULL);
+			    emitter_next_id(f->em), f->have_txn_gtid ?
+			    &f->txn_gtid : NULL);
+			f->have_txn_gtid = 0;
+		}
 		if (change_builder_at_boundary(cb) &&
 		    follow_past_until(f, file, off + len))
 			return (0);

@@ -26,6 +26,7 @@
 
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "engine/gtid.h"
 #include "engine/jobctx.h"
 #include "engine/watermark.h"
 
@@ -40,7 +41,8 @@ struct wm_unit {
 	char		*file;
 	uint64_t	 pos;
 	int64_t		 next_id;
-	char		*gtid;		/* the source's GTID position there */
+	struct watermark_gtid gtid;	/* its transaction's (MariaDB) */
+	int		 has_gtid;
 };
 
 struct watermark {
@@ -56,7 +58,13 @@ struct watermark {
 
 	char		*ck_file;	/* the watermark */
 	uint64_t	 ck_pos;
-	char		*ck_gtid;	/* its GTID position; NULL: unknown */
+	/* Its GTID position (MariaDB): moved by each unit's GTID as the
+	 * watermark passes it, written as text only when a checkpoint is
+	 * saved. */
+	struct gtid_pos	 ck_gp;
+	int		 gp_known;
+	char		*ck_gtid;	/* the text; NULL: unknown */
+	int		 gtid_stale;	/* ck_gp moved since the text */
 	int64_t		 ck_next_id;
 	int		 ck_dirty;
 	uint64_t	 ck_saved_us;
@@ -82,6 +90,7 @@ watermark_free(struct watermark *wm)
 	free(wm->units);
 	free(wm->ck_file);
 	free(wm->ck_gtid);
+	gtid_pos_release(&wm->ck_gp);
 	free(wm->delivery_error);
 	free(wm);
 }
@@ -101,12 +110,28 @@ watermark_clear_units(struct watermark *wm)
 {
 	size_t	 i;
 
-	for (i = 0; i < wm->nunits; i++) {
+	for (i = 0; i < wm->nunits; i++)
 		free(wm->units[i].file);
-		free(wm->units[i].gtid);
-	}
 	wm->nunits = 0;
 	wm->head_seq = 0;
+}
+
+/* The GTID position at the watermark is gtid (text; NULL: unknown). */
+static void
+watermark_take_gtid(struct watermark *wm, char *gtid)
+{
+	char	*cause = NULL;
+
+	free(wm->ck_gtid);
+	wm->ck_gtid = gtid;
+	wm->gtid_stale = 0;
+	wm->gp_known = gtid != NULL && gtid_pos_parse(&wm->ck_gp, gtid,
+	    &cause) == 0;
+	free(cause);
+	if (!wm->gp_known) {
+		free(wm->ck_gtid);
+		wm->ck_gtid = NULL;
+	}
 }
 
 /* The checkpoint as the store has it (takes ownership of file and gtid,
@@ -119,23 +144,26 @@ watermark_set(struct watermark *wm, char *file, uint64_t pos, int64_t next_id,
 	wm->ck_file = file;
 	wm->ck_pos = pos;
 	wm->ck_next_id = next_id;
-	free(wm->ck_gtid);
-	wm->ck_gtid = gtid;
+	watermark_take_gtid(wm, gtid);
 }
 
 /* The GTID position at the watermark; NULL: unknown. */
 const char *
-watermark_gtid(const struct watermark *wm)
+watermark_gtid(struct watermark *wm)
 {
-	return (wm->ck_gtid);
+	if (wm->gp_known && wm->gtid_stale) {
+		free(wm->ck_gtid);
+		wm->ck_gtid = gtid_pos_text(&wm->ck_gp);
+		wm->gtid_stale = 0;
+	}
+	return (wm->gp_known ? wm->ck_gtid : NULL);
 }
 
 /* The GTID position at the watermark is gtid (when it was not known). */
 void
 watermark_set_gtid(struct watermark *wm, const char *gtid)
 {
-	free(wm->ck_gtid);
-	wm->ck_gtid = gtid != NULL ? xstrdup(gtid) : NULL;
+	watermark_take_gtid(wm, gtid != NULL ? xstrdup(gtid) : NULL);
 }
 
 /* The watermark's position (NULL: none yet) and next record id. */
@@ -211,11 +239,11 @@ watermark_sent(struct watermark *wm, uint64_t seq, size_t n)
 		wm->units[seq - wm->head_seq - 1].outstanding += (int64_t)n;
 }
 
-/* The open unit ends at file:pos, next record next_id, where the source's
- * GTID position is gtid (takes ownership; NULL: unknown). */
+/* The open unit ends at file:pos, next record next_id; its transaction's
+ * GTID is gtid (NULL: none). */
 void
 watermark_close(struct watermark *wm, const char *file, uint64_t pos,
-    int64_t next_id, char *gtid)
+    int64_t next_id, const struct watermark_gtid *gtid)
 {
 	struct wm_unit	*u = watermark_open_unit(wm);
 
@@ -223,7 +251,9 @@ watermark_close(struct watermark *wm, const char *file, uint64_t pos,
 	u->file = xstrdup(file);
 	u->pos = pos;
 	u->next_id = next_id;
-	u->gtid = gtid;
+	u->has_gtid = gtid != NULL;
+	if (gtid != NULL)
+		u->gtid = *gtid;
 }
 
 /*
@@ -292,8 +322,11 @@ watermark_advance(struct watermark *wm)
 		wm->ck_file = wm->units[n].file;
 		wm->ck_pos = wm->units[n].pos;
 		wm->ck_next_id = wm->units[n].next_id;
-		free(wm->ck_gtid);
-		wm->ck_gtid = wm->units[n].gtid;
+		if (wm->gp_known && wm->units[n].has_gtid) {
+			gtid_pos_update(&wm->ck_gp, wm->units[n].gtid.domain,
+			    wm->units[n].gtid.server, wm->units[n].gtid.seq);
+			wm->gtid_stale = 1;
+		}
 		wm->ck_dirty = 1;
 		n++;
 	}
@@ -359,7 +392,7 @@ watermark_checkpoint(struct watermark *wm, int force, char **cause)
 	memset(&cp, 0, sizeof cp);
 	cp.file = wm->ck_file;
 	cp.pos = wm->ck_pos;
-	cp.gtid = wm->ck_gtid;
+	cp.gtid = (char *)watermark_gtid(wm);
 	cp.next_record_id = wm->ck_next_id;
 	if (JOBSTORE(wm->ctx, checkpoint_save, &cp, NULL, 0, cause) != 0)
 		return (-1);
@@ -380,9 +413,9 @@ watermark_save(struct watermark *wm, const char *file, uint64_t pos,
 	struct checkpoint	 cp;
 	char			*f = xstrdup(file), *g = NULL;
 
-	if (wm->ck_file != NULL && wm->ck_gtid != NULL &&
+	if (wm->ck_file != NULL && watermark_gtid(wm) != NULL &&
 	    strcmp(wm->ck_file, file) == 0 && wm->ck_pos == pos)
-		g = xstrdup(wm->ck_gtid);
+		g = xstrdup(watermark_gtid(wm));
 	memset(&cp, 0, sizeof cp);
 	cp.file = f;
 	cp.pos = pos;
@@ -417,7 +450,7 @@ watermark_heartbeat_id(struct watermark *wm, int64_t next, int64_t *id,
 		memset(&cp, 0, sizeof cp);
 		cp.file = wm->ck_file;
 		cp.pos = wm->ck_pos;
-		cp.gtid = wm->ck_gtid;
+		cp.gtid = (char *)watermark_gtid(wm);
 		cp.next_record_id = next + WATERMARK_HEARTBEAT_IDS;
 		if (JOBSTORE(wm->ctx, checkpoint_save, &cp, NULL, 0,
 		    cause) != 0)

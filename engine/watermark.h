@@ -22,12 +22,19 @@
 
 struct watermark;
 
+/* The GTID of a MariaDB transaction, as its unit closes. */
+struct watermark_gtid {
+	uint32_t	 domain;
+	uint32_t	 server;
+	uint64_t	 seq;
+};
+
 struct watermark *watermark_new(struct jobctx *);
 void	 watermark_free(struct watermark *);
 void	 watermark_reset(struct watermark *);
 void	 watermark_clear_units(struct watermark *);
 void	 watermark_set(struct watermark *, char *, uint64_t, int64_t, char *);
-const char *watermark_gtid(const struct watermark *);
+const char *watermark_gtid(struct watermark *);
 void	 watermark_set_gtid(struct watermark *, const char *);
 const char *watermark_file(const struct watermark *);
 uint64_t watermark_pos(const struct watermark *);
@@ -38,7 +45,7 @@ uint64_t watermark_chunk_unit(const struct watermark *);
 uint64_t watermark_next_chunk(struct watermark *);
 void	 watermark_sent(struct watermark *, uint64_t, size_t);
 void	 watermark_close(struct watermark *, const char *, uint64_t, int64_t,
-	    char *);
+	    const struct watermark_gtid *);
 void	 watermark_delivered(struct watermark *, uint64_t, const char *, int);
 int	 watermark_failed(const struct watermark *);
 int	 watermark_delivery_ok(struct watermark *, char **);
