@@ -170,9 +170,48 @@ url_parse_query(struct url *u, const char *q, char **cause)
 	return (0);
 }
 
+/* "h1[:p1],h2[:p2],...": every host, in order; host and port are the
+ * first's.  A host named twice is refused (a typo, or a list edited by
+ * hand). */
+static int
+url_parse_hosts(struct url *u, const char *s, size_t len, char **cause)
+{
+	const char	*p = s, *end = s + len, *comma;
+	struct url_host	*h;
+	size_t		 i;
+
+	for (;;) {
+		comma = memchr(p, ',', (size_t)(end - p));
+		if (comma == NULL)
+			comma = end;
+		u->hosts = xreallocarray(u->hosts, u->nhosts + 1,
+		    sizeof *u->hosts);
+		h = &u->hosts[u->nhosts];
+		if (url_parse_hostport(p, (size_t)(comma - p), &h->host,
+		    &h->port, cause) != 0)
+			return (-1);
+		for (i = 0; i < u->nhosts; i++) {
+			if (strcmp(u->hosts[i].host, h->host) == 0 &&
+			    u->hosts[i].port == h->port) {
+				*cause = xasprintf("host '%.*s' is named twice",
+				    (int)(comma - p), p);
+				free(h->host);
+				return (-1);
+			}
+		}
+		u->nhosts++;
+		if (comma == end)
+			break;
+		p = comma + 1;
+	}
+	u->host = xstrdup(u->hosts[0].host);
+	u->port = u->hosts[0].port;
+	return (0);
+}
+
 /*
- * Parse "scheme://[user@]host[:port][/path][?k=v&...]".  Returns a new url
- * (free with url_free()) or NULL with *cause set.
+ * Parse "scheme://[user@]host[:port][,host[:port]...][/path][?k=v&...]".
+ * Returns a new url (free with url_free()) or NULL with *cause set.
  */
 struct url *
 url_parse(const char *s, char **cause)
@@ -219,8 +258,11 @@ url_parse(const char *s, char **cause)
 		}
 		p = auth + 1;
 	}
-	if (url_parse_hostport(p, (size_t)(end - p), &u->host, &u->port,
-	    cause) != 0)
+	if (memchr(p, ',', (size_t)(end - p)) != NULL) {
+		if (url_parse_hosts(u, p, (size_t)(end - p), cause) != 0)
+			goto fail;
+	} else if (url_parse_hostport(p, (size_t)(end - p), &u->host,
+	    &u->port, cause) != 0)
 		goto fail;
 	p = end;
 	if (*p == '/') {
@@ -254,6 +296,9 @@ url_free(struct url *u)
 	free(u->scheme);
 	free(u->user);
 	free(u->host);
+	for (i = 0; i < u->nhosts; i++)
+		free(u->hosts[i].host);
+	free(u->hosts);
 	free(u->path);
 	for (i = 0; i < u->nparams; i++) {
 		free(u->params[i].key);

@@ -1,5 +1,6 @@
 /*
- * Endpoint addresses: "scheme://user@host:port/path?key=value&..." and
+ * Endpoint addresses: "scheme://user@host:port[,host:port...]/path?k=v&..."
+ * and
  * Kafka bootstrap lists "host:port[,host:port...]".
  */
 #ifndef FERRY_COMMON_URL_H
@@ -12,11 +13,20 @@ struct url_param {
 	char	*value;
 };
 
+struct url_host {
+	char			*host;		/* without [] for IPv6 */
+	unsigned int		 port;		/* 0 when absent */
+};
+
 struct url {
 	char			*scheme;
 	char			*user;		/* NULL when absent */
 	char			*host;		/* without [] for IPv6 */
 	unsigned int		 port;		/* 0 when absent */
+	struct url_host		*hosts;		/* "h1:p1,h2:p2": each, in
+						   order (host, port: the
+						   first); NULL for one */
+	size_t			 nhosts;
 	char			*path;		/* without the leading '/'; NULL when absent */
 	struct url_param	*params;
 	size_t			 nparams;

@@ -123,7 +123,7 @@ add_tables_past(struct add_tables *at, int64_t max_id, char **cause)
 	    watermark_file(at->wm)) == 0 && newest->pos ==
 	    watermark_pos(at->wm) && max_id >= watermark_next_id(at->wm))
 		rc = watermark_save(at->wm, watermark_file(at->wm),
-		    watermark_pos(at->wm), max_id + 1, NULL, 0, cause);
+		    watermark_pos(at->wm), NULL, max_id + 1, NULL, 0, cause);
 	snapshot_gens_free(gens, ngens);
 	return (rc);
 }
@@ -196,7 +196,7 @@ add_tables_finish(struct add_tables *at, const char *file, uint64_t pos,
 		changes[nch].pos = pos;
 		nch++;
 	}
-	rc = watermark_save(at->wm, file, pos, emitter_next_id(at->em),
+	rc = watermark_save(at->wm, file, pos, NULL, emitter_next_id(at->em),
 	    changes, nch, cause) != 0 ||
 	    JOBSTORE(at->ctx, objects_copied, at->ctx->spec->objects,
 	    at->ctx->spec->nobjects, cause) != 0 ? -1 : 0;
@@ -244,19 +244,24 @@ static int
 add_tables_at_snapshot(struct add_tables *at, int64_t max_id, char **cause)
 {
 	struct initial_copy	 cp;
+	struct snapshot_gen	 s;
 	MYSQL			*m;
-	char			*file = NULL, *msg;
+	char			*file, *msg;
 	uint64_t		 pos;
 	int			 gen, rc = -1;
 
+	memset(&s, 0, sizeof s);
 	if ((m = mysql_conn_open(&at->ctx->spec->source, cause)) == NULL) {
 		jobctx_mysql_failed(at->ctx, cause);
 		return (-1);
 	}
 	initial_copy_init(&cp, NULL, 0, 0);
-	if (snapshot_begin(m, &file, &pos, cause) != 0 ||
-	    JOBSTORE(at->ctx, gen_add, file, pos, &gen, cause) != 0 ||
-	    window_load(at->w, cause) != 0 ||
+	if (snapshot_begin(m, &s, cause) != 0)
+		goto out;
+	file = s.file;
+	pos = s.pos;
+	if (JOBSTORE(at->ctx, gen_add, &s, &gen, cause) != 0 ||
+	    window_load(at->w, at->ctx->server_id, cause) != 0 ||
 	    window_tail_segments(at->w, cause) != 0)
 		goto out;
 	if (at->nadd == at->ntables)
@@ -275,7 +280,7 @@ add_tables_at_snapshot(struct add_tables *at, int64_t max_id, char **cause)
 		goto out;
 
 	/* The checkpoint at the snapshot, the DDL records' ids reserved. */
-	if (watermark_save(at->wm, file, pos, emitter_next_id(at->em) +
+	if (watermark_save(at->wm, file, pos, s.gtid, emitter_next_id(at->em) +
 	    (at->ctx->spec->initial_schema ? (int64_t)at->nfresh : 0), NULL, 0,
 	    cause) != 0)
 		goto out;
@@ -289,7 +294,7 @@ add_tables_at_snapshot(struct add_tables *at, int64_t max_id, char **cause)
 out:
 	initial_copy_release(&cp);
 	mysql_close(m);
-	free(file);
+	snapshot_gen_release(&s);
 	return (rc);
 }
 

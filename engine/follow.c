@@ -30,6 +30,7 @@
 #include "engine/binlog_client.h"
 #include "engine/change.h"
 #include "engine/follow.h"
+#include "engine/gtid.h"
 #include "engine/job_spec.h"
 
 #define FOLLOW_REPORT_POLL_MS	50
@@ -54,8 +55,7 @@ struct follower {
 	uint64_t		 lag_checked_us;
 	uint64_t		 last_record_us;	/* the last record sent */
 	uint64_t		 hb_records;	/* n_records then */
-	struct watermark_gtid	 txn_gtid;	/* MariaDB: the open
-						   transaction's GTID */
+	struct gtid_one		 txn_gtid;	/* the open transaction's */
 	int			 have_txn_gtid;
 	struct change		 pending_begin;	/* a BEGIN not sent yet */
 	int			 have_pending;
@@ -187,7 +187,7 @@ follow_heartbeat(struct follower *f, char **cause)
 		f->last_record_us = now;
 	}
 	if (ctx->opts.heartbeat_record_ms <= 0 ||
-	    watermark_file(f->wm) == NULL ||
+	    watermark_file(f->wm) == NULL || watermark_foreign(f->wm) ||
 	    router_job_topic(f->rt) < 0 ||	/* a topic template only */
 	    now - f->last_record_us <
 	    (uint64_t)ctx->opts.heartbeat_record_ms * 1000)
@@ -251,6 +251,7 @@ follow_lag_bytes(struct follower *f, int heartbeat)
 		int64_t	 size = row[1] != NULL ? strtoll(row[1], NULL, 10) : 0;
 
 		if (nfiles == 0 && watermark_file(f->wm) != NULL &&
+		    !watermark_foreign(f->wm) &&
 		    strcmp(row[0], watermark_file(f->wm)) == 0)
 			oldest = 1;
 
@@ -320,11 +321,13 @@ follow_purged(struct follower *f, char **cause)
 }
 
 /*
- * MariaDB: the GTID position at the watermark, from the checkpoint, else
- * as the source computes it for the file and position (BINLOG_GTID_POS,
- * on the second connection); from there each unit closes with its
- * transaction's GTID and the watermark moves the position as it passes
- * it, so every checkpoint carries the position in both forms.  Unknown (MySQL, for now; or a source that cannot say)
+ * The GTID state at the watermark: from the checkpoint (MySQL's comes
+ * from the snapshot's SHOW MASTER STATUS), else on MariaDB as the source
+ * computes it for the file and position (BINLOG_GTID_POS, on the second
+ * connection); from there each unit closes with its transaction's GTID
+ * and the watermark moves the state as it passes it, so every checkpoint
+ * carries the position in both forms.  Unknown (MySQL without GTIDs, a
+ * checkpoint of an earlier ferry on MySQL, a source that cannot say)
  * leaves checkpoints without one.
  */
 static void
@@ -336,7 +339,7 @@ follow_gtid_start(struct follower *f, struct binlog_client *bc)
 
 	f->have_txn_gtid = 0;
 	if (!binlog_client_mariadb(bc) || watermark_file(f->wm) == NULL ||
-	    watermark_gtid(f->wm) != NULL)
+	    watermark_gtid(f->wm) != NULL || watermark_foreign(f->wm))
 		return;
 	if ((m = mysql_lazy_get(&f->ctl, &cause)) == NULL)
 		goto out;
@@ -355,6 +358,27 @@ out:
 	free(pos);
 }
 
+/*
+ * Whether to ask for the binlog by GTID rather than by file and position:
+ * on another server than the checkpoint's (its position means nothing
+ * there), and on MySQL whenever the checkpoint has a GTID set (what a
+ * MySQL replica does; MySQL-compatible servers such as Dolt serve
+ * nothing else).  MariaDB on its own server goes by position: exact, and
+ * the server need not search its binlogs for the GTID.  Returns the
+ * state to start after, or NULL.
+ */
+static const char *
+follow_by_gtid(struct follower *f)
+{
+	const char	*g = watermark_gtid(f->wm);
+
+	if (g == NULL || *g == '\0')
+		return (NULL);
+	if (watermark_foreign(f->wm) || strchr(g, ':') != NULL)
+		return (g);
+	return (NULL);
+}
+
 /* The replication connection from the watermark, or NULL with *cause
  * (and the job's permanent flag when retrying cannot help). */
 static struct binlog_client *
@@ -370,6 +394,7 @@ follow_open(struct follower *f, char **cause)
 	o.server_id = f->ctx->spec->server_id;
 	o.file = (char *)watermark_file(f->wm);
 	o.pos = watermark_pos(f->wm);
+	o.gtid = (char *)follow_by_gtid(f);
 	o.heartbeat_ms = (unsigned int)opts->heartbeat_ms;
 	/* HEARTBEAT records are sent when the thread wakes: often enough. */
 	if (opts->heartbeat_record_ms > 0 &&
@@ -449,9 +474,18 @@ follow_decode(struct follower *f, struct binlog_decoder *dec,
 		if (!ev.in_payload && ev.h.timestamp != 0)
 			f->last_ts = ev.h.timestamp;
 		if (ev.h.type == BINLOG_MARIA_GTID) {
+			f->txn_gtid.flavour = GTID_MARIADB;
 			f->txn_gtid.domain = ev.gtid.domain_id;
 			f->txn_gtid.server = ev.h.server_id;
 			f->txn_gtid.seq = ev.gtid.seq_no;
+			f->have_txn_gtid = 1;
+		} else if (!ev.in_payload && (ev.h.type == BINLOG_GTID ||
+		    ev.h.type == BINLOG_GTID_TAGGED) && ev.gtid.gno > 0) {
+			f->txn_gtid.flavour = GTID_MYSQL;
+			memcpy(f->txn_gtid.uuid, ev.gtid.uuid, 16);
+			memcpy(f->txn_gtid.tag, ev.gtid.tag,
+			    sizeof f->txn_gtid.tag);
+			f->txn_gtid.seq = (uint64_t)ev.gtid.gno;
 			f->have_txn_gtid = 1;
 		}
 		if (change_builder_feed(cb, dec, &ev, cause) != 0)
@@ -573,10 +607,24 @@ follower_run(struct follower *f, const char *until_file, uint64_t until_pos,
 							 * checkpoint */
 	f->last_record_us = util_mono_us();
 	f->have_pending = 0;
-	if (window_load(f->w, cause) != 0)
+	if (window_load(f->w, f->ctx->server_id, cause) != 0)
 		goto out;
-	(void)window_open(f->w, watermark_file(f->wm), watermark_pos(f->wm));
-	if (follow_past_until(f, watermark_file(f->wm), watermark_pos(f->wm)))
+	if (watermark_foreign(f->wm) && !window_past(f->w,
+	    watermark_server(f->wm), watermark_file(f->wm),
+	    watermark_pos(f->wm))) {
+		*cause = xasprintf("the job cannot go on from another server "
+		    "yet: its checkpoint (%s:%" PRIu64 " of server_id %" PRIu32
+		    ") is inside the window of its initial copy, whose rows "
+		    "are matched with that server's binlog positions; it waits "
+		    "for that server", watermark_file(f->wm),
+		    watermark_pos(f->wm), watermark_server(f->wm));
+		goto out;
+	}
+	/* On another server the window is behind (window_past() above). */
+	(void)window_open(f->w, watermark_foreign(f->wm) ? NULL :
+	    watermark_file(f->wm), watermark_pos(f->wm));
+	if (!watermark_foreign(f->wm) && follow_past_until(f,
+	    watermark_file(f->wm), watermark_pos(f->wm)))
 		status = 0;
 	else
 		status = follow_loop(f, bc, dec, cb, cause);

@@ -1,12 +1,22 @@
 /*
- * GTID set text.
+ * GTIDs: the text forms users and servers write, the binary form MySQL's
+ * COM_BINLOG_DUMP_GTID carries, and the state a job keeps of its source as
+ * it reads.
  *
- * gtid_mysql_encode() turns MySQL's text form into the binary encoding that
- * COM_BINLOG_DUMP_GTID carries (the same as a PREVIOUS_GTIDS body): a count
- * of (uuid, tag) entries, then per entry the uuid, in the tagged format of
- * MySQL 8.4+ the tag, a count of intervals and the [start, end) pairs.  The
- * tagged format is used only when a tag appears, so that servers before 8.4
- * understand the request.
+ * MySQL names a transaction uuid[:tag]:gno and a server's history by the
+ * set of every GTID it executed ("uuid:1-5:7[:tag:1-3],uuid2:..."): a set
+ * of [start, end) intervals per (uuid, tag).  MariaDB names one
+ * domain-server-seq, and a position by the last GTID of each replication
+ * domain ("0-1-100,1-2-5"): within a domain, sequence numbers only grow.
+ * struct gtid_state holds either; a job moves it by each transaction's
+ * GTID as the watermark passes it and checks, before it reads another
+ * server, that the server's own state contains it.
+ *
+ * gtid_set_encode() writes the binary form of a PREVIOUS_GTIDS body: a
+ * count of (uuid, tag) entries, then per entry the uuid, in the tagged
+ * format of MySQL 8.4+ the tag, a count of intervals and the pairs.  The
+ * tagged format is used only when a tag appears, so that servers before
+ * 8.4 understand the request.
  */
 #include "config.h"
 
@@ -17,15 +27,9 @@
 
 #include "common/buf.h"
 #include "common/bytes.h"
+#include "common/util.h"
 #include "common/xmalloc.h"
 #include "engine/gtid.h"
-
-struct gtid_entry {
-	uint8_t		 uuid[16];
-	char		 tag[33];
-	uint64_t	(*iv)[2];
-	size_t		 niv;
-};
 
 static int
 gtid_parse_uuid(const char *s, size_t len, uint8_t out[16])
@@ -77,42 +81,143 @@ gtid_put_varlen(struct buf *b, uint64_t v)
 	}
 }
 
+void
+gtid_set_init(struct gtid_set *set)
+{
+	memset(set, 0, sizeof *set);
+}
+
+void
+gtid_set_release(struct gtid_set *set)
+{
+	size_t	 i;
+
+	for (i = 0; i < set->n; i++)
+		free(set->e[i].iv);
+	free(set->e);
+	gtid_set_init(set);
+}
+
+static int
+gtid_set_cmp(const uint8_t uuid[16], const char *tag,
+    const struct gtid_set_entry *e)
+{
+	int	 c;
+
+	if ((c = memcmp(uuid, e->uuid, 16)) != 0)
+		return (c);
+	return (strcmp(tag, e->tag));
+}
+
+/* The entry of (uuid, tag), made (empty, in order) when absent. */
+static struct gtid_set_entry *
+gtid_set_entry(struct gtid_set *set, const uint8_t uuid[16], const char *tag)
+{
+	struct gtid_set_entry	*e;
+	size_t			 i;
+	int			 c = 1;
+
+	for (i = 0; i < set->n; i++) {
+		if ((c = gtid_set_cmp(uuid, tag, &set->e[i])) <= 0)
+			break;
+	}
+	if (i < set->n && c == 0)
+		return (&set->e[i]);
+	set->e = xreallocarray(set->e, set->n + 1, sizeof *set->e);
+	memmove(&set->e[i + 1], &set->e[i], (set->n - i) * sizeof *set->e);
+	set->n++;
+	e = &set->e[i];
+	memset(e, 0, sizeof *e);
+	memcpy(e->uuid, uuid, 16);
+	(void)util_strlcpy(e->tag, tag, sizeof e->tag);
+	return (e);
+}
+
+/* Add the GTIDs [a, b) to an entry, keeping its intervals sorted, apart
+ * and not touching (merged). */
+static void
+gtid_set_entry_add(struct gtid_set_entry *e, uint64_t a, uint64_t b)
+{
+	size_t	 i, j;
+
+	/* The common case: the next GNO of the last interval. */
+	if (e->niv > 0 && e->iv[e->niv - 1][1] == a) {
+		e->iv[e->niv - 1][1] = b;
+		return;
+	}
+	for (i = 0; i < e->niv && e->iv[i][1] < a; i++)
+		;
+	/* e->iv[i] is the first interval that ends at or after a. */
+	if (i == e->niv || e->iv[i][0] > b) {
+		e->iv = xreallocarray(e->iv, e->niv + 1, sizeof *e->iv);
+		memmove(&e->iv[i + 1], &e->iv[i], (e->niv - i) *
+		    sizeof *e->iv);
+		e->iv[i][0] = a;
+		e->iv[i][1] = b;
+		e->niv++;
+		return;
+	}
+	if (a < e->iv[i][0])
+		e->iv[i][0] = a;
+	if (b > e->iv[i][1])
+		e->iv[i][1] = b;
+	/* Swallow the intervals the grown one reaches. */
+	for (j = i + 1; j < e->niv && e->iv[j][0] <= e->iv[i][1]; j++) {
+		if (e->iv[j][1] > e->iv[i][1])
+			e->iv[i][1] = e->iv[j][1];
+	}
+	memmove(&e->iv[i + 1], &e->iv[j], (e->niv - j) * sizeof *e->iv);
+	e->niv -= j - i - 1;
+}
+
+/* uuid[:tag]:gno is in the set now (tag "" or NULL: none). */
+void
+gtid_set_add(struct gtid_set *set, const uint8_t uuid[16], const char *tag,
+    uint64_t gno)
+{
+	gtid_set_entry_add(gtid_set_entry(set, uuid, tag != NULL ? tag : ""),
+	    gno, gno + 1);
+}
+
 /*
- * Encode the MySQL GTID set s into out.  Returns 0 or -1 with *cause.
+ * Parse MySQL's text form into set (emptied first): "" is the empty set;
+ * whitespace (MySQL writes a newline after each comma) is ignored.
+ * Returns 0, or -1 with *cause.
  */
 int
-gtid_mysql_encode(const char *s, struct buf *out, char **cause)
+gtid_set_parse(struct gtid_set *set, const char *s, char **cause)
 {
-	struct gtid_entry	*e = NULL, *cur = NULL;
-	size_t			 ne = 0, i, j;
-	const char		*p = s, *end, *part;
-	char			*copy = NULL, *save = NULL, *tok;
-	uint8_t			 tmp[16];
-	int			 tagged = 0, rc = -1;
+	struct gtid_set_entry	*cur;
+	const char		*p, *end, *part;
+	char			*copy, *save = NULL, *tok, *w;
+	char			 tag[33];
+	uint8_t			 uuid[16];
+	int			 rc = -1;
 
-	while (*p == ' ')
-		p++;
-	copy = xstrdup(p);
+	gtid_set_release(set);
+	/* Without the whitespace. */
+	copy = xmalloc(strlen(s) + 1);
+	for (p = s, w = copy; *p != '\0'; p++) {
+		if (!isspace((unsigned char)*p))
+			*w++ = *p;
+	}
+	*w = '\0';
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
-		while (isspace((unsigned char)*tok))
-			tok++;
 		end = tok + strcspn(tok, ":");
-		if (gtid_parse_uuid(tok, (size_t)(end - tok), tmp) != 0) {
+		if (gtid_parse_uuid(tok, (size_t)(end - tok), uuid) != 0) {
 			*cause = xasprintf("'%s' does not start with a UUID",
 			    tok);
 			goto out;
 		}
-		e = xreallocarray(e, ne + 1, sizeof *e);
-		cur = &e[ne++];
-		memset(cur, 0, sizeof *cur);
-		memcpy(cur->uuid, tmp, 16);
 		if (*end != ':') {
 			*cause = xasprintf("'%s' has no GNO ranges", tok);
 			goto out;
 		}
+		tag[0] = '\0';
+		cur = NULL;
 		for (part = end + 1; *part != '\0';) {
-			size_t	 n = strcspn(part, ":");
+			size_t	 n = strcspn(part, ":"), j;
 			char	*dash;
 			uint64_t a, b;
 
@@ -121,81 +226,194 @@ gtid_mysql_encode(const char *s, struct buf *out, char **cause)
 				goto out;
 			}
 			if (isalpha((unsigned char)part[0]) || part[0] == '_') {
-				/* a tag starts a new entry for the same uuid */
 				if (n > 32) {
 					*cause = xasprintf("GTID tag longer "
 					    "than 32 characters in '%s'", tok);
 					goto out;
 				}
-				if (cur->niv > 0 || cur->tag[0] != '\0') {
-					e = xreallocarray(e, ne + 1, sizeof *e);
-					cur = &e[ne++];
-					memset(cur, 0, sizeof *cur);
-					memcpy(cur->uuid, tmp, 16);
-				}
-				for (j = 0; j < n; j++)
-					cur->tag[j] = (char)tolower(
+				for (j = 0; j < n; j++) {
+					if (!isalnum((unsigned char)part[j]) &&
+					    part[j] != '_') {
+						*cause = xasprintf("bad GTID "
+						    "tag '%.*s'", (int)n, part);
+						goto out;
+					}
+					tag[j] = (char)tolower(
 					    (unsigned char)part[j]);
-				cur->tag[n] = '\0';
-				tagged = 1;
+				}
+				tag[n] = '\0';
+				/* A tag with no range names no GTID. */
+				cur = gtid_set_entry(set, uuid, tag);
 			} else {
 				a = strtoull(part, &dash, 10);
 				if (*dash == '-')
 					b = strtoull(dash + 1, &dash, 10);
 				else
 					b = a;
-				if (dash != part + n || a == 0 || b < a ||
+				if (!isdigit((unsigned char)part[0]) ||
+				    dash != part + n || a == 0 || b < a ||
 				    b == UINT64_MAX) {
 					*cause = xasprintf("bad GNO range "
 					    "'%.*s'", (int)n, part);
 					goto out;
 				}
-				cur->iv = xreallocarray(cur->iv, cur->niv + 1,
-				    sizeof *cur->iv);
-				cur->iv[cur->niv][0] = a;
-				cur->iv[cur->niv][1] = b + 1;
-				cur->niv++;
+				if (cur == NULL)
+					cur = gtid_set_entry(set, uuid, tag);
+				gtid_set_entry_add(cur, a, b + 1);
 			}
 			part += n;
 			if (*part == ':')
 				part++;
 		}
 	}
-	if (ne == 0) {
-		*cause = xstrdup("empty GTID set");
-		goto out;
-	}
-	if (tagged) {
-		tmp[0] = 1;
-		put_le32(tmp + 1, (uint32_t)ne);
-		tmp[5] = tmp[6] = 0;
-		tmp[7] = 1;
-	} else
-		put_le64(tmp, ne);
-	buf_add(out, tmp, 8);
-	for (i = 0; i < ne; i++) {
-		buf_add(out, e[i].uuid, 16);
-		if (tagged) {
-			gtid_put_varlen(out, strlen(e[i].tag));
-			buf_adds(out, e[i].tag);
-		}
-		put_le64(tmp, e[i].niv);
-		buf_add(out, tmp, 8);
-		for (j = 0; j < e[i].niv; j++) {
-			put_le64(tmp, e[i].iv[j][0]);
-			put_le64(tmp + 8, e[i].iv[j][1]);
-			buf_add(out, tmp, 16);
-		}
-	}
 	rc = 0;
 out:
-	for (i = 0; i < ne; i++)
-		free(e[i].iv);
-	free(e);
+	if (rc != 0)
+		gtid_set_release(set);
 	free(copy);
 	return (rc);
 }
 
+/* Whether every GTID of want is in have. */
+int
+gtid_set_contains(const struct gtid_set *have, const struct gtid_set *want)
+{
+	const struct gtid_set_entry	*w, *h;
+	size_t				 i, j, k;
+
+	for (i = 0; i < want->n; i++) {
+		w = &want->e[i];
+		if (w->niv == 0)
+			continue;
+		for (j = 0; j < have->n; j++) {
+			if (gtid_set_cmp(w->uuid, w->tag, &have->e[j]) == 0)
+				break;
+		}
+		if (j == have->n)
+			return (0);
+		h = &have->e[j];
+		/* Each wanted interval inside one held interval (both are
+		 * merged, so one suffices). */
+		for (k = 0; k < w->niv; k++) {
+			size_t	 m;
+
+			for (m = 0; m < h->niv; m++) {
+				if (h->iv[m][0] <= w->iv[k][0] &&
+				    w->iv[k][1] <= h->iv[m][1])
+					break;
+			}
+			if (m == h->niv)
+				return (0);
+		}
+	}
+	return (1);
+}
+
+static void
+gtid_uuid_text(const uint8_t u[16], struct buf *b)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	int			 i;
+
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			buf_addc(b, '-');
+		buf_addc(b, hex[u[i] >> 4]);
+		buf_addc(b, hex[u[i] & 15]);
+	}
+}
+
+/* The set as MySQL writes it, without the newlines: a new string ("" when
+ * empty). */
+char *
+gtid_set_text(const struct gtid_set *set)
+{
+	struct buf	 b = BUF_INITIALIZER;
+	size_t		 i, j;
+
+	for (i = 0; i < set->n; i++) {
+		const struct gtid_set_entry	*e = &set->e[i];
+
+		if (e->niv == 0)
+			continue;
+		if (i == 0 || memcmp(set->e[i - 1].uuid, e->uuid, 16) != 0) {
+			if (b.len > 0)
+				buf_addc(&b, ',');
+			gtid_uuid_text(e->uuid, &b);
+		}
+		if (e->tag[0] != '\0')
+			buf_printf(&b, ":%s", e->tag);
+		for (j = 0; j < e->niv; j++) {
+			if (e->iv[j][1] - e->iv[j][0] == 1)
+				buf_printf(&b, ":%" PRIu64, e->iv[j][0]);
+			else
+				buf_printf(&b, ":%" PRIu64 "-%" PRIu64,
+				    e->iv[j][0], e->iv[j][1] - 1);
+		}
+	}
+	buf_str(&b);
+	return (buf_detach(&b, NULL));
+}
+
+/* Append the binary form of set to out (see the top of the file). */
+void
+gtid_set_encode(const struct gtid_set *set, struct buf *out)
+{
+	uint8_t	 tmp[16];
+	size_t	 i, j, n = 0;
+	int	 tagged = 0;
+
+	for (i = 0; i < set->n; i++) {
+		if (set->e[i].niv == 0)
+			continue;
+		n++;
+		if (set->e[i].tag[0] != '\0')
+			tagged = 1;
+	}
+	if (tagged) {
+		tmp[0] = 1;
+		put_le32(tmp + 1, (uint32_t)n);
+		tmp[5] = tmp[6] = 0;
+		tmp[7] = 1;
+	} else
+		put_le64(tmp, n);
+	buf_add(out, tmp, 8);
+	for (i = 0; i < set->n; i++) {
+		const struct gtid_set_entry	*e = &set->e[i];
+
+		if (e->niv == 0)
+			continue;
+		buf_add(out, e->uuid, 16);
+		if (tagged) {
+			gtid_put_varlen(out, strlen(e->tag));
+			buf_adds(out, e->tag);
+		}
+		put_le64(tmp, e->niv);
+		buf_add(out, tmp, 8);
+		for (j = 0; j < e->niv; j++) {
+			put_le64(tmp, e->iv[j][0]);
+			put_le64(tmp + 8, e->iv[j][1]);
+			buf_add(out, tmp, 16);
+		}
+	}
+}
+
+/*
+ * Encode the MySQL GTID set s (text) into out.  Returns 0 or -1 with
+ * *cause.
+ */
+int
+gtid_mysql_encode(const char *s, struct buf *out, char **cause)
+{
+	struct gtid_set	 set;
+
+	gtid_set_init(&set);
+	if (gtid_set_parse(&set, s, cause) != 0)
+		return (-1);
+	gtid_set_encode(&set, out);
+	gtid_set_release(&set);
+	return (0);
+}
 /* Check a MariaDB GTID position: "D-S-N" items separated by commas. */
 int
 gtid_mariadb_check(const char *s, char **cause)
@@ -305,4 +523,117 @@ gtid_pos_text(const struct gtid_pos *gp)
 		    gp->v[i].seq);
 	buf_str(&b);		/* terminated, also when empty */
 	return (buf_detach(&b, NULL));
+}
+
+/* Whether have is at or past want in every domain want names. */
+int
+gtid_pos_contains(const struct gtid_pos *have, const struct gtid_pos *want)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < want->n; i++) {
+		for (j = 0; j < have->n; j++) {
+			if (have->v[j].domain == want->v[i].domain)
+				break;
+		}
+		if (j == have->n || have->v[j].seq < want->v[i].seq)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * A source's GTID state: MariaDB's position or MySQL's executed set,
+ * told apart by the text (a MySQL set names UUIDs, with ':').
+ */
+void
+gtid_state_init(struct gtid_state *st)
+{
+	memset(st, 0, sizeof *st);
+	gtid_pos_init(&st->pos);
+	gtid_set_init(&st->set);
+}
+
+void
+gtid_state_release(struct gtid_state *st)
+{
+	gtid_pos_release(&st->pos);
+	gtid_set_release(&st->set);
+	gtid_state_init(st);
+}
+
+/*
+ * Parse s as flavour (GTID_MARIADB or GTID_MYSQL; GTID_NONE: tell from the
+ * text, an empty one being MariaDB's empty position).  Returns 0, or -1
+ * with *cause.
+ */
+int
+gtid_state_parse(struct gtid_state *st, const char *s, int flavour,
+    char **cause)
+{
+	gtid_state_release(st);
+	if (flavour == GTID_NONE)
+		flavour = strchr(s, ':') != NULL ? GTID_MYSQL : GTID_MARIADB;
+	st->flavour = flavour;
+	if (flavour == GTID_MYSQL ? gtid_set_parse(&st->set, s, cause) :
+	    gtid_pos_parse(&st->pos, s, cause)) {
+		gtid_state_release(st);
+		return (-1);
+	}
+	return (0);
+}
+
+/* The transaction g is in the state now (an empty state takes its
+ * flavour; one of another flavour is ignored). */
+void
+gtid_state_add(struct gtid_state *st, const struct gtid_one *g)
+{
+	if (st->flavour != g->flavour && st->pos.n == 0 && st->set.n == 0)
+		st->flavour = g->flavour;	/* nothing yet: "" is both */
+	if (g->flavour != st->flavour)
+		return;
+	if (g->flavour == GTID_MARIADB)
+		gtid_pos_update(&st->pos, g->domain, g->server, g->seq);
+	else
+		gtid_set_add(&st->set, g->uuid, g->tag, g->seq);
+}
+
+/* Whether have contains want (of the same flavour; a state with nothing
+ * is in every other). */
+int
+gtid_state_contains(const struct gtid_state *have,
+    const struct gtid_state *want)
+{
+	if (want->flavour == GTID_NONE || (want->flavour == GTID_MARIADB ?
+	    want->pos.n == 0 : want->set.n == 0))
+		return (1);
+	if (have->flavour != want->flavour)
+		return (0);
+	return (want->flavour == GTID_MARIADB ? gtid_pos_contains(&have->pos,
+	    &want->pos) : gtid_set_contains(&have->set, &want->set));
+}
+
+/* The state as text: a new string ("" when it holds nothing). */
+char *
+gtid_state_text(const struct gtid_state *st)
+{
+	return (st->flavour == GTID_MYSQL ? gtid_set_text(&st->set) :
+	    gtid_pos_text(&st->pos));
+}
+
+/* One GTID as text (MariaDB d-s-n, MySQL uuid[:tag]:gno): a new string. */
+char *
+gtid_one_text(const struct gtid_one *g)
+{
+	struct gtid_set	 set;
+	char		*s;
+
+	if (g->flavour == GTID_MARIADB)
+		return (xasprintf("%" PRIu32 "-%" PRIu32 "-%" PRIu64,
+		    g->domain, g->server, g->seq));
+	gtid_set_init(&set);
+	gtid_set_add(&set, g->uuid, g->tag, g->seq);
+	s = gtid_set_text(&set);
+	gtid_set_release(&set);
+	return (s);
 }

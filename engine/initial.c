@@ -217,7 +217,7 @@ initial_table_done(struct initial *in, size_t i, struct snapshot_progress *sp,
 	/* Adding tables to a running job: the checkpoint (at this snapshot)
 	 * moves past the ids of what is copied before the table is done. */
 	if (cp->ck_per_table && watermark_save(in->wm, watermark_file(in->wm),
-	    watermark_pos(in->wm), emitter_next_id(in->em), NULL, 0,
+	    watermark_pos(in->wm), NULL, emitter_next_id(in->em), NULL, 0,
 	    cause) != 0)
 		return (-1);
 	sp->last_key = NULL;
@@ -311,13 +311,15 @@ out:
 	return (rc);
 }
 
-/* The schema history at the snapshot file:pos, with the first checkpoint:
- * the position of the oldest snapshot a copied row came from. */
+/* The schema history at the snapshot, with the first checkpoint: the
+ * position of the oldest snapshot a copied row came from. */
 static int
-initial_first_checkpoint(struct initial *in, const char *file, uint64_t pos,
+initial_first_checkpoint(struct initial *in, const struct snapshot_gen *at,
     char **cause)
 {
 	const struct snapshot_gen	*first = window_first(in->w);
+	const char			*file = at->file;
+	uint64_t			 pos = at->pos;
 	struct schema_change		*changes;
 	size_t				 i;
 	int				 rc;
@@ -331,9 +333,10 @@ initial_first_checkpoint(struct initial *in, const char *file, uint64_t pos,
 		changes[i].file = file;
 		changes[i].pos = pos;
 	}
-	rc = watermark_save(in->wm, first != NULL ? first->file : file,
-	    first != NULL ? first->pos : pos, emitter_next_id(in->em), changes,
-	    in->ntables, cause);
+	if (first == NULL)
+		first = at;
+	rc = watermark_save(in->wm, first->file, first->pos, first->gtid,
+	    emitter_next_id(in->em), changes, in->ntables, cause);
 	for (i = 0; i < in->ntables; i++)
 		free((char *)changes[i].definition);
 	free(changes);
@@ -416,27 +419,28 @@ initial_run(struct initial *in, char **cause)
 	struct initial_copy		 cp;
 	struct snapshot_progress	*prog = NULL;
 	struct job_stats		*js = &in->ctx->js;
+	struct snapshot_gen		 at;
 	MYSQL				*m;
-	char				*file = NULL;
-	uint64_t			 pos;
 	size_t				 i, nprog = 0;
 	int				 rc = -1, gen;
 
+	memset(&at, 0, sizeof at);
 	if ((m = mysql_conn_open(&in->ctx->spec->source, cause)) == NULL) {
 		jobctx_mysql_failed(in->ctx, cause);
 		return (-1);
 	}
 	initial_copy_init(&cp, NULL, 0, 0);
-	if (snapshot_begin(m, &file, &pos, cause) != 0)
+	if (snapshot_begin(m, &at, cause) != 0)
 		goto out;
-	if (JOBSTORE(in->ctx, gen_add, file, pos, &gen, cause) != 0 ||
-	    window_load(in->w, cause) != 0 ||
+	if (JOBSTORE(in->ctx, gen_add, &at, &gen, cause) != 0 ||
+	    window_load(in->w, 0, cause) != 0 ||
 	    window_tail_segments(in->w, cause) != 0 ||
 	    JOBSTORE(in->ctx, progress_list, &prog, &nprog, cause) != 0)
 		goto out;
-	log_info("job %" PRId64 ": snapshot %d at %s:%" PRIu64, in->ctx->id,
-	    gen, file, pos);
-	initial_copy_init(&cp, file, pos, gen);
+	log_info("job %" PRId64 ": snapshot %d at %s:%" PRIu64 "%s%s",
+	    in->ctx->id, gen, at.file, at.pos, at.gtid != NULL &&
+	    *at.gtid != '\0' ? ", GTID " : "", at.gtid != NULL ? at.gtid : "");
+	initial_copy_init(&cp, at.file, at.pos, gen);
 	initial_stats(in);
 	if (initial_schema_sync(in, nprog, &cp, cause) != 0)
 		goto out;
@@ -452,7 +456,7 @@ initial_run(struct initial *in, char **cause)
 		}
 	}
 	if (emitter_snapshot_wait(in->em, 1, 0, cause) != 0 ||
-	    initial_first_checkpoint(in, file, pos, cause) != 0)
+	    initial_first_checkpoint(in, &at, cause) != 0)
 		goto out;
 	js->tables_done = js->tables_total;
 	if (js->rows_estimated < js->rows_copied)
@@ -463,6 +467,6 @@ out:
 	snapshot_list_free(prog, nprog);
 	initial_copy_release(&cp);
 	mysql_close(m);
-	free(file);
+	snapshot_gen_release(&at);
 	return (rc);
 }

@@ -131,6 +131,7 @@ checkpoint_release(struct checkpoint *c)
 {
 	free(c->file);
 	free(c->gtid);
+	free(c->server);
 	memset(c, 0, sizeof *c);
 }
 
@@ -148,12 +149,20 @@ snapshot_list_free(struct snapshot_progress *p, size_t n)
 }
 
 void
+snapshot_gen_release(struct snapshot_gen *g)
+{
+	free(g->file);
+	free(g->gtid);
+	memset(g, 0, sizeof *g);
+}
+
+void
 snapshot_gens_free(struct snapshot_gen *g, size_t n)
 {
 	size_t	 i;
 
 	for (i = 0; i < n; i++)
-		free(g[i].file);
+		snapshot_gen_release(&g[i]);
 	free(g);
 }
 

@@ -37,6 +37,8 @@ jobctx_release(struct jobctx *ctx)
 {
 	free(ctx->server_version);
 	ctx->server_version = NULL;
+	free(ctx->ck_server);
+	ctx->ck_server = NULL;
 	pthread_mutex_destroy(&ctx->mtx);
 	pthread_cond_destroy(&ctx->cv);
 }

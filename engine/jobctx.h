@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "engine/jobstore.h"
@@ -51,6 +52,12 @@ struct jobctx {
 	struct jobstore		*store;		/* the job thread's door */
 	const struct job_spec	*spec;		/* reloaded each attempt */
 	char			*server_version;/* the source's, this attempt */
+	uint32_t		 server_id;	/* the server read, this attempt
+						   (engine/source.c) */
+	size_t			 server_ix;	/* which of the endpoint's */
+	char			*ck_server;	/* the address of the
+						   checkpoint's server, or
+						   NULL */
 	/* Set by a stage that fails for good: the attempt's error is
 	 * permanent (the job fails instead of retrying). */
 	int			 permanent;

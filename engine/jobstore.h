@@ -32,6 +32,8 @@ struct checkpoint {
 	char		*gtid;		/* GTID set or position, NULL: none */
 	int64_t		 next_record_id;
 	int64_t		 updated_at;
+	uint32_t	 server_id;	/* whose binlog file is; 0: unknown */
+	char		*server;	/* its address (read only), or NULL */
 };
 
 /* A table's definition as of a binlog position. */
@@ -42,6 +44,8 @@ struct schema_change {
 	const char	*ddl;		/* what made it, or NULL */
 	const char	*file;
 	uint64_t	 pos;
+	uint32_t	 server_id;	/* whose binlog file is (the door
+					   sets it); 0: unknown */
 };
 
 struct snapshot_progress {
@@ -54,11 +58,15 @@ struct snapshot_progress {
 	int		 done_gen;	/* the generation that finished it */
 };
 
-/* An attempt at the initial sync: its snapshot's binlog position. */
+/* An attempt at the initial sync: its snapshot's binlog position, of
+ * server server_id (0: unknown), and the GTID state there (NULL:
+ * unknown). */
 struct snapshot_gen {
 	int		 gen;
 	char		*file;
 	uint64_t	 pos;
+	char		*gtid;
+	uint32_t	 server_id;
 };
 
 /* Rows of db.table up to key hi that generation gen wrote to a partition. */
@@ -83,6 +91,8 @@ struct job_stats {
 	int64_t		 updated_at;
 	int		 ck_oldest;	/* the checkpoint is in the source's
 					   oldest binlog, newer ones exist */
+	char		 server[160];	/* the server read: "host:port
+					   (server_id N)"; "" unknown */
 };
 
 /* The phases a job's thread moves it through (the store's states). */
@@ -95,6 +105,7 @@ enum job_phase {
 
 void	 checkpoint_release(struct checkpoint *);
 void	 snapshot_list_free(struct snapshot_progress *, size_t);
+void	 snapshot_gen_release(struct snapshot_gen *);
 void	 snapshot_gens_free(struct snapshot_gen *, size_t);
 void	 snapshot_segments_free(struct snapshot_segment *, size_t);
 
@@ -119,13 +130,24 @@ struct jobstore_ops {
 	int	(*retry_at)(struct jobstore *, int64_t, const char *, char **);
 	/* An entry in the job log: its kind and message. */
 	int	(*log)(struct jobstore *, const char *, const char *, char **);
+	/*
+	 * The attempt reads server server_id at addr.  Positions the store
+	 * has of no server (an earlier ferry's) become this one's.  moved:
+	 * the checkpoint cp is another server's and the job goes on here by
+	 * GTID; the schema versions that server recorded past cp go (this
+	 * server's binlog makes them again, at its own positions).  Schema
+	 * versions and generations written from now on are this server's.
+	 */
+	int	(*reading)(struct jobstore *, uint32_t, const char *,
+		    const struct checkpoint *, char **);
 	int	(*checkpoint_get)(struct jobstore *, struct checkpoint *, char **);
 	/* The checkpoint and the schema history it passes, in one
 	 * transaction. */
 	int	(*checkpoint_save)(struct jobstore *, const struct checkpoint *,
 		    const struct schema_change *, size_t, char **);
-	/* A table's definition as of file:pos: definition, version, and the
-	 * DDL's position that made it. */
+	/* A table's definition as of file:pos (of the server read now;
+	 * versions of other servers are older): definition, version, and
+	 * the DDL's position that made it. */
 	int	(*schema_at)(struct jobstore *, const char *, const char *,
 		    const char *, uint64_t, char **, int64_t *, char **,
 		    uint64_t *, char **);
@@ -138,7 +160,9 @@ struct jobstore_ops {
 		    const struct snapshot_progress *, char **);
 	int	(*progress_list)(struct jobstore *, struct snapshot_progress **,
 		    size_t *, char **);
-	int	(*gen_add)(struct jobstore *, const char *, uint64_t, int *,
+	/* A new generation at a snapshot (file, pos, gtid; the server read
+	 * now): *gen is its number. */
+	int	(*gen_add)(struct jobstore *, const struct snapshot_gen *, int *,
 		    char **);
 	int	(*gens)(struct jobstore *, struct snapshot_gen **, size_t *,
 		    char **);

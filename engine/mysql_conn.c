@@ -33,7 +33,12 @@ mysql_conn_opts_init(struct mysql_conn_opts *o)
 void
 mysql_conn_opts_release(struct mysql_conn_opts *o)
 {
+	size_t	 i;
+
 	free(o->host);
+	for (i = 0; i < o->nhosts; i++)
+		free(o->hosts[i].host);
+	free(o->hosts);
 	free(o->socket);
 	free(o->user);
 	xfree_secret(o->password);
@@ -43,8 +48,11 @@ mysql_conn_opts_release(struct mysql_conn_opts *o)
 }
 
 /*
- * Fill o from "mysql://USER@HOST[:PORT][/DB][?tls=1&tls-ca=F&socket=PATH]"
- * (scheme "mariadb" too).  The password comes separately.
+ * Fill o from "mysql://USER@HOST[:PORT][,HOST[:PORT]...][/DB][?tls=1&
+ * tls-ca=F&socket=PATH]" (scheme "mariadb" too): several hosts are the
+ * servers of one replication topology, the first the one to read first
+ * (engine/source.c moves a job between them by GTID).  The password
+ * comes separately.
  */
 int
 mysql_conn_opts_from_url(struct mysql_conn_opts *o, const char *s,
@@ -82,10 +90,24 @@ mysql_conn_opts_from_url(struct mysql_conn_opts *o, const char *s,
 			goto fail;
 		}
 	}
+	if (u->nhosts > 1 && url_param(u, "socket") != NULL) {
+		*cause = xasprintf("invalid MySQL URL '%s': a socket names one "
+		    "server, not several", s);
+		goto fail;
+	}
 	mysql_conn_opts_release(o);
 	o->host = xstrdup(u->host);
 	if (u->port != 0)
 		o->port = u->port;
+	if (u->nhosts > 1) {
+		o->hosts = xcalloc(u->nhosts, sizeof *o->hosts);
+		for (i = 0; i < u->nhosts; i++) {
+			o->hosts[i].host = xstrdup(u->hosts[i].host);
+			o->hosts[i].port = u->hosts[i].port != 0 ?
+			    u->hosts[i].port : MYSQL_CONN_DEFAULT_PORT;
+		}
+		o->nhosts = u->nhosts;
+	}
 	o->user = xstrdup(u->user);
 	if (u->path != NULL)
 		o->database = xstrdup(u->path);
@@ -121,6 +143,29 @@ mysql_conn_opts_from_url(struct mysql_conn_opts *o, const char *s,
 fail:
 	url_free(u);
 	return (-1);
+}
+
+/* Connect to the i-th server the endpoint names (of o->nhosts). */
+void
+mysql_conn_opts_pick(struct mysql_conn_opts *o, size_t i)
+{
+	if (i >= o->nhosts)
+		return;
+	free(o->host);
+	o->host = xstrdup(o->hosts[i].host);
+	o->port = o->hosts[i].port;
+}
+
+/* The server connected to, as the endpoint names it: "host:port" (IPv6
+ * in brackets) or the socket's path; a new string. */
+char *
+mysql_conn_address(const struct mysql_conn_opts *o)
+{
+	if (o->socket != NULL)
+		return (xstrdup(o->socket));
+	if (o->host != NULL && strchr(o->host, ':') != NULL)
+		return (xasprintf("[%s]:%u", o->host, o->port));
+	return (xasprintf("%s:%u", o->host != NULL ? o->host : "?", o->port));
 }
 
 /* "user@host:port" or "user@socket", for messages; a new string. */

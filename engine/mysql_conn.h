@@ -6,9 +6,19 @@
 
 #include <mysql.h>
 
-struct mysql_conn_opts {
+/* One server of an endpoint that names several. */
+struct mysql_host {
 	char		*host;
+	unsigned int	 port;
+};
+
+struct mysql_conn_opts {
+	char		*host;		/* the server to connect to */
 	unsigned int	 port;		/* 3306 when the URL has none */
+	struct mysql_host *hosts;	/* every server the endpoint names, in
+					   order (host, port: one of them);
+					   NULL when it names one */
+	size_t		 nhosts;
 	char		*socket;	/* Unix socket; NULL for TCP */
 	char		*user;
 	char		*password;	/* NULL: no password */
@@ -24,7 +34,9 @@ void	 mysql_conn_opts_init(struct mysql_conn_opts *);
 void	 mysql_conn_opts_release(struct mysql_conn_opts *);
 int	 mysql_conn_opts_from_url(struct mysql_conn_opts *, const char *,
 	    char **);
+void	 mysql_conn_opts_pick(struct mysql_conn_opts *, size_t);
 char	*mysql_conn_describe(const struct mysql_conn_opts *);
+char	*mysql_conn_address(const struct mysql_conn_opts *);
 MYSQL	*mysql_conn_open(const struct mysql_conn_opts *, char **);
 char	*mysql_conn_error(MYSQL *, const char *);
 int	 mysql_conn_query_string(MYSQL *, const char *, char **, char **);

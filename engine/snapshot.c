@@ -586,23 +586,52 @@ fail:
 }
 
 /*
+ * The GTID state at the snapshot's file:pos, MariaDB's: BINLOG_GTID_POS()
+ * (NULL when the server cannot say).
+ */
+static char *
+snap_mariadb_gtid(MYSQL *m, const char *file, uint64_t pos)
+{
+	struct buf	 b = BUF_INITIALIZER;
+	MYSQL_RES	*res;
+	MYSQL_ROW	 r;
+	char		*gtid = NULL;
+
+	buf_adds(&b, "SELECT BINLOG_GTID_POS(");
+	snap_literal(m, &b, file);
+	buf_printf(&b, ", %" PRIu64 ")", pos);
+	if (mysql_real_query(m, (const char *)b.data, (unsigned long)b.len) ==
+	    0 && (res = mysql_store_result(m)) != NULL) {
+		if ((r = mysql_fetch_row(res)) != NULL && r[0] != NULL)
+			gtid = xstrdup(r[0]);
+		mysql_free_result(res);
+	}
+	buf_release(&b);
+	return (gtid);
+}
+
+/*
  * Open a consistent snapshot on m and return the binlog position it
- * matches.  MariaDB gives the position of the snapshot itself, no lock;
- * MySQL needs FLUSH TABLES WITH READ LOCK for as long as it takes to read
- * the position.
+ * matches in at (file, pos, gtid; at->gtid NULL when the source has no
+ * GTIDs or cannot say).  MariaDB gives the position of the snapshot
+ * itself, no lock, and its GTID state for it; MySQL needs FLUSH TABLES
+ * WITH READ LOCK for as long as it takes to read the position, and gives
+ * the executed GTID set with it (Executed_Gtid_Set, empty when GTIDs are
+ * off).  character_set_results takes 'binary' quoted: MySQL-compatible
+ * servers that are not MySQL (Dolt) refuse the bare word.
  */
 int
-snapshot_begin(MYSQL *m, char **file, uint64_t *pos, char **cause)
+snapshot_begin(MYSQL *m, struct snapshot_gen *at, char **cause)
 {
 	MYSQL_RES	*res;
 	MYSQL_ROW	 r;
 	const char	*info = mysql_get_server_info(m);
 	int		 mariadb = info != NULL && strstr(info, "MariaDB") != NULL;
-	char		*f = NULL;
+	char		*f = NULL, *gtid = NULL;
 	uint64_t	 p = 0;
 
-	*file = NULL;
-	if (snap_exec(m, "SET SESSION character_set_results = binary, "
+	memset(at, 0, sizeof *at);
+	if (snap_exec(m, "SET SESSION character_set_results = 'binary', "
 	    "time_zone = '+00:00', sql_mode = ''", cause) != 0 ||
 	    snap_exec(m, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE "
 	    "READ", cause) != 0)
@@ -624,6 +653,8 @@ snapshot_begin(MYSQL *m, char **file, uint64_t *pos, char **cause)
 				p = strtoull(r[1], NULL, 10);
 		}
 		mysql_free_result(res);
+		if (f != NULL && *f != '\0')
+			gtid = snap_mariadb_gtid(m, f, p);
 	} else {
 		if (snap_exec(m, "FLUSH TABLES WITH READ LOCK", cause) != 0)
 			return (-1);
@@ -642,22 +673,27 @@ snapshot_begin(MYSQL *m, char **file, uint64_t *pos, char **cause)
 			    r[0] != NULL && r[1] != NULL) {
 				f = xstrdup(r[0]);
 				p = strtoull(r[1], NULL, 10);
+				if (mysql_num_fields(res) >= 5 && r[4] != NULL)
+					gtid = xstrdup(r[4]);
 			}
 			mysql_free_result(res);
 		}
 		if (snap_exec(m, "UNLOCK TABLES", cause) != 0) {
 			free(f);
+			free(gtid);
 			return (-1);
 		}
 	}
 	if (f == NULL || *f == '\0' || p < 4) {
 		free(f);
+		free(gtid);
 		*cause = xstrdup("the source did not give the binlog position "
 		    "of the snapshot (is the binlog on?)");
 		return (-1);
 	}
-	*file = f;
-	*pos = p;
+	at->file = f;
+	at->pos = p;
+	at->gtid = gtid;
 	return (0);
 }
 

@@ -41,7 +41,7 @@ typedef int (*snapshot_row_cb)(void *, struct snap_table *,
 int	 snapshot_tables(MYSQL *, const struct job_object *, size_t,
 	    struct buf *, struct snap_table **, size_t *, char **);
 void	 snapshot_tables_free(struct snap_table *, size_t);
-int	 snapshot_begin(MYSQL *, char **, uint64_t *, char **);
+int	 snapshot_begin(MYSQL *, struct snapshot_gen *, char **);
 int	 snapshot_chunk(MYSQL *, struct snap_table *, const char *, uint64_t,
 	    snapshot_row_cb, void *, char **, uint64_t *, char **);
 char	*snapshot_quote_name(const char *);

@@ -7,8 +7,11 @@
  *
  *	load		the job's spec from the store (endpoints, secrets,
  *			options parsed), its checkpoint and statistics
+ *	source		the server to read, of those the endpoint names
+ *			(engine/source.c: another than the checkpoint's by
+ *			GTID only), its version, the tables the selection
+ *			names
  *	no checkpoint	precheck (engine/precheck.c)
- *	source		its version and the tables the selection names
  *	targets		the sink, every topic, what the topics hold
  *			(engine/emit.c, engine/route.c: the exactly-once scan)
  *	checkpoint	tables added since: their copy (engine/add_tables.c)
@@ -56,6 +59,7 @@
 #include "engine/precheck.h"
 #include "engine/route.h"
 #include "engine/snapshot.h"
+#include "engine/source.h"
 #include "engine/sync.h"
 #include "engine/watermark.h"
 #include "engine/window.h"
@@ -155,7 +159,10 @@ sync_load(struct sync_job *sj, char **cause)
 		checkpoint_release(&cp);
 		return (-1);
 	}
-	watermark_set(sj->wm, cp.file, cp.pos, cp.next_record_id, cp.gtid);
+	free(ctx->ck_server);
+	ctx->ck_server = cp.server;
+	cp.server = NULL;
+	watermark_set(sj->wm, &cp);
 	if (watermark_file(sj->wm) == NULL) {
 		if (JOBSTORE(ctx, advance, JOB_PHASE_PRECHECKING, cause) != 0) {
 			if (*cause == NULL)
@@ -182,6 +189,23 @@ sync_gone(struct sync_job *sj, const struct buf *gone)
 	free(msg);
 }
 
+/* Before the first checkpoint: the server an interrupted copy's
+ * snapshots are of (0: none, or not known). */
+static int
+sync_pinned(struct sync_job *sj, uint32_t *pinned, char **cause)
+{
+	struct snapshot_gen	*gens = NULL;
+	size_t			 n = 0;
+
+	*pinned = 0;
+	if (JOBSTORE(&sj->ctx, gens, &gens, &n, cause) != 0)
+		return (-1);
+	if (n > 0)
+		*pinned = gens[n - 1].server_id;
+	snapshot_gens_free(gens, n);
+	return (0);
+}
+
 /*
  * The source: its version, the precheck (before the first checkpoint),
  * the tables.  Before the first checkpoint every table named must exist;
@@ -194,12 +218,14 @@ sync_source(struct sync_job *sj, char **cause)
 	struct jobctx	*ctx = &sj->ctx;
 	struct buf	 gone = BUF_INITIALIZER;
 	int		 first = watermark_file(sj->wm) == NULL, rc = -1;
+	uint32_t	 pinned = 0;
 	MYSQL		*m;
 
-	if ((m = mysql_conn_open(&sj->spec.source, cause)) == NULL) {
-		jobctx_mysql_failed(ctx, cause);
+	if (first && sync_pinned(sj, &pinned, cause) != 0)
 		return (-1);
-	}
+	if ((m = source_open(ctx, &sj->spec.source, sj->wm, pinned,
+	    cause)) == NULL)
+		return (-1);
 	free(ctx->server_version);
 	ctx->server_version = xstrdup(mysql_get_server_info(m));
 	if (first && precheck_source(ctx, m, cause) != 0)
@@ -263,7 +289,9 @@ sync_attempt(struct sync_job *sj, char **cause)
 	ctx->permanent = 0;
 	watermark_reset(sj->wm);
 	if (sync_load(sj, cause) != 0 || sync_source(sj, cause) != 0 ||
-	    sync_targets(sj, &max_id, cause) != 0)
+	    sync_targets(sj, &max_id, cause) != 0 ||
+	    source_check_written(ctx, sj->wm, &sj->spec.source, max_id,
+	    cause) != 0)
 		goto out;
 	if (watermark_file(sj->wm) != NULL && add_tables_run(sj->at,
 	    sj->tables, sj->ntables, max_id, cause) != 0)

@@ -41,8 +41,16 @@ struct wm_unit {
 	char		*file;
 	uint64_t	 pos;
 	int64_t		 next_id;
-	struct watermark_gtid gtid;	/* its transaction's (MariaDB) */
+	struct gtid_one	 gtid;		/* its transaction's */
 	int		 has_gtid;
+};
+
+/* A transaction read beyond the checkpoint in an earlier attempt, whose
+ * records (ids from first_id up to next_id) may be in Kafka. */
+struct wm_past {
+	int64_t		 first_id;
+	int64_t		 next_id;
+	struct gtid_one	 gtid;
 };
 
 struct watermark {
@@ -58,14 +66,22 @@ struct watermark {
 
 	char		*ck_file;	/* the watermark */
 	uint64_t	 ck_pos;
-	/* Its GTID position (MariaDB): moved by each unit's GTID as the
-	 * watermark passes it, written as text only when a checkpoint is
-	 * saved. */
-	struct gtid_pos	 ck_gp;
-	int		 gp_known;
+	uint32_t	 ck_server;	/* whose binlog ck_file is; 0: unknown
+					   (a checkpoint of an earlier ferry:
+					   the endpoint's server) */
+	uint32_t	 server;	/* the server this attempt reads */
+	int		 foreign;	/* ck_file is not server's: no
+					   checkpoint until a unit of server
+					   passes */
+	/* Its GTID state: moved by each unit's GTID as the watermark
+	 * passes it, written as text only when a checkpoint is saved. */
+	struct gtid_state ck_gs;
+	int		 gs_known;
 	char		*ck_gtid;	/* the text; NULL: unknown */
-	int		 gtid_stale;	/* ck_gp moved since the text */
+	int		 gtid_stale;	/* ck_gs moved since the text */
 	int64_t		 ck_next_id;
+	struct wm_past	*past;		/* by first_id */
+	size_t		 npast;
 	int		 ck_dirty;
 	uint64_t	 ck_saved_us;
 
@@ -90,9 +106,40 @@ watermark_free(struct watermark *wm)
 	free(wm->units);
 	free(wm->ck_file);
 	free(wm->ck_gtid);
-	gtid_pos_release(&wm->ck_gp);
+	gtid_state_release(&wm->ck_gs);
+	free(wm->past);
 	free(wm->delivery_error);
 	free(wm);
+}
+
+/*
+ * Keep what the units beyond the watermark read: which transactions may
+ * have records in Kafka that no checkpoint covers (watermark_written()).  A
+ * transaction read again with the same first id replaces what was kept
+ * from there on: on one server, the same ids are the same transactions.
+ */
+static void
+watermark_keep_past(struct watermark *wm)
+{
+	int64_t	 first = wm->ck_next_id;
+	size_t	 i, k;
+
+	for (i = 0; i < wm->nunits && wm->units[i].closed; i++) {
+		const struct wm_unit	*u = &wm->units[i];
+
+		if (u->has_gtid && u->next_id > first) {
+			for (k = wm->npast; k > 0 &&
+			    wm->past[k - 1].first_id >= first; k--)
+				;
+			wm->past = xreallocarray(wm->past, k + 1,
+			    sizeof *wm->past);
+			wm->past[k].first_id = first;
+			wm->past[k].next_id = u->next_id;
+			wm->past[k].gtid = u->gtid;
+			wm->npast = k + 1;
+		}
+		first = u->next_id;
+	}
 }
 
 /* A new attempt: nothing in flight, no delivery error. */
@@ -102,6 +149,7 @@ watermark_reset(struct watermark *wm)
 	free(wm->delivery_error);
 	wm->delivery_error = NULL;
 	wm->snap_out[0] = wm->snap_out[1] = 0;
+	watermark_keep_past(wm);
 	watermark_clear_units(wm);
 }
 
@@ -125,45 +173,111 @@ watermark_take_gtid(struct watermark *wm, char *gtid)
 	free(wm->ck_gtid);
 	wm->ck_gtid = gtid;
 	wm->gtid_stale = 0;
-	wm->gp_known = gtid != NULL && gtid_pos_parse(&wm->ck_gp, gtid,
-	    &cause) == 0;
+	wm->gs_known = gtid != NULL && gtid_state_parse(&wm->ck_gs, gtid,
+	    GTID_NONE, &cause) == 0;
 	free(cause);
-	if (!wm->gp_known) {
+	if (!wm->gs_known) {
 		free(wm->ck_gtid);
 		wm->ck_gtid = NULL;
 	}
 }
 
-/* The checkpoint as the store has it (takes ownership of file and gtid,
- * the source's GTID position there or NULL). */
+/* The checkpoint as the store has it: takes ownership of cp's file and
+ * gtid (the source's GTID state there, or NULL). */
 void
-watermark_set(struct watermark *wm, char *file, uint64_t pos, int64_t next_id,
-    char *gtid)
+watermark_set(struct watermark *wm, struct checkpoint *cp)
 {
+	size_t	 i, k;
+
 	free(wm->ck_file);
-	wm->ck_file = file;
-	wm->ck_pos = pos;
-	wm->ck_next_id = next_id;
-	watermark_take_gtid(wm, gtid);
+	wm->ck_file = cp->file;
+	wm->ck_pos = cp->pos;
+	wm->ck_next_id = cp->next_record_id;
+	wm->ck_server = cp->server_id;
+	watermark_take_gtid(wm, cp->gtid);
+	cp->file = cp->gtid = NULL;
+	/* What the checkpoint covers is no longer past it. */
+	for (i = k = 0; i < wm->npast; i++) {
+		if (wm->past[i].next_id > wm->ck_next_id)
+			wm->past[k++] = wm->past[i];
+	}
+	wm->npast = k;
 }
 
-/* The GTID position at the watermark; NULL: unknown. */
+/* The GTID state at the watermark; NULL: unknown. */
 const char *
 watermark_gtid(struct watermark *wm)
 {
-	if (wm->gp_known && wm->gtid_stale) {
+	if (wm->gs_known && wm->gtid_stale) {
 		free(wm->ck_gtid);
-		wm->ck_gtid = gtid_pos_text(&wm->ck_gp);
+		wm->ck_gtid = gtid_state_text(&wm->ck_gs);
 		wm->gtid_stale = 0;
 	}
-	return (wm->gp_known ? wm->ck_gtid : NULL);
+	return (wm->gs_known ? wm->ck_gtid : NULL);
 }
 
-/* The GTID position at the watermark is gtid (when it was not known). */
+/* The GTID state at the watermark is gtid (when it was not known). */
 void
 watermark_set_gtid(struct watermark *wm, const char *gtid)
 {
 	watermark_take_gtid(wm, gtid != NULL ? xstrdup(gtid) : NULL);
+}
+
+/*
+ * This attempt reads server (its server_id).  When the checkpoint's
+ * position is another server's, it stands only by its GTID state: no
+ * checkpoint is saved until the first transaction of this server passes
+ * the watermark and gives it a position here.
+ */
+void
+watermark_set_server(struct watermark *wm, uint32_t server)
+{
+	wm->server = server;
+	wm->foreign = wm->ck_file != NULL && wm->ck_server != 0 &&
+	    server != 0 && wm->ck_server != server;
+}
+
+/* The server whose binlog the watermark's position is in (0: unknown),
+ * and whether that is not the server read now. */
+uint32_t
+watermark_server(const struct watermark *wm)
+{
+	return (wm->ck_server);
+}
+
+int
+watermark_foreign(const struct watermark *wm)
+{
+	return (wm->foreign);
+}
+
+/*
+ * The GTID state of everything that may be in Kafka: the watermark's,
+ * with every transaction read beyond it, in this attempt or an earlier
+ * one, that has a record at or below max_id (the highest id the topics
+ * hold).  Returns 0, or -1 when the watermark's state is unknown.
+ */
+int
+watermark_written(struct watermark *wm, int64_t max_id,
+    struct gtid_state *out)
+{
+	char	*cause = NULL;
+	size_t	 i;
+
+	if (watermark_gtid(wm) == NULL ||
+	    gtid_state_parse(out, wm->ck_gtid, wm->ck_gs.flavour,
+	    &cause) != 0) {
+		free(cause);
+		return (-1);
+	}
+	watermark_keep_past(wm);
+	for (i = 0; i < wm->npast; i++) {
+		if (wm->past[i].first_id <= max_id &&
+		    wm->past[i].next_id > wm->past[i].first_id &&
+		    wm->past[i].next_id > wm->ck_next_id)
+			gtid_state_add(out, &wm->past[i].gtid);
+	}
+	return (0);
 }
 
 /* The watermark's position (NULL: none yet) and next record id. */
@@ -243,7 +357,7 @@ watermark_sent(struct watermark *wm, uint64_t seq, size_t n)
  * GTID is gtid (NULL: none). */
 void
 watermark_close(struct watermark *wm, const char *file, uint64_t pos,
-    int64_t next_id, const struct watermark_gtid *gtid)
+    int64_t next_id, const struct gtid_one *gtid)
 {
 	struct wm_unit	*u = watermark_open_unit(wm);
 
@@ -322,9 +436,10 @@ watermark_advance(struct watermark *wm)
 		wm->ck_file = wm->units[n].file;
 		wm->ck_pos = wm->units[n].pos;
 		wm->ck_next_id = wm->units[n].next_id;
-		if (wm->gp_known && wm->units[n].has_gtid) {
-			gtid_pos_update(&wm->ck_gp, wm->units[n].gtid.domain,
-			    wm->units[n].gtid.server, wm->units[n].gtid.seq);
+		wm->ck_server = wm->server;
+		wm->foreign = 0;
+		if (wm->gs_known && wm->units[n].has_gtid) {
+			gtid_state_add(&wm->ck_gs, &wm->units[n].gtid);
 			wm->gtid_stale = 1;
 		}
 		wm->ck_dirty = 1;
@@ -384,7 +499,7 @@ watermark_checkpoint(struct watermark *wm, int force, char **cause)
 	uint64_t		 now = util_mono_us();
 
 	watermark_advance(wm);
-	if (!wm->ck_dirty || wm->ck_file == NULL)
+	if (!wm->ck_dirty || wm->ck_file == NULL || wm->foreign)
 		return (0);
 	if (!force && now - wm->ck_saved_us <
 	    (uint64_t)wm->ctx->opts.checkpoint_ms * 1000)
@@ -394,6 +509,7 @@ watermark_checkpoint(struct watermark *wm, int force, char **cause)
 	cp.pos = wm->ck_pos;
 	cp.gtid = (char *)watermark_gtid(wm);
 	cp.next_record_id = wm->ck_next_id;
+	cp.server_id = wm->ck_server;
 	if (JOBSTORE(wm->ctx, checkpoint_save, &cp, NULL, 0, cause) != 0)
 		return (-1);
 	wm->ck_dirty = 0;
@@ -402,32 +518,37 @@ watermark_checkpoint(struct watermark *wm, int force, char **cause)
 	return (0);
 }
 
-/* Save the checkpoint file:pos with next_id (and schema changes), and
- * make it the watermark.  At the watermark's own position its GTID
- * position stays; elsewhere it is unknown until the follower asks. */
+/*
+ * Save the checkpoint file:pos of the server read now, with next_id (and
+ * schema changes), and make it the watermark.  gtid is the source's GTID
+ * state there; NULL: at the watermark's own position its state stays,
+ * elsewhere it is unknown until the follower asks.
+ */
 int
 watermark_save(struct watermark *wm, const char *file, uint64_t pos,
-    int64_t next_id, const struct schema_change *changes, size_t nchanges,
-    char **cause)
+    const char *gtid, int64_t next_id, const struct schema_change *changes,
+    size_t nchanges, char **cause)
 {
 	struct checkpoint	 cp;
-	char			*f = xstrdup(file), *g = NULL;
 
-	if (wm->ck_file != NULL && watermark_gtid(wm) != NULL &&
-	    strcmp(wm->ck_file, file) == 0 && wm->ck_pos == pos)
-		g = xstrdup(watermark_gtid(wm));
 	memset(&cp, 0, sizeof cp);
-	cp.file = f;
+	if (gtid != NULL)
+		cp.gtid = xstrdup(gtid);
+	else if (wm->ck_file != NULL && !wm->foreign &&
+	    watermark_gtid(wm) != NULL && strcmp(wm->ck_file, file) == 0 &&
+	    wm->ck_pos == pos)
+		cp.gtid = xstrdup(watermark_gtid(wm));
+	cp.file = xstrdup(file);
 	cp.pos = pos;
-	cp.gtid = g;
 	cp.next_record_id = next_id;
+	cp.server_id = wm->server;
 	if (JOBSTORE(wm->ctx, checkpoint_save, &cp, changes, nchanges,
 	    cause) != 0) {
-		free(f);
-		free(g);
+		checkpoint_release(&cp);
 		return (-1);
 	}
-	watermark_set(wm, f, pos, next_id, g);
+	watermark_set(wm, &cp);
+	wm->foreign = 0;
 	return (0);
 }
 
@@ -452,6 +573,7 @@ watermark_heartbeat_id(struct watermark *wm, int64_t next, int64_t *id,
 		cp.pos = wm->ck_pos;
 		cp.gtid = (char *)watermark_gtid(wm);
 		cp.next_record_id = next + WATERMARK_HEARTBEAT_IDS;
+		cp.server_id = wm->ck_server;
 		if (JOBSTORE(wm->ctx, checkpoint_save, &cp, NULL, 0,
 		    cause) != 0)
 			return (-1);

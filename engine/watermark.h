@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/gtid.h"
 #include "engine/jobctx.h"
 
 /*
@@ -22,20 +23,18 @@
 
 struct watermark;
 
-/* The GTID of a MariaDB transaction, as its unit closes. */
-struct watermark_gtid {
-	uint32_t	 domain;
-	uint32_t	 server;
-	uint64_t	 seq;
-};
 
 struct watermark *watermark_new(struct jobctx *);
 void	 watermark_free(struct watermark *);
 void	 watermark_reset(struct watermark *);
 void	 watermark_clear_units(struct watermark *);
-void	 watermark_set(struct watermark *, char *, uint64_t, int64_t, char *);
+void	 watermark_set(struct watermark *, struct checkpoint *);
 const char *watermark_gtid(struct watermark *);
 void	 watermark_set_gtid(struct watermark *, const char *);
+void	 watermark_set_server(struct watermark *, uint32_t);
+uint32_t watermark_server(const struct watermark *);
+int	 watermark_foreign(const struct watermark *);
+int	 watermark_written(struct watermark *, int64_t, struct gtid_state *);
 const char *watermark_file(const struct watermark *);
 uint64_t watermark_pos(const struct watermark *);
 int64_t	 watermark_next_id(const struct watermark *);
@@ -45,7 +44,7 @@ uint64_t watermark_chunk_unit(const struct watermark *);
 uint64_t watermark_next_chunk(struct watermark *);
 void	 watermark_sent(struct watermark *, uint64_t, size_t);
 void	 watermark_close(struct watermark *, const char *, uint64_t, int64_t,
-	    const struct watermark_gtid *);
+	    const struct gtid_one *);
 void	 watermark_delivered(struct watermark *, uint64_t, const char *, int);
 int	 watermark_failed(const struct watermark *);
 int	 watermark_delivery_ok(struct watermark *, char **);
@@ -58,8 +57,9 @@ int	 watermark_settled(const struct watermark *);
 uint32_t watermark_oldest(const struct watermark *);
 int	 watermark_dirty(const struct watermark *);
 int	 watermark_checkpoint(struct watermark *, int, char **);
-int	 watermark_save(struct watermark *, const char *, uint64_t, int64_t,
-	    const struct schema_change *, size_t, char **);
+int	 watermark_save(struct watermark *, const char *, uint64_t,
+	    const char *, int64_t, const struct schema_change *, size_t,
+	    char **);
 
 int	 watermark_heartbeat_id(struct watermark *, int64_t, int64_t *,
 	    int64_t *, char **);

@@ -199,17 +199,41 @@ window_load_segs(struct window *w, size_t i, const struct snapshot_segment *sg,
 	}
 }
 
+/* The newest snapshot of server (0: of any) as a file number and
+ * position; 0, 0: none. */
+static void
+window_end_of(const struct window *w, uint32_t server, uint64_t *fno,
+    uint64_t *pos)
+{
+	uint64_t	 f;
+	size_t		 i;
+
+	*fno = *pos = 0;
+	for (i = 0; i < w->ngens; i++) {
+		if (server != 0 && w->gens[i].server_id != 0 &&
+		    w->gens[i].server_id != server)
+			continue;
+		f = change_file_number(w->gens[i].file);
+		if (window_poscmp(f, w->gens[i].pos, *fno, *pos) > 0) {
+			*fno = f;
+			*pos = w->gens[i].pos;
+		}
+	}
+}
+
 /*
  * Read the generations, the tables' progress and segments from the store.
- * Needs the tables and the sink (target names) bound.
+ * Needs the tables and the sink (target names) bound.  The window ends at
+ * the newest snapshot of server, the one the job reads (0: any): a job
+ * moves to another server only once past the window of the one it left
+ * (window_past()), so snapshots of other servers are behind it.
  */
 int
-window_load(struct window *w, char **cause)
+window_load(struct window *w, uint32_t server, char **cause)
 {
 	struct snapshot_progress	*sp = NULL;
 	struct snapshot_segment		*sg = NULL;
 	size_t				 nsp = 0, nsg = 0, i, k;
-	uint64_t			 fno;
 	int				 rc = -1;
 
 	window_clear(w);
@@ -234,15 +258,7 @@ window_load(struct window *w, char **cause)
 		    w->ctx->spec, ts->t->db, ts->t->name);
 		window_load_segs(w, i, sg, nsg);
 	}
-	w->end_fno = w->end_pos = 0;
-	for (i = 0; i < w->ngens; i++) {
-		fno = change_file_number(w->gens[i].file);
-		if (window_poscmp(fno, w->gens[i].pos, w->end_fno,
-		    w->end_pos) > 0) {
-			w->end_fno = fno;
-			w->end_pos = w->gens[i].pos;
-		}
-	}
+	window_end_of(w, server, &w->end_fno, &w->end_pos);
 	rc = 0;
 out:
 	snapshot_list_free(sp, nsp);
@@ -381,13 +397,29 @@ window_first(const struct window *w)
 	return (first);
 }
 
-/* The binlog is read from file:pos: whether that is in the window. */
+/* The binlog is read from file:pos: whether that is in the window (file
+ * NULL: not, whatever the snapshots). */
 int
 window_open(struct window *w, const char *file, uint64_t pos)
 {
-	w->active = w->ngens > 0 && window_poscmp(change_file_number(file),
-	    pos, w->end_fno, w->end_pos) < 0;
+	w->active = w->ngens > 0 && file != NULL &&
+	    w->end_fno + w->end_pos > 0 && window_poscmp(change_file_number(file), pos, w->end_fno,
+	    w->end_pos) < 0;
 	return (w->active);
+}
+
+/* Whether file:pos of server is past every snapshot of that server (the
+ * job may read on elsewhere by GTID: no row of the copy waits for a
+ * change there).  Needs window_load(). */
+int
+window_past(const struct window *w, uint32_t server, const char *file,
+    uint64_t pos)
+{
+	uint64_t	 fno, p;
+
+	window_end_of(w, server, &fno, &p);
+	return (fno + p == 0 || window_poscmp(change_file_number(file), pos,
+	    fno, p) >= 0);
 }
 
 /* A change at file:pos was read: the window ends at its end.  Returns

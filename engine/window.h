@@ -32,7 +32,7 @@ void	 window_free(struct window *);
 void	 window_bind(struct window *, struct snap_table *, size_t,
 	    struct sink *);
 void	 window_clear(struct window *);
-int	 window_load(struct window *, char **);
+int	 window_load(struct window *, uint32_t, char **);
 int	 window_tail_segments(struct window *, char **);
 struct window_table *window_table(struct window *, size_t);
 void	 window_done(struct window *, size_t, int);
@@ -41,6 +41,7 @@ uint32_t window_uncopied(const struct window *, size_t, const uint8_t *,
 	    size_t, const struct route *);
 const struct snapshot_gen *window_first(const struct window *);
 int	 window_open(struct window *, const char *, uint64_t);
+int	 window_past(const struct window *, uint32_t, const char *, uint64_t);
 int	 window_close_at(struct window *, const char *, uint64_t);
 int	 window_active(const struct window *);
 void	 window_end(struct window *);

@@ -218,6 +218,22 @@ static const char *store_migrations[] = {
 	 */
 	"ALTER TABLE job_stats ADD COLUMN ck_oldest INTEGER NOT NULL "
 	"  DEFAULT 0;",
+
+	/*
+	 * 7: which server a binlog position is of (an endpoint may name
+	 * several: a job moves between them by GTID).  server_id is the
+	 * server's @@server_id, server its address as the endpoint names
+	 * it; NULL: written by an earlier ferry, the position of the server
+	 * the job reads next (it claims them).  A snapshot's GTID state
+	 * (MySQL has no BINLOG_GTID_POS to ask later).  The server a job
+	 * reads now, for job show.
+	 */
+	"ALTER TABLE checkpoints ADD COLUMN server_id INTEGER;"
+	"ALTER TABLE checkpoints ADD COLUMN server TEXT;"
+	"ALTER TABLE snapshot_gens ADD COLUMN server_id INTEGER;"
+	"ALTER TABLE snapshot_gens ADD COLUMN gtid TEXT;"
+	"ALTER TABLE schema_history ADD COLUMN server_id INTEGER;"
+	"ALTER TABLE job_stats ADD COLUMN server TEXT;",
 };
 
 #define STORE_SCHEMA	((int)nitems(store_migrations))

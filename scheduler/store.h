@@ -191,8 +191,8 @@ int	 store_checkpoint_save(struct store *, int64_t,
 	    const struct checkpoint *, const struct schema_change *, size_t,
 	    char **);
 int	 store_schema_at(struct store *, int64_t, const char *, const char *,
-	    const char *, uint64_t, char **, int64_t *, char **, uint64_t *,
-	    char **);
+	    const char *, uint64_t, uint32_t, char **, int64_t *, char **,
+	    uint64_t *, char **);
 int	 store_schema_fill(struct store *, int64_t, const char *,
 	    const char *, const char *, uint64_t, const char *, char **);
 int	 store_schema_add(struct store *, int64_t,
@@ -203,8 +203,10 @@ int	 store_snapshot_save(struct store *, int64_t,
 	    const struct snapshot_progress *, char **);
 int	 store_snapshot_list(struct store *, int64_t,
 	    struct snapshot_progress **, size_t *, char **);
-int	 store_snapshot_gen_add(struct store *, int64_t, const char *, uint64_t,
-	    int *, char **);
+int	 store_snapshot_gen_add(struct store *, int64_t,
+	    const struct snapshot_gen *, int *, char **);
+int	 store_positions_claim(struct store *, int64_t, uint32_t, const char *,
+	    const struct checkpoint *, char **);
 int	 store_snapshot_gens(struct store *, int64_t, struct snapshot_gen **,
 	    size_t *, char **);
 int	 store_snapshot_segment_add(struct store *, int64_t,

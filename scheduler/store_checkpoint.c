@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "common/xmalloc.h"
 #include "scheduler/store.h"
 #include "scheduler/store_int.h"
@@ -29,8 +30,8 @@ store_checkpoint_get(struct store *s, int64_t job, struct checkpoint *c,
 	memset(c, 0, sizeof *c);
 	c->next_record_id = 1;
 	if ((st = store_prepare(s, "SELECT binlog_file, binlog_pos, gtid, "
-	    "next_record_id, updated_at FROM checkpoints WHERE job_id = ?",
-	    cause)) == NULL)
+	    "next_record_id, updated_at, coalesce(server_id, 0), server FROM "
+	    "checkpoints WHERE job_id = ?", cause)) == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, job);
 	rc = sqlite3_step(st);
@@ -40,6 +41,8 @@ store_checkpoint_get(struct store *s, int64_t job, struct checkpoint *c,
 		c->gtid = store_col_text(st, 2);
 		c->next_record_id = sqlite3_column_int64(st, 3);
 		c->updated_at = sqlite3_column_int64(st, 4);
+		c->server_id = (uint32_t)sqlite3_column_int64(st, 5);
+		c->server = store_col_text(st, 6);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -83,9 +86,10 @@ schema_add(struct store *s, int64_t job, const struct schema_change *ch,
 
 	if ((st = store_prepare(s, "INSERT INTO schema_history (job_id, db, "
 	    "tbl, version, definition, ddl, binlog_file, binlog_pos, "
-	    "created_at) VALUES (?1, ?2, ?3, 1 + coalesce((SELECT max(version) "
-	    "FROM schema_history WHERE job_id = ?1 AND db = ?2 AND tbl = ?3), "
-	    "0), ?4, ?5, ?6, ?7, ?8)", cause)) == NULL)
+	    "created_at, server_id) VALUES (?1, ?2, ?3, 1 + coalesce((SELECT "
+	    "max(version) FROM schema_history WHERE job_id = ?1 AND db = ?2 AND "
+	    "tbl = ?3), 0), ?4, ?5, ?6, ?7, ?8, nullif(?9, 0))",
+	    cause)) == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, job);
 	store_bind_text(st, 2, ch->db);
@@ -95,6 +99,7 @@ schema_add(struct store *s, int64_t job, const struct schema_change *ch,
 	store_bind_text(st, 6, ch->file);
 	sqlite3_bind_int64(st, 7, (int64_t)ch->pos);
 	sqlite3_bind_int64(st, 8, store_now());
+	sqlite3_bind_int64(st, 9, ch->server_id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -104,7 +109,9 @@ schema_add(struct store *s, int64_t job, const struct schema_change *ch,
 
 /*
  * Save the job's checkpoint and, in the same transaction, the n schema
- * changes it passes.  All or nothing.
+ * changes it passes (of server server_id; 0: unknown).  c->server is the
+ * address of the server when the caller knows it (NULL: the row keeps
+ * the one it has).  All or nothing.
  */
 int
 store_checkpoint_save(struct store *s, int64_t job, const struct checkpoint *c,
@@ -117,12 +124,15 @@ store_checkpoint_save(struct store *s, int64_t job, const struct checkpoint *c,
 	if (store_normal_begin(s, cause) != 0)
 		return (-1);
 	if ((st = store_prepare(s, "INSERT INTO checkpoints (job_id, "
-	    "binlog_file, binlog_pos, gtid, next_record_id, updated_at) "
-	    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET "
+	    "binlog_file, binlog_pos, gtid, next_record_id, updated_at, "
+	    "server_id, server) VALUES (?, ?, ?, ?, ?, ?, nullif(?, 0), ?) "
+	    "ON CONFLICT (job_id) DO UPDATE SET "
 	    "binlog_file = excluded.binlog_file, binlog_pos = "
 	    "excluded.binlog_pos, gtid = excluded.gtid, next_record_id = "
-	    "excluded.next_record_id, updated_at = excluded.updated_at",
-	    cause)) == NULL)
+	    "excluded.next_record_id, updated_at = excluded.updated_at, "
+	    "server = CASE WHEN excluded.server IS NOT NULL THEN "
+	    "excluded.server WHEN excluded.server_id IS server_id THEN server "
+	    "END, server_id = excluded.server_id", cause)) == NULL)
 		return (store_normal_end(s, 0, cause));
 	sqlite3_bind_int64(st, 1, job);
 	store_bind_text(st, 2, c->file);
@@ -130,6 +140,8 @@ store_checkpoint_save(struct store *s, int64_t job, const struct checkpoint *c,
 	store_bind_text(st, 4, c->gtid);
 	sqlite3_bind_int64(st, 5, c->next_record_id);
 	sqlite3_bind_int64(st, 6, store_now());
+	sqlite3_bind_int64(st, 7, c->server_id);
+	store_bind_text(st, 8, c->server);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -157,22 +169,26 @@ store_schema_get(struct store *s, int64_t job, const char *db,
 	uint64_t	 pos;
 	int		 rc;
 
-	rc = store_schema_at(s, job, db, table, NULL, 0, definition, version,
+	rc = store_schema_at(s, job, db, table, NULL, 0, 0, definition, version,
 	    &file, &pos, cause);
 	free(file);
 	return (rc);
 }
 
 /*
- * The definition of db.table in effect at file:pos (the latest version
- * made at or before it; file NULL: the latest of all), its version and
- * where it was made.  Binlog file names of one server compare as text
- * (their numbers are zero-padded).
+ * The definition of db.table in effect at file:pos of server server_id
+ * (the latest version made at or before it; file NULL: the latest of
+ * all), its version and where it was made.  Binlog file names of one
+ * server compare as text (their numbers are zero-padded); the versions a
+ * job recorded on another server are older (a job moves only from a
+ * checkpoint, and what it recorded past that goes when it moves:
+ * store_positions_claim()).
  */
 int
 store_schema_at(struct store *s, int64_t job, const char *db,
-    const char *table, const char *file, uint64_t pos, char **definition,
-    int64_t *version, char **at_file, uint64_t *at_pos, char **cause)
+    const char *table, const char *file, uint64_t pos, uint32_t server_id,
+    char **definition, int64_t *version, char **at_file, uint64_t *at_pos,
+    char **cause)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
@@ -185,8 +201,8 @@ store_schema_at(struct store *s, int64_t job, const char *db,
 	    "binlog_pos FROM "
 	    "schema_history WHERE job_id = ?1 AND db = ?2 AND tbl = ?3 AND "
 	    "(?4 IS NULL OR binlog_file IS NULL OR binlog_file < ?4 OR "
-	    "(binlog_file = ?4 AND binlog_pos <= ?5)) ORDER BY version DESC "
-	    "LIMIT 1",
+	    "(binlog_file = ?4 AND binlog_pos <= ?5) OR (?6 <> 0 AND "
+	    "coalesce(server_id, ?6) <> ?6)) ORDER BY version DESC LIMIT 1",
 	    cause)) == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, job);
@@ -194,6 +210,7 @@ store_schema_at(struct store *s, int64_t job, const char *db,
 	store_bind_text(st, 3, table);
 	store_bind_text(st, 4, file);
 	sqlite3_bind_int64(st, 5, (int64_t)pos);
+	sqlite3_bind_int64(st, 6, server_id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*definition = store_col_text(st, 0);
@@ -346,24 +363,29 @@ store_snapshot_list(struct store *s, int64_t job,
 	return (0);
 }
 
-/* A new generation of the initial sync at file:pos; *gen is its number. */
+/* A new generation of the initial sync at g's snapshot (g->gen is not
+ * read); *gen is its number. */
 int
-store_snapshot_gen_add(struct store *s, int64_t job, const char *file,
-    uint64_t pos, int *gen, char **cause)
+store_snapshot_gen_add(struct store *s, int64_t job,
+    const struct snapshot_gen *g, int *gen, char **cause)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
 
 	if (store_normal_begin(s, cause) != 0)
 		return (-1);
-	if ((st = store_prepare(s, "INSERT INTO snapshot_gens VALUES (?1, "
+	if ((st = store_prepare(s, "INSERT INTO snapshot_gens (job_id, gen, "
+	    "binlog_file, binlog_pos, created_at, server_id, gtid) VALUES (?1, "
 	    "1 + coalesce((SELECT max(gen) FROM snapshot_gens WHERE job_id = "
-	    "?1), 0), ?2, ?3, ?4) RETURNING gen", cause)) == NULL)
+	    "?1), 0), ?2, ?3, ?4, nullif(?5, 0), ?6) RETURNING gen",
+	    cause)) == NULL)
 		return (store_normal_end(s, 0, cause));
 	sqlite3_bind_int64(st, 1, job);
-	store_bind_text(st, 2, file);
-	sqlite3_bind_int64(st, 3, (int64_t)pos);
+	store_bind_text(st, 2, g->file);
+	sqlite3_bind_int64(st, 3, (int64_t)g->pos);
 	sqlite3_bind_int64(st, 4, store_now());
+	sqlite3_bind_int64(st, 5, g->server_id);
+	store_bind_text(st, 6, g->gtid);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*gen = sqlite3_column_int(st, 0);
@@ -387,8 +409,9 @@ store_snapshot_gens(struct store *s, int64_t job, struct snapshot_gen **out,
 
 	*out = NULL;
 	*n = 0;
-	if ((st = store_prepare(s, "SELECT gen, binlog_file, binlog_pos FROM "
-	    "snapshot_gens WHERE job_id = ? ORDER BY gen", cause)) == NULL)
+	if ((st = store_prepare(s, "SELECT gen, binlog_file, binlog_pos, "
+	    "gtid, coalesce(server_id, 0) FROM snapshot_gens WHERE job_id = ? "
+	    "ORDER BY gen", cause)) == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, job);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -396,6 +419,8 @@ store_snapshot_gens(struct store *s, int64_t job, struct snapshot_gen **out,
 		(*out)[*n].gen = sqlite3_column_int(st, 0);
 		(*out)[*n].file = store_col_text(st, 1);
 		(*out)[*n].pos = (uint64_t)sqlite3_column_int64(st, 2);
+		(*out)[*n].gtid = store_col_text(st, 3);
+		(*out)[*n].server_id = (uint32_t)sqlite3_column_int64(st, 4);
 		(*n)++;
 	}
 	sqlite3_finalize(st);
@@ -478,8 +503,8 @@ store_stats_save(struct store *s, int64_t job, const struct job_stats *js,
 		return (-1);
 	if ((st = store_prepare(s, "INSERT OR REPLACE INTO job_stats (job_id, "
 	    "lag_seconds, lag_bytes, rows_per_sec, tables_done, tables_total, "
-	    "rows_copied, rows_estimated, updated_at, ck_oldest) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cause)) == NULL)
+	    "rows_copied, rows_estimated, updated_at, ck_oldest, server) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, ''))", cause)) == NULL)
 		return (store_normal_end(s, 0, cause));
 	sqlite3_bind_int64(st, 1, job);
 	sqlite3_bind_int64(st, 2, js->lag_seconds);
@@ -491,6 +516,7 @@ store_stats_save(struct store *s, int64_t job, const struct job_stats *js,
 	sqlite3_bind_int64(st, 8, js->rows_estimated);
 	sqlite3_bind_int64(st, 9, store_now());
 	sqlite3_bind_int(st, 10, js->ck_oldest);
+	store_bind_text(st, 11, js->server);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -512,8 +538,8 @@ store_stats_get(struct store *s, int64_t job, struct job_stats *js,
 	js->lag_seconds = -1;
 	if ((st = store_prepare(s, "SELECT lag_seconds, lag_bytes, "
 	    "rows_per_sec, tables_done, tables_total, rows_copied, "
-	    "rows_estimated, updated_at, ck_oldest FROM job_stats WHERE "
-	    "job_id = ?",
+	    "rows_estimated, updated_at, ck_oldest, coalesce(server, '') FROM "
+	    "job_stats WHERE job_id = ?",
 	    cause)) == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, job);
@@ -528,6 +554,8 @@ store_stats_get(struct store *s, int64_t job, struct job_stats *js,
 		js->rows_estimated = sqlite3_column_int64(st, 6);
 		js->updated_at = sqlite3_column_int64(st, 7);
 		js->ck_oldest = sqlite3_column_int(st, 8);
+		util_strlcpy(js->server, (const char *)sqlite3_column_text(st,
+		    9), sizeof js->server);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -566,7 +594,9 @@ store_progress_list(struct store *s, int64_t tenant, struct job_progress **out,
 	    "coalesce(t.lag_bytes, 0), coalesce(t.rows_per_sec, 0), "
 	    "coalesce(t.tables_done, 0), coalesce(t.tables_total, 0), "
 	    "coalesce(t.rows_copied, 0), coalesce(t.rows_estimated, 0), "
-	    "coalesce(t.updated_at, 0), coalesce(t.ck_oldest, 0) FROM jobs j "
+	    "coalesce(t.updated_at, 0), coalesce(t.ck_oldest, 0), "
+	    "coalesce(t.server, ''), coalesce(c.server_id, 0), c.server "
+	    "FROM jobs j "
 	    "LEFT JOIN checkpoints c ON c.job_id = j.id "
 	    "LEFT JOIN job_stats t ON t.job_id = j.id "
 	    "WHERE j.tenant_id = ? ORDER BY j.id", cause)) == NULL)
@@ -591,6 +621,10 @@ store_progress_list(struct store *s, int64_t tenant, struct job_progress **out,
 		p->stats.rows_estimated = sqlite3_column_int64(st, 12);
 		p->stats.updated_at = sqlite3_column_int64(st, 13);
 		p->stats.ck_oldest = sqlite3_column_int(st, 14);
+		util_strlcpy(p->stats.server, (const char *)
+		    sqlite3_column_text(st, 15), sizeof p->stats.server);
+		p->cp.server_id = (uint32_t)sqlite3_column_int64(st, 16);
+		p->cp.server = store_col_text(st, 17);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -695,4 +729,63 @@ store_lease_release(struct store *s, int64_t job, const char *owner,
 	if (rc != SQLITE_DONE)
 		return (store_error(s, "releasing a lease", cause));
 	return (0);
+}
+
+/*
+ * The job reads server server_id (at addr) now.  Its positions of no
+ * server (written by an earlier ferry, which read one server only) are
+ * that server's.  moved: the checkpoint is another server's and the job
+ * goes on here by GTID: the schema versions that server recorded past
+ * the checkpoint are dropped (this server's binlog records them again,
+ * at its own positions).  One transaction.
+ */
+int
+store_positions_claim(struct store *s, int64_t job, uint32_t server_id,
+    const char *addr, const struct checkpoint *moved, char **cause)
+{
+	static const char	*claims[] = {
+		"UPDATE checkpoints SET server_id = ?2, server = ?3 WHERE "
+		"job_id = ?1 AND server_id IS NULL",
+		"UPDATE snapshot_gens SET server_id = ?2 WHERE job_id = ?1 AND "
+		"server_id IS NULL",
+		"UPDATE schema_history SET server_id = ?2 WHERE job_id = ?1 AND "
+		"server_id IS NULL",
+	};
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc;
+
+	if (store_normal_begin(s, cause) != 0)
+		return (-1);
+	for (i = 0; i < nitems(claims) && server_id != 0; i++) {
+		if ((st = store_prepare(s, claims[i], cause)) == NULL)
+			return (store_normal_end(s, 0, cause));
+		sqlite3_bind_int64(st, 1, job);
+		sqlite3_bind_int64(st, 2, server_id);
+		store_bind_text(st, 3, addr);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			store_error(s, "recording the source's server", cause);
+			return (store_normal_end(s, 0, cause));
+		}
+	}
+	if (moved != NULL && moved->file != NULL && moved->server_id != 0) {
+		if ((st = store_prepare(s, "DELETE FROM schema_history WHERE "
+		    "job_id = ?1 AND server_id = ?2 AND binlog_file IS NOT NULL "
+		    "AND (binlog_file > ?3 OR (binlog_file = ?3 AND "
+		    "binlog_pos > ?4))", cause)) == NULL)
+			return (store_normal_end(s, 0, cause));
+		sqlite3_bind_int64(st, 1, job);
+		sqlite3_bind_int64(st, 2, moved->server_id);
+		store_bind_text(st, 3, moved->file);
+		sqlite3_bind_int64(st, 4, (int64_t)moved->pos);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			store_error(s, "trimming the schema history", cause);
+			return (store_normal_end(s, 0, cause));
+		}
+	}
+	return (store_normal_end(s, 1, cause));
 }

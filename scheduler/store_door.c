@@ -24,6 +24,8 @@ struct store_door {
 	struct store	*store;
 	int64_t		 job;
 	int64_t		 revision;	/* the job's, as last loaded */
+	uint32_t	 server_id;	/* the server the attempt reads */
+	char		*server;	/* its address; NULL: not known yet */
 };
 
 #define DOOR(js)	((struct store_door *)(js))
@@ -32,6 +34,7 @@ static void
 door_close(struct jobstore *js)
 {
 	store_close(DOOR(js)->store);
+	free(DOOR(js)->server);
 	free(js);
 }
 
@@ -209,18 +212,57 @@ door_log(struct jobstore *js, const char *kind, const char *msg,
 }
 
 static int
+door_reading(struct jobstore *js, uint32_t server_id, const char *addr,
+    const struct checkpoint *moved, char **cause)
+{
+	struct store_door	*d = DOOR(js);
+
+	if (store_positions_claim(d->store, d->job, server_id, addr, moved,
+	    cause) != 0)
+		return (-1);
+	d->server_id = server_id;
+	free(d->server);
+	d->server = xstrdup(addr);
+	return (0);
+}
+
+static int
 door_checkpoint_get(struct jobstore *js, struct checkpoint *cp, char **cause)
 {
 	return (store_checkpoint_get(DOOR(js)->store, DOOR(js)->job, cp,
 	    cause));
 }
 
+/* The schema changes a checkpoint passes, as of the server read now. */
+static struct schema_change *
+door_changes(struct store_door *d, const struct schema_change *ch, size_t n)
+{
+	struct schema_change	*v;
+	size_t			 i;
+
+	v = xcalloc(n + 1, sizeof *v);
+	for (i = 0; i < n; i++) {
+		v[i] = ch[i];
+		v[i].server_id = d->server_id;
+	}
+	return (v);
+}
+
+/* A checkpoint of the server read now carries its address. */
 static int
 door_checkpoint_save(struct jobstore *js, const struct checkpoint *cp,
     const struct schema_change *ch, size_t n, char **cause)
 {
-	return (store_checkpoint_save(DOOR(js)->store, DOOR(js)->job, cp, ch,
-	    n, cause));
+	struct store_door	*d = DOOR(js);
+	struct schema_change	*v = door_changes(d, ch, n);
+	struct checkpoint	 c = *cp;
+	int			 rc;
+
+	c.server = cp->server_id != 0 && cp->server_id == d->server_id ?
+	    d->server : NULL;
+	rc = store_checkpoint_save(d->store, d->job, &c, v, n, cause);
+	free(v);
+	return (rc);
 }
 
 static int
@@ -229,7 +271,8 @@ door_schema_at(struct jobstore *js, const char *db, const char *table,
     char **ddl_file, uint64_t *ddl_pos, char **cause)
 {
 	return (store_schema_at(DOOR(js)->store, DOOR(js)->job, db, table,
-	    file, pos, def, version, ddl_file, ddl_pos, cause));
+	    file, pos, DOOR(js)->server_id, def, version, ddl_file, ddl_pos,
+	    cause));
 }
 
 static int
@@ -244,7 +287,10 @@ static int
 door_schema_add(struct jobstore *js, const struct schema_change *ch,
     char **cause)
 {
-	return (store_schema_add(DOOR(js)->store, DOOR(js)->job, ch, cause));
+	struct schema_change	 c = *ch;
+
+	c.server_id = DOOR(js)->server_id;
+	return (store_schema_add(DOOR(js)->store, DOOR(js)->job, &c, cause));
 }
 
 /*
@@ -287,11 +333,14 @@ door_progress_list(struct jobstore *js, struct snapshot_progress **sp,
 }
 
 static int
-door_gen_add(struct jobstore *js, const char *file, uint64_t pos, int *gen,
+door_gen_add(struct jobstore *js, const struct snapshot_gen *g, int *gen,
     char **cause)
 {
-	return (store_snapshot_gen_add(DOOR(js)->store, DOOR(js)->job, file,
-	    pos, gen, cause));
+	struct snapshot_gen	 c = *g;
+
+	c.server_id = DOOR(js)->server_id;
+	return (store_snapshot_gen_add(DOOR(js)->store, DOOR(js)->job, &c,
+	    gen, cause));
 }
 
 static int
@@ -348,6 +397,7 @@ static const struct jobstore_ops door_ops = {
 	.fail = door_fail,
 	.retry_at = door_retry_at,
 	.log = door_log,
+	.reading = door_reading,
 	.checkpoint_get = door_checkpoint_get,
 	.checkpoint_save = door_checkpoint_save,
 	.schema_at = door_schema_at,

@@ -209,6 +209,209 @@ START_TEST(test_gtid_pos)
 }
 END_TEST
 
+/*
+ * A MySQL GTID state as a job keeps it, folded from a server's binlog:
+ * its PREVIOUS_GTIDS, then each transaction's GTID.  The text of the
+ * state at the end of the file.
+ */
+static char *
+fold_gtids(const char *file)
+{
+	struct buf		 f = slurp_corpus(file), t = BUF_INITIALIZER;
+	struct binlog_decoder	*dec = binlog_decoder_new();
+	struct binlog_event	 ev;
+	struct gtid_state	 st;
+	struct gtid_one		 g;
+	uint64_t		 off = 4;
+	uint32_t		 size;
+	char			*cause = NULL, *text;
+
+	gtid_state_init(&st);
+	while (off + 19 <= f.len) {
+		size = (uint32_t)f.data[off + 9] | (uint32_t)f.data[off + 10] <<
+		    8 | (uint32_t)f.data[off + 11] << 16;
+		ck_assert_msg(binlog_decoder_feed(dec, f.data + off, size, off,
+		    &cause) == 0, "%s", cause);
+		while (binlog_decoder_next(dec, &ev, &cause) == 1) {
+			if (ev.h.type == BINLOG_PREVIOUS_GTIDS) {
+				buf_reset(&t);
+				ck_assert_int_eq(binlog_gtid_set_text(&ev, &t,
+				    &cause), 0);
+				ck_assert_msg(gtid_state_parse(&st, buf_str(&t),
+				    GTID_MYSQL, &cause) == 0, "%s", cause);
+			} else if (ev.h.type == BINLOG_GTID ||
+			    ev.h.type == BINLOG_GTID_TAGGED) {
+				memset(&g, 0, sizeof g);
+				g.flavour = GTID_MYSQL;
+				memcpy(g.uuid, ev.gtid.uuid, 16);
+				memcpy(g.tag, ev.gtid.tag, sizeof g.tag);
+				g.seq = (uint64_t)ev.gtid.gno;
+				gtid_state_add(&st, &g);
+			}
+		}
+		off += size;
+	}
+	text = gtid_state_text(&st);
+	gtid_state_release(&st);
+	binlog_decoder_free(dec);
+	buf_release(&t);
+	buf_release(&f);
+	return (text);
+}
+
+/*
+ * MySQL GTID states through real binlogs (no live MySQL here): MANIFEST
+ * F13, a 9.6 file whose PREVIOUS_GTIDS is uuid:1-13 and mytag:1-2, then
+ * the tagged GTID uuid:mytag:3; F16, Percona 5.7's row transaction
+ * 87cee3a4-...:14918.
+ */
+START_TEST(test_gtid_state_corpus)
+{
+	struct gtid_set	 have, want;
+	char		*t, *cause = NULL;
+
+	t = fold_gtids("binlog_transaction_with_GTID_TAG.000001");
+	ck_assert_str_eq(t, "55778904-0299-11f1-b1b8-4ef0c4956feb:1-13:"
+	    "mytag:1-3");
+	free(t);
+	t = fold_gtids("binlog_transaction_previous_GTID_no_tag.000001");
+	ck_assert_str_eq(t, "b9b88c66-0755-11f1-9899-4a9da94c4d71:1-2");
+	free(t);
+	t = fold_gtids("bin-log.000001");
+	gtid_set_init(&have);
+	gtid_set_init(&want);
+	ck_assert_int_eq(gtid_set_parse(&have, t, &cause), 0);
+	ck_assert_int_eq(gtid_set_parse(&want,
+	    "87cee3a4-6b31-11e7-bdfd-0d98d6698870:14918", &cause), 0);
+	ck_assert_msg(gtid_set_contains(&have, &want), "%s", t);
+	gtid_set_release(&have);
+	gtid_set_release(&want);
+	free(t);
+}
+END_TEST
+
+/*
+ * MySQL GTID sets as MySQL writes and compares them: intervals merged
+ * whatever order GTIDs arrive in, tags apart from the untagged GNOs of
+ * the same UUID and case-insensitive, the newlines of @@gtid_executed
+ * ignored; containment per (uuid, tag).
+ */
+START_TEST(test_gtid_set_ops)
+{
+	static const uint8_t	 u[16] = { 0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca,
+	    0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62 };
+	struct gtid_set		 a, b;
+	struct buf		 enc = BUF_INITIALIZER;
+	char			*t, *cause = NULL;
+
+	gtid_set_init(&a);
+	gtid_set_init(&b);
+	ck_assert_int_eq(gtid_set_parse(&a,
+	    "3E11FA47-71CA-11E1-9E33-C80AA9429562:1-3:5,\n"
+	    "3e11fa47-71ca-11e1-9e33-c80aa9429562:TAG1:7", &cause), 0);
+	gtid_set_add(&a, u, NULL, 4);		/* closes 1-3 and 5 */
+	gtid_set_add(&a, u, NULL, 9);
+	gtid_set_add(&a, u, NULL, 8);		/* before 9, apart from 5 */
+	gtid_set_add(&a, u, "tag1", 6);
+	t = gtid_set_text(&a);
+	ck_assert_str_eq(t, "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5:8-9:"
+	    "tag1:6-7");
+	free(t);
+	/* Text, parse and encoding agree with each other. */
+	ck_assert_int_eq(gtid_set_parse(&b, "3e11fa47-71ca-11e1-9e33-"
+	    "c80aa9429562:8-9:1-5:tag1:6-7", &cause), 0);
+	ck_assert(gtid_set_contains(&a, &b) && gtid_set_contains(&b, &a));
+	ck_assert_int_eq(gtid_mysql_encode("3e11fa47-71ca-11e1-9e33-"
+	    "c80aa9429562:1-5:8-9:tag1:6-7", &enc, &cause), 0);
+	ck_assert_uint_eq(enc.data[0], 1);	/* tagged format */
+	/* Containment: a GNO between intervals, another tag, another UUID. */
+	ck_assert_int_eq(gtid_set_parse(&b, "3e11fa47-71ca-11e1-9e33-"
+	    "c80aa9429562:2-5", &cause), 0);
+	ck_assert(gtid_set_contains(&a, &b));
+	ck_assert_int_eq(gtid_set_parse(&b, "3e11fa47-71ca-11e1-9e33-"
+	    "c80aa9429562:5-8", &cause), 0);
+	ck_assert(!gtid_set_contains(&a, &b));
+	ck_assert_int_eq(gtid_set_parse(&b, "3e11fa47-71ca-11e1-9e33-"
+	    "c80aa9429562:other:6", &cause), 0);
+	ck_assert(!gtid_set_contains(&a, &b));
+	ck_assert_int_eq(gtid_set_parse(&b, "4e11fa47-71ca-11e1-9e33-"
+	    "c80aa9429562:1", &cause), 0);
+	ck_assert(!gtid_set_contains(&a, &b));
+	/* The empty set is in every set; "" parses to it. */
+	ck_assert_int_eq(gtid_set_parse(&b, " ", &cause), 0);
+	ck_assert(gtid_set_contains(&a, &b));
+	t = gtid_set_text(&b);
+	ck_assert_str_eq(t, "");
+	free(t);
+	/* Refused: a bad tag, a range of 0. */
+	ck_assert_int_eq(gtid_set_parse(&b, "3e11fa47-71ca-11e1-9e33-"
+	    "c80aa9429562:ta-g:1", &cause), -1);
+	free(cause);
+	ck_assert_int_eq(gtid_set_parse(&b, "3e11fa47-71ca-11e1-9e33-"
+	    "c80aa9429562:0-3", &cause), -1);
+	free(cause);
+	gtid_set_release(&a);
+	gtid_set_release(&b);
+	buf_release(&enc);
+}
+END_TEST
+
+/*
+ * A job's GTID state: the flavour told by the text, moved by GTIDs, and
+ * containment as a failover asks it (MariaDB: per domain, a server at or
+ * past each domain's sequence number).
+ */
+START_TEST(test_gtid_state)
+{
+	struct gtid_state	 ck, srv;
+	struct gtid_one		 g;
+	char			*t, *cause = NULL;
+
+	gtid_state_init(&ck);
+	gtid_state_init(&srv);
+	ck_assert_int_eq(gtid_state_parse(&ck, "0-1-100,1-5-7", GTID_NONE,
+	    &cause), 0);
+	ck_assert_int_eq(ck.flavour, GTID_MARIADB);
+	ck_assert_int_eq(gtid_state_parse(&srv, "1-5-7,0-2-100", GTID_NONE,
+	    &cause), 0);
+	ck_assert(gtid_state_contains(&srv, &ck));
+	ck_assert_int_eq(gtid_state_parse(&srv, "0-1-99,1-5-9", GTID_NONE,
+	    &cause), 0);
+	ck_assert(!gtid_state_contains(&srv, &ck));	/* domain 0 behind */
+	ck_assert_int_eq(gtid_state_parse(&srv, "0-1-100", GTID_NONE,
+	    &cause), 0);
+	ck_assert(!gtid_state_contains(&srv, &ck));	/* no domain 1 */
+	memset(&g, 0, sizeof g);
+	g.flavour = GTID_MARIADB;
+	g.domain = 1;
+	g.server = 5;
+	g.seq = 8;
+	gtid_state_add(&srv, &g);
+	ck_assert(gtid_state_contains(&srv, &ck));
+	t = gtid_state_text(&srv);
+	ck_assert_str_eq(t, "0-1-100,1-5-8");
+	free(t);
+	/* An empty state takes the flavour of its first GTID; a MySQL
+	 * state is not in a MariaDB one. */
+	ck_assert_int_eq(gtid_state_parse(&ck, "", GTID_NONE, &cause), 0);
+	memset(&g, 0, sizeof g);
+	g.flavour = GTID_MYSQL;
+	g.uuid[0] = 0xab;
+	g.seq = 3;
+	gtid_state_add(&ck, &g);
+	t = gtid_state_text(&ck);
+	ck_assert_str_eq(t, "ab000000-0000-0000-0000-000000000000:3");
+	free(t);
+	ck_assert_int_eq(ck.flavour, GTID_MYSQL);
+	ck_assert(!gtid_state_contains(&srv, &ck));
+	t = gtid_one_text(&g);
+	ck_assert_str_eq(t, "ab000000-0000-0000-0000-000000000000:3");
+	free(t);
+	gtid_state_release(&ck);
+	gtid_state_release(&srv);
+}
+END_TEST
+
 static void
 ck_utf8(const char *cs, const char *in, size_t len, const char *want,
     int replaced)
@@ -313,6 +516,9 @@ main(void)
 	tcase_add_test(tc, test_gtid_encode);
 	tcase_add_test(tc, test_gtid_errors);
 	tcase_add_test(tc, test_gtid_pos);
+	tcase_add_test(tc, test_gtid_state_corpus);
+	tcase_add_test(tc, test_gtid_set_ops);
+	tcase_add_test(tc, test_gtid_state);
 	tcase_add_test(tc, test_charsets);
 	tcase_add_test(tc, test_empty_row_image);
 	suite_add_tcase(s, tc);

@@ -28,7 +28,7 @@
 #include "tests/lib/testutil.h"
 
 /* The schema version this ferry writes (scheduler/store.c). */
-#define STORE_VERSION	6
+#define STORE_VERSION	7
 
 static char	 tmpdir[] = "/tmp/ferry-test-store-XXXXXX";
 static int	 tmpn;
@@ -212,7 +212,7 @@ START_TEST(test_migrate_from_1)
 {
 	struct fixture		 f;
 	struct checkpoint	 cp;
-	struct snapshot_gen	*g;
+	struct snapshot_gen	*g, sg;
 	sqlite3			*db;
 	char			*cause = NULL;
 	size_t			 n;
@@ -229,7 +229,13 @@ START_TEST(test_migrate_from_1)
 	/* Undo migrations 6 to 2 by hand: what a schema-1 file looks
 	 * like. */
 	ck_assert_int_eq(sqlite3_open(f.path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE job_stats DROP COLUMN "
+	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE checkpoints DROP COLUMN "
+	    "server_id; ALTER TABLE checkpoints DROP COLUMN server; "
+	    "ALTER TABLE snapshot_gens DROP COLUMN server_id; "
+	    "ALTER TABLE snapshot_gens DROP COLUMN gtid; "
+	    "ALTER TABLE schema_history DROP COLUMN server_id; "
+	    "ALTER TABLE job_stats DROP COLUMN server; "
+	    "ALTER TABLE job_stats DROP COLUMN "
 	    "ck_oldest; ALTER TABLE jobs DROP COLUMN "
 	    "resnapshot_gen; ALTER TABLE endpoints DROP COLUMN updated_by; "
 	    "ALTER TABLE endpoints DROP COLUMN updated_at; "
@@ -245,15 +251,25 @@ START_TEST(test_migrate_from_1)
 	ck_assert_int_eq(store_checkpoint_get(f.s, f.job, &cp, &cause), 0);
 	ck_assert_uint_eq(cp.pos, 77);
 	checkpoint_release(&cp);
-	ck_assert_int_eq(store_snapshot_gen_add(f.s, f.job, "b.000004", 4,
-	    &gen, &cause), 0);
+	memset(&sg, 0, sizeof sg);
+	sg.file = (char *)"b.000004";
+	sg.pos = 4;
+	ck_assert_int_eq(store_snapshot_gen_add(f.s, f.job, &sg, &gen,
+	    &cause), 0);
 	ck_assert_int_eq(gen, 1);
-	ck_assert_int_eq(store_snapshot_gen_add(f.s, f.job, "b.000004", 900,
-	    &gen, &cause), 0);
+	sg.pos = 900;
+	sg.gtid = (char *)"0-1-7";
+	sg.server_id = 3306;
+	ck_assert_int_eq(store_snapshot_gen_add(f.s, f.job, &sg, &gen,
+	    &cause), 0);
 	ck_assert_int_eq(gen, 2);
 	ck_assert_int_eq(store_snapshot_gens(f.s, f.job, &g, &n, &cause), 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_uint_eq(g[1].pos, 900);
+	ck_assert_str_eq(g[1].gtid, "0-1-7");
+	ck_assert_uint_eq(g[1].server_id, 3306);
+	ck_assert_ptr_null(g[0].gtid);
+	ck_assert_uint_eq(g[0].server_id, 0);
 	snapshot_gens_free(g, n);
 	{
 		struct snapshot_segment	 seg, *segs;
@@ -770,7 +786,7 @@ START_TEST(test_schema_history)
 	ck_assert_int_eq(store_schema_add(f.s, f.job, &ch, &cause), 0);
 	/* Before the ALTER, version 1; at and after it, version 2. */
 	ck_assert_int_eq(store_schema_at(f.s, f.job, "shop", "t", "b.000001",
-	    999, &def, &version, &file, &pos, &cause), 0);
+	    999, 0, &def, &version, &file, &pos, &cause), 0);
 	ck_assert_int_eq(version, 1);
 	ck_assert_str_eq(def, "{\"shape\":\"3:0\"}");
 	ck_assert_str_eq(file, "b.000001");
@@ -778,7 +794,7 @@ START_TEST(test_schema_history)
 	free(def);
 	free(file);
 	ck_assert_int_eq(store_schema_at(f.s, f.job, "shop", "t", "b.000002",
-	    50, &def, &version, &file, &pos, &cause), 0);
+	    50, 0, &def, &version, &file, &pos, &cause), 0);
 	ck_assert_int_eq(version, 2);
 	ck_assert_str_eq(def, "{\"pending\":true}");
 	free(def);
@@ -786,19 +802,114 @@ START_TEST(test_schema_history)
 	ck_assert_int_eq(store_schema_fill(f.s, f.job, "shop", "t", "b.000002",
 	    50, "{\"shape\":\"3:0,3:0\"}", &cause), 0);
 	ck_assert_int_eq(store_schema_at(f.s, f.job, "shop", "t", "b.000010",
-	    4, &def, &version, &file, &pos, &cause), 0);
+	    4, 0, &def, &version, &file, &pos, &cause), 0);
 	ck_assert_int_eq(version, 2);
 	ck_assert_str_eq(def, "{\"shape\":\"3:0,3:0\"}");
 	free(def);
 	free(file);
 	/* Before any version, and another table: none. */
 	ck_assert_int_eq(store_schema_at(f.s, f.job, "shop", "t", "b.000001",
-	    99, &def, &version, &file, &pos, &cause), 0);
+	    99, 0, &def, &version, &file, &pos, &cause), 0);
 	ck_assert_ptr_null(def);
 	ck_assert_int_eq(version, 0);
 	ck_assert_int_eq(store_schema_at(f.s, f.job, "shop", "u", "b.000009",
-	    9, &def, &version, &file, &pos, &cause), 0);
+	    9, 0, &def, &version, &file, &pos, &cause), 0);
 	ck_assert_ptr_null(def);
+	fixture_close(&f);
+}
+END_TEST
+
+/*
+ * Positions of several servers (a job that moved between them by GTID):
+ * the positions an earlier ferry wrote without a server are claimed by
+ * the first server read; versions of another server are older than any
+ * position of this one; a move drops the versions the old server recorded
+ * past the checkpoint (the new server's binlog makes them again), and a
+ * checkpoint names its server.
+ */
+START_TEST(test_schema_servers)
+{
+	struct fixture		 f;
+	struct schema_change	 ch;
+	struct checkpoint	 cp, moved;
+	char			*def, *file, *cause = NULL;
+	int64_t			 version;
+	uint64_t		 pos;
+
+	fixture_open(&f);
+	memset(&ch, 0, sizeof ch);
+	ch.db = "shop";
+	ch.table = "t";
+	ch.definition = "{\"shape\":\"3:0\"}";
+	ch.file = "a.000009";
+	ch.pos = 100;
+	ck_assert_int_eq(store_schema_add(f.s, f.job, &ch, &cause), 1);
+	memset(&cp, 0, sizeof cp);
+	cp.file = (char *)"a.000009";
+	cp.pos = 500;
+	cp.next_record_id = 10;
+	ck_assert_int_eq(store_checkpoint_save(f.s, f.job, &cp, NULL, 0,
+	    &cause), 0);
+	/* An earlier ferry's: claimed by server 11 at a:3306. */
+	ck_assert_int_eq(store_positions_claim(f.s, f.job, 11, "a:3306", NULL,
+	    &cause), 0);
+	ck_assert_int_eq(store_checkpoint_get(f.s, f.job, &cp, &cause), 0);
+	ck_assert_uint_eq(cp.server_id, 11);
+	ck_assert_str_eq(cp.server, "a:3306");
+	checkpoint_release(&cp);
+	/* Server 11 read on past the checkpoint: a DDL at a.000009:900. */
+	ch.definition = "{\"pending\":true}";
+	ch.pos = 900;
+	ch.server_id = 11;
+	ck_assert_int_eq(store_schema_add(f.s, f.job, &ch, &cause), 1);
+	/* Its positions compare on 11; on 12, every version of 11 is older
+	 * (b.000001 sorts before a.000009 as text: no matter). */
+	ck_assert_int_eq(store_schema_at(f.s, f.job, "shop", "t", "a.000009",
+	    500, 11, &def, &version, &file, &pos, &cause), 0);
+	ck_assert_int_eq(version, 1);
+	free(def);
+	free(file);
+	ck_assert_int_eq(store_schema_at(f.s, f.job, "shop", "t", "b.000001",
+	    4, 12, &def, &version, &file, &pos, &cause), 0);
+	ck_assert_int_eq(version, 2);
+	free(def);
+	free(file);
+	/* The move to 12 from the checkpoint at a.000009:500 of 11: the DDL
+	 * 11 recorded past it goes. */
+	memset(&moved, 0, sizeof moved);
+	moved.file = (char *)"a.000009";
+	moved.pos = 500;
+	moved.server_id = 11;
+	ck_assert_int_eq(store_positions_claim(f.s, f.job, 12, "b:3306",
+	    &moved, &cause), 0);
+	ck_assert_int_eq(store_schema_at(f.s, f.job, "shop", "t", "b.000001",
+	    4, 12, &def, &version, &file, &pos, &cause), 0);
+	ck_assert_int_eq(version, 1);
+	ck_assert_str_eq(file, "a.000009");
+	free(def);
+	free(file);
+	/* The checkpoint stays 11's (and its address) until one of 12 is
+	 * saved, which names 12 when its address is given. */
+	ck_assert_int_eq(store_checkpoint_get(f.s, f.job, &cp, &cause), 0);
+	ck_assert_uint_eq(cp.server_id, 11);
+	ck_assert_str_eq(cp.server, "a:3306");
+	checkpoint_release(&cp);
+	cp.file = (char *)"b.000001";
+	cp.pos = 300;
+	cp.next_record_id = 12;
+	cp.server_id = 12;
+	cp.server = (char *)"b:3306";
+	ck_assert_int_eq(store_checkpoint_save(f.s, f.job, &cp, NULL, 0,
+	    &cause), 0);
+	cp.server = NULL;	/* a later one without it keeps it */
+	cp.pos = 400;
+	ck_assert_int_eq(store_checkpoint_save(f.s, f.job, &cp, NULL, 0,
+	    &cause), 0);
+	ck_assert_int_eq(store_checkpoint_get(f.s, f.job, &cp, &cause), 0);
+	ck_assert_uint_eq(cp.server_id, 12);
+	ck_assert_str_eq(cp.server, "b:3306");
+	ck_assert_uint_eq(cp.pos, 400);
+	checkpoint_release(&cp);
 	fixture_close(&f);
 }
 END_TEST
@@ -1073,6 +1184,7 @@ store_suite(void)
 	tcase_add_test(tc, test_lists_agree);
 	tcase_add_test(tc, test_checkpoint_atomic);
 	tcase_add_test(tc, test_schema_history);
+	tcase_add_test(tc, test_schema_servers);
 	tcase_add_test(tc, test_snapshot_stats_cascade);
 	tcase_add_test(tc, test_leases);
 	tcase_add_test(tc, test_concurrent_writers);

@@ -148,6 +148,56 @@ START_TEST(test_mysql_opts)
 }
 END_TEST
 
+/*
+ * An endpoint of several servers (a primary and its replicas): each in
+ * order, the default port where none is given, IPv6 in brackets; the
+ * first is the one connected to until another is picked.
+ */
+START_TEST(test_mysql_hosts)
+{
+	struct mysql_conn_opts	 o;
+	char			*cause = NULL, *a;
+
+	mysql_conn_opts_init(&o);
+	ck_assert_int_eq(mysql_conn_opts_from_url(&o,
+	    "mysql://repl@db1:3307,[fd00::2],db3/shop", &cause), 0);
+	ck_assert_uint_eq(o.nhosts, 3);
+	ck_assert_str_eq(o.host, "db1");
+	ck_assert_uint_eq(o.port, 3307);
+	ck_assert_str_eq(o.hosts[1].host, "fd00::2");
+	ck_assert_uint_eq(o.hosts[1].port, 3306);
+	ck_assert_str_eq(o.hosts[2].host, "db3");
+	ck_assert_str_eq(o.database, "shop");
+	mysql_conn_opts_pick(&o, 1);
+	a = mysql_conn_address(&o);
+	ck_assert_str_eq(a, "[fd00::2]:3306");
+	free(a);
+	mysql_conn_opts_pick(&o, 2);
+	a = mysql_conn_address(&o);
+	ck_assert_str_eq(a, "db3:3306");
+	free(a);
+	mysql_conn_opts_release(&o);
+
+	ck_assert_int_eq(mysql_conn_opts_from_url(&o, "mysql://u@a:1,,b:2",
+	    &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "missing host"));
+	free(cause);
+	ck_assert_int_eq(mysql_conn_opts_from_url(&o, "mysql://u@a:1,a:1",
+	    &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "named twice"));
+	free(cause);
+	ck_assert_int_eq(mysql_conn_opts_from_url(&o,
+	    "mysql://u@a,b?socket=/run/mysqld.sock", &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "socket names one server"));
+	free(cause);
+	ck_assert_int_eq(mysql_conn_opts_from_url(&o, "mysql://u@a:1,b:x",
+	    &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "invalid port"));
+	free(cause);
+	mysql_conn_opts_release(&o);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -159,6 +209,7 @@ main(void)
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_hostport_list);
 	tcase_add_test(tc, test_mysql_opts);
+	tcase_add_test(tc, test_mysql_hosts);
 	suite_add_tcase(s, tc);
 	return (testutil_run(s));
 }
