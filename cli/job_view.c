@@ -211,7 +211,15 @@ view_json(struct job_view *v, const struct job *j, struct buf *b,
 		buf_adds(b, "null");
 	cli_json_str(b, "gtid", cp->gtid, 0);
 	json_time(b, "updated_at", cp->updated_at);
+	buf_adds(b, ",\"server_id\":");
+	if (cp->server_id != 0)
+		buf_printf(b, "%" PRIu32, cp->server_id);
+	else
+		buf_adds(b, "null");
+	cli_json_str(b, "server", cp->server, 0);
 	buf_addc(b, '}');
+	cli_json_str(b, "reading", st->server[0] != '\0' ? st->server : NULL,
+	    0);
 
 	buf_adds(b, ",\"lag_seconds\":");
 	if (st->lag_seconds < 0)
@@ -410,10 +418,13 @@ cli_job_print(struct store *s, const struct job *j, char **cause)
 	size_text(size, sizeof size, j->max_memory);
 	printf("  memory      %s\n", size);
 	printf("  server_id   %" PRIu32 "\n", j->server_id);
+	if (st.server[0] != '\0')
+		printf("  reading     %s\n", st.server);
 	if (cp.file != NULL || cp.gtid != NULL) {
-		printf("  checkpoint  %s:%" PRIu64 "%s%s\n", cp.file != NULL ?
-		    cp.file : "-", cp.pos, cp.gtid != NULL ? "  gtid " : "",
-		    cp.gtid != NULL ? cp.gtid : "");
+		printf("  checkpoint  %s:%" PRIu64 "%s%s%s%s\n", cp.file != NULL ?
+		    cp.file : "-", cp.pos, cp.server != NULL ? " of " : "",
+		    cp.server != NULL ? cp.server : "", cp.gtid != NULL ?
+		    "  gtid " : "", cp.gtid != NULL ? cp.gtid : "");
 	} else
 		printf("  checkpoint  none yet\n");
 	if (st.ck_oldest)

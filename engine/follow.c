@@ -629,6 +629,8 @@ follower_run(struct follower *f, const char *until_file, uint64_t until_pos,
 	else
 		status = follow_loop(f, bc, dec, cb, cause);
 out:
+	if (cb != NULL && !change_builder_at_boundary(cb) && f->have_txn_gtid)
+		watermark_leave(f->wm, emitter_next_id(f->em), &f->txn_gtid);
 	mysql_lazy_close(&f->ctl);
 	shapes_forget(f->sh);
 	(void)jobctx_attach(f->ctx, NULL);

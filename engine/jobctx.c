@@ -198,6 +198,7 @@ jobctx_save_stats(struct jobctx *ctx, int force)
 	pthread_mutex_lock(&ctx->mtx);
 	ctx->js.lag_bytes = ctx->stats.lag_bytes;
 	pthread_mutex_unlock(&ctx->mtx);
+	memcpy(ctx->js.server, ctx->server, sizeof ctx->js.server);
 	ctx->js.lag_seconds = atomic_load_explicit(&ctx->n_lag_seconds,
 	    memory_order_relaxed);
 	records = atomic_load_explicit(&ctx->n_records, memory_order_relaxed) +

@@ -58,6 +58,8 @@ struct jobctx {
 	char			*ck_server;	/* the address of the
 						   checkpoint's server, or
 						   NULL */
+	char			 server[JOB_SERVER_LEN];	/* the server read, for the
+						   statistics ("" unknown) */
 	/* Set by a stage that fails for good: the attempt's error is
 	 * permanent (the job fails instead of retrying). */
 	int			 permanent;

@@ -80,6 +80,9 @@ struct snapshot_segment {
 	size_t		 hilen;
 };
 
+/* "host:port (server_id N)", with room for an IPv6 address. */
+#define JOB_SERVER_LEN	160
+
 struct job_stats {
 	int64_t		 lag_seconds;	/* -1: unknown */
 	int64_t		 lag_bytes;
@@ -91,7 +94,7 @@ struct job_stats {
 	int64_t		 updated_at;
 	int		 ck_oldest;	/* the checkpoint is in the source's
 					   oldest binlog, newer ones exist */
-	char		 server[160];	/* the server read: "host:port
+	char		 server[JOB_SERVER_LEN];	/* the server read: "host:port
 					   (server_id N)"; "" unknown */
 };
 

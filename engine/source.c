@@ -273,9 +273,9 @@ source_open(struct jobctx *ctx, struct mysql_conn_opts *opts,
 	ctx->server_id = sv.server_id;
 	ctx->server_ix = order[k];
 	watermark_set_server(wm, sv.server_id);
-	memset(ctx->js.server, 0, sizeof ctx->js.server);
-	snprintf(ctx->js.server, sizeof ctx->js.server, "%s (server_id %"
-	    PRIu32 ")", sv.addr, sv.server_id);
+	memset(ctx->server, 0, sizeof ctx->server);
+	snprintf(ctx->server, sizeof ctx->server, "%s (server_id %" PRIu32 ")",
+	    sv.addr, sv.server_id);
 	m = sv.m;
 	sv.m = NULL;
 out:

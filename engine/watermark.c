@@ -124,7 +124,7 @@ watermark_keep_past(struct watermark *wm)
 	int64_t	 first = wm->ck_next_id;
 	size_t	 i, k;
 
-	for (i = 0; i < wm->nunits && wm->units[i].closed; i++) {
+	for (i = 0; i < wm->nunits && wm->units[i].next_id > 0; i++) {
 		const struct wm_unit	*u = &wm->units[i];
 
 		if (u->has_gtid && u->next_id > first) {
@@ -368,6 +368,26 @@ watermark_close(struct watermark *wm, const char *file, uint64_t pos,
 	u->has_gtid = gtid != NULL;
 	if (gtid != NULL)
 		u->gtid = *gtid;
+}
+
+/*
+ * The run ends inside a transaction some of whose records were sent (up
+ * to next_id): its GTID is kept with the open unit, for
+ * watermark_written() (a failover must find it on the next server, or
+ * the records that server makes under those ids would be skipped).
+ */
+void
+watermark_leave(struct watermark *wm, int64_t next_id,
+    const struct gtid_one *gtid)
+{
+	struct wm_unit	*u;
+
+	if (wm->nunits == 0 || wm->units[wm->nunits - 1].closed)
+		return;
+	u = &wm->units[wm->nunits - 1];
+	u->next_id = next_id;
+	u->gtid = *gtid;
+	u->has_gtid = 1;
 }
 
 /*

@@ -45,6 +45,7 @@ uint64_t watermark_next_chunk(struct watermark *);
 void	 watermark_sent(struct watermark *, uint64_t, size_t);
 void	 watermark_close(struct watermark *, const char *, uint64_t, int64_t,
 	    const struct gtid_one *);
+void	 watermark_leave(struct watermark *, int64_t, const struct gtid_one *);
 void	 watermark_delivered(struct watermark *, uint64_t, const char *, int);
 int	 watermark_failed(const struct watermark *);
 int	 watermark_delivery_ok(struct watermark *, char **);
