@@ -54,6 +54,9 @@
 #define BINLOG_DUMP_NON_BLOCK		0x01
 #define BINLOG_THROUGH_GTID		0x04
 #define ER_SOURCE_FATAL_READING_BINLOG	1236
+/* Dolt (a MySQL-compatible server) sends a heartbeat every 30 s, whatever
+ * @master_heartbeat_period asks for. */
+#define BINLOG_DOLT_HEARTBEAT_MS	30000
 /* Codes that say the connection was ended, not refused (MariaDB's names;
  * MySQL has no ER_CONNECTION_KILLED and sends 1317 for a KILL). */
 #define FERRY_ER_QUERY_INTERRUPTED	1317
@@ -287,6 +290,31 @@ out:
 }
 
 /*
+ * A read that waits through three heartbeats of heartbeat_ms is a dead
+ * server: the read timeout of the connection, in seconds.
+ */
+static unsigned int
+binlog_client_timeout_s(unsigned int heartbeat_ms)
+{
+	return (heartbeat_ms != 0 ? (heartbeat_ms * 3 + 999) / 1000 + 1 : 0);
+}
+
+/*
+ * The server sends heartbeats every heartbeat_ms whatever the replica
+ * asked: wait through three of those on the connection already open.
+ */
+static void
+binlog_client_read_timeout(struct binlog_client *c, unsigned int heartbeat_ms)
+{
+	MARIADB_PVIO	*pvio = c->m->net.pvio;
+
+	if (pvio != NULL && pvio->methods != NULL &&
+	    pvio->methods->set_timeout != NULL)
+		pvio->methods->set_timeout(pvio, PVIO_READ_TIMEOUT,
+		    (int)binlog_client_timeout_s(heartbeat_ms));
+}
+
+/*
  * Connect and start the dump.  Returns a client (close with
  * binlog_client_close()) or NULL with *kind and *cause.
  */
@@ -304,9 +332,7 @@ binlog_client_open(const struct binlog_client_opts *o,
 		*cause = xstrdup("a replica needs a non-zero server_id");
 		return (NULL);
 	}
-	/* A read that waits through three heartbeats is a dead server. */
-	conn.read_timeout = o->heartbeat_ms != 0 ?
-	    (o->heartbeat_ms * 3 + 999) / 1000 + 1 : 0;
+	conn.read_timeout = binlog_client_timeout_s(o->heartbeat_ms);
 	conn.max_packet = BINLOG_MAX_EVENT;
 	c = xcalloc(1, sizeof *c);
 	c->who = mysql_conn_describe(&o->conn);
@@ -320,6 +346,13 @@ binlog_client_open(const struct binlog_client_opts *o,
 	if (mysql_conn_query_string(c->m, "SELECT VERSION()", &v, cause) != 0)
 		goto fail_kind;
 	c->mariadb = v != NULL && strstr(v, "MariaDB") != NULL;
+	free(v);
+	v = NULL;
+	if (!c->mariadb && o->heartbeat_ms != 0 && o->heartbeat_ms <
+	    BINLOG_DOLT_HEARTBEAT_MS && mysql_conn_query_string(c->m,
+	    "SELECT @@version_comment", &v, cause) == 0 && v != NULL &&
+	    strcmp(v, "Dolt") == 0)
+		binlog_client_read_timeout(c, BINLOG_DOLT_HEARTBEAT_MS);
 	free(v);
 	v = NULL;
 	if (mysql_conn_query_string(c->m, "SELECT @@global.binlog_checksum",

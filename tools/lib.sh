@@ -7,7 +7,14 @@ FERRY_KAFKA_VERSION=${FERRY_KAFKA_VERSION:-4.4.0}
 FERRY_KAFKA_LIB=${FERRY_KAFKA_LIB:-$FERRY_CACHE/kafka-$FERRY_KAFKA_VERSION/lib}
 FERRY_RDKAFKA_VERSION=2.8.0
 FERRY_RDKAFKA=${FERRY_RDKAFKA:-$FERRY_CACHE/librdkafka-$FERRY_RDKAFKA_VERSION}
-export FERRY_CACHE FERRY_KAFKA_VERSION FERRY_KAFKA_LIB FERRY_RDKAFKA
+# Dolt, a MySQL-compatible server written in Go that acts as a binlog
+# primary (GTIDs, COM_BINLOG_DUMP_GTID): the tests' live MySQL-flavour
+# source, since no registry here serves a MySQL server.  The module
+# version of Dolt 2.2.0 (@latest resolves to an old 2022 release).
+FERRY_DOLT_MODULE=github.com/dolthub/dolt/go/cmd/dolt
+FERRY_DOLT_VERSION=v0.40.5-0.20260715172757-a6690826d767
+FERRY_DOLT=${FERRY_DOLT:-$FERRY_CACHE/dolt-$FERRY_DOLT_VERSION/dolt}
+export FERRY_CACHE FERRY_KAFKA_VERSION FERRY_KAFKA_LIB FERRY_RDKAFKA FERRY_DOLT
 
 # configure finds the librdkafka tools/deps built before the system's.
 FERRY_PKG_CONFIG_PATH=$FERRY_RDKAFKA/lib/pkgconfig
