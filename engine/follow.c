@@ -34,6 +34,9 @@
 #include "engine/job_spec.h"
 
 #define FOLLOW_REPORT_POLL_MS	50
+/* How long a query on the second connection (definitions, SHOW BINARY
+ * LOGS) may wait for the source. */
+#define FOLLOW_CTL_TIMEOUT_S	60
 /* How often the lag in bytes is measured (SHOW BINARY LOGS). */
 #define FOLLOW_LAG_BYTES_US	10000000
 
@@ -590,6 +593,7 @@ follower_run(struct follower *f, const char *until_file, uint64_t until_pos,
 	f->until_fno = until_file != NULL ? change_file_number(until_file) : 0;
 	f->until_pos = until_pos;
 	f->ctl.opts = &f->ctx->spec->source;
+	f->ctl.read_timeout = FOLLOW_CTL_TIMEOUT_S;
 	if ((bc = follow_open(f, cause)) == NULL)
 		return (-1);
 	if (jobctx_attach(f->ctx, bc)) {

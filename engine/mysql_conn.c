@@ -296,8 +296,14 @@ mysql_conn_query_string(MYSQL *m, const char *sql, char **value, char **cause)
 MYSQL *
 mysql_lazy_get(struct mysql_lazy *l, char **cause)
 {
-	if (l->m == NULL)
-		l->m = mysql_conn_open(l->opts, cause);
+	struct mysql_conn_opts	 o;
+
+	if (l->m == NULL) {
+		o = *l->opts;
+		if (l->read_timeout != 0)
+			o.read_timeout = l->read_timeout;
+		l->m = mysql_conn_open(&o, cause);
+	}
 	return (l->m);
 }
 

@@ -44,10 +44,13 @@ int	 mysql_conn_query_string(MYSQL *, const char *, char **, char **);
 /*
  * A connection opened when first needed and kept until closed (the binlog
  * phase's second connection: definitions, SHOW BINARY LOGS).  opts is
- * borrowed.
+ * borrowed; read_timeout bounds how long a query may wait for the
+ * server (a server that stops answering must not hold the job for
+ * ever).
  */
 struct mysql_lazy {
 	const struct mysql_conn_opts	*opts;
+	unsigned int			 read_timeout;	/* seconds; 0: opts' */
 	MYSQL				*m;
 };
 

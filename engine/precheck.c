@@ -82,8 +82,12 @@ precheck_replica(struct jobctx *ctx, MYSQL *m, char **cause)
 	}
 	host = precheck_column(res, row, "Master_Host", "Source_Host");
 	port = precheck_column(res, row, "Master_Port", "Source_Port");
-	of = xasprintf("%s:%s", host != NULL ? host : "?", port != NULL ?
-	    port : "?");
+	if (host == NULL || *host == '\0') {
+		/* A row with no source (Dolt shows one unconfigured). */
+		mysql_free_result(res);
+		return (0);
+	}
+	of = xasprintf("%s:%s", host, port != NULL ? port : "?");
 	mysql_free_result(res);
 	if (mysql_conn_query_string(m, "SELECT @@global.log_replica_updates",
 	    &v, &why) != 0) {

@@ -15,7 +15,9 @@ history (MINIMAL metadata names none).
 
 Only what Dolt gets right is asserted: its event timestamps are its start
 time (no lag in seconds), it sends no ROTATE, its statement order inside a
-transaction is not kept (the writer uses autocommit statements).
+transaction is not kept (the writer uses autocommit statements), its
+heartbeats come every 30 s (an idle job must not take that for a dead
+connection).
 """
 import json
 import os
@@ -234,6 +236,18 @@ def main():
            "checkpoint's GTID set is Dolt's Executed_Gtid_Set")
         jl = ferry("job", "log", "j")
         check("failed:" not in jl, "the job never failed")
+        check("replica" not in jl, "Dolt is not taken for a replica (it "
+              "shows an empty SHOW REPLICA STATUS row)")
+        # Idle: Dolt's heartbeats come every 30 s whatever was asked (1 s
+        # here); the connection is not taken for dead meanwhile.
+        log.flush()
+
+        def follows():
+            with open(os.path.join(TMP, "serve.log")) as f:
+                return f.read().count("following the binlog from")
+        n = follows()
+        time.sleep(12)
+        eq(follows(), n, "no reconnection while Dolt is idle for 12 s")
     finally:
         w.done.set()
         if d.poll() is None:
