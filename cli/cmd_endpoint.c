@@ -34,7 +34,8 @@ static void
 endpoint_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: ferry endpoint add NAME --mysql mysql://USER@HOST:PORT\n"
+	    "usage: ferry endpoint add NAME --mysql "
+	    "mysql://USER@HOST:PORT[,HOST:PORT...]\n"
 	    "             [--password-file F | --password-env VAR | "
 	    "--password-ref REF]\n"
 	    "             [--tls] [--tls-ca FILE]\n"
@@ -62,7 +63,10 @@ endpoint_usage(FILE *fp)
 	    "password, a new address): its jobs and their checkpoints stay, "
 	    "and each job\n"
 	    "uses the change from its next attempt (ferry job retry, or its "
-	    "next reconnect).\n");
+	    "next reconnect).\n"
+	    "A MySQL endpoint may name a primary and its replicas: a job "
+	    "moves between them\n"
+	    "by GTID when the server it reads is gone.\n");
 }
 
 static void
@@ -458,10 +462,11 @@ endpoint_set(struct cli_ctx *ctx, int argc, char **argv)
 	    njobs, njobs == 1 ? "" : "s", njobs == 1 ? "s" : "");
 	if ((what & ENDPOINT_SET_ADDRESS) && old.kind == ENDPOINT_MYSQL &&
 	    njobs > 0)
-		printf("note: the jobs' checkpoints are binlog positions of the "
-		    "server they read; if %s is another server (not the same "
-		    "one under a new address), copy their tables again there: "
-		    "ferry job resnapshot JOB\n", a.mysql);
+		printf("note: if %s is another server (not the same one under "
+		    "a new address), a job goes on there by GTID when that "
+		    "server holds its checkpoint's GTID state (a replica of the "
+		    "old one); otherwise it waits, saying why, and ferry job "
+		    "resnapshot JOB copies its tables again there\n", a.mysql);
 	status = CLI_OK;
 out:
 	tenant_release(&t);

@@ -10,7 +10,9 @@
  *	no checkpoint		any (before the first one, the server of an
  *				interrupted copy's snapshots only: its rows
  *				and their binlog positions go together)
- *	the checkpoint's	always: the job resumes where it was
+ *	the checkpoint's	always: the job resumes where it was (one
+ *				an earlier ferry saved names no server: the
+ *				endpoint's first)
  *	another			by GTID only: the checkpoint has the source's
  *				GTID state, the server has GTIDs of the same
  *				flavour and its binlog holds that state
@@ -129,7 +131,7 @@ source_reach(struct mysql_conn_opts *opts, size_t i, struct source_server *sv,
  * the reason it may not (a new string).
  */
 static char *
-source_refusal(struct watermark *wm, uint32_t pinned,
+source_refusal(struct watermark *wm, uint32_t pinned, size_t ix,
     const struct source_server *sv, int *moved)
 {
 	struct gtid_state	 want, have;
@@ -145,8 +147,13 @@ source_refusal(struct watermark *wm, uint32_t pinned,
 			    "there", pinned));
 		return (NULL);
 	}
-	if (watermark_server(wm) == 0 || watermark_server(wm) == sv->server_id)
+	if (watermark_server(wm) == sv->server_id)
 		return (NULL);
+	/* A checkpoint of an earlier ferry names no server: that ferry
+	 * read an endpoint's one server, the first it names now. */
+	if (watermark_server(wm) == 0)
+		return (ix == 0 ? NULL : xstrdup("the checkpoint was saved by "
+		    "an earlier ferry on the endpoint's first server"));
 	*moved = 1;
 	if (ck == NULL || *ck == '\0')
 		return (xasprintf("the checkpoint (%s:%" PRIu64 " of server_id "
@@ -231,7 +238,8 @@ source_open(struct jobctx *ctx, struct mysql_conn_opts *opts,
 	order = source_order(ctx, opts, &n);
 	for (k = 0; k < n; k++) {
 		if (source_reach(opts, order[k], &sv, &why) == 0 &&
-		    (why = source_refusal(wm, pinned, &sv, &moved)) == NULL)
+		    (why = source_refusal(wm, pinned, order[k], &sv,
+		    &moved)) == NULL)
 			break;
 		if (k == 0) {
 			first = why;

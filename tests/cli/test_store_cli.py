@@ -309,8 +309,10 @@ eq(j2["topic_template"], "cdc.{db}.{table}", "template")
 for key in ("id", "name", "state", "phase_progress", "checkpoint",
             "lag_seconds", "error"):
     check(key in j2, "job JSON lacks %s" % key)
-eq(sorted(j2["checkpoint"]), ["file", "gtid", "pos", "updated_at"],
-   "checkpoint keys")
+eq(sorted(j2["checkpoint"]), ["file", "gtid", "pos", "server", "server_id",
+                              "updated_at"], "checkpoint keys")
+eq((j2["checkpoint"]["server"], j2["checkpoint"]["server_id"],
+    j2["reading"]), (None, None, None), "no server before a daemon ran it")
 js1 = js("job", "show", "orders")
 eq((js1["id"], js1["topic"], js1["initial"], js1["ddl"], js1["partition"]),
    (1, "shop_orders", ["schema", "full"], "ignore", "zero"), "defaults")
