@@ -276,6 +276,7 @@ int	 binlog_rows_next(struct binlog_decoder *, struct binlog_rows *,
 
 const char *binlog_type_name(unsigned int);
 int	 binlog_header_parse(const uint8_t *, size_t, struct binlog_header *);
+void	 binlog_uuid_text(const uint8_t *, struct buf *);
 int	 binlog_gtid_text(const struct binlog_event *, struct buf *);
 int	 binlog_gtid_set_text(const struct binlog_event *, struct buf *,
 	    char **);

@@ -719,7 +719,8 @@ binlog_event_parse(const struct binlog_fde *fde, struct binlog_event *ev,
 	return (-1);
 }
 
-static void
+/* A server UUID as MySQL writes it, lower case with dashes. */
+void
 binlog_uuid_text(const uint8_t *u, struct buf *out)
 {
 	buf_printf(out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"

@@ -29,6 +29,7 @@
 #include "common/bytes.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "engine/binlog.h"
 #include "engine/gtid.h"
 
 static int
@@ -309,20 +310,6 @@ gtid_set_contains(const struct gtid_set *have, const struct gtid_set *want)
 	return (1);
 }
 
-static void
-gtid_uuid_text(const uint8_t u[16], struct buf *b)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	int			 i;
-
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			buf_addc(b, '-');
-		buf_addc(b, hex[u[i] >> 4]);
-		buf_addc(b, hex[u[i] & 15]);
-	}
-}
-
 /* The set as MySQL writes it, without the newlines: a new string ("" when
  * empty). */
 char *
@@ -339,7 +326,7 @@ gtid_set_text(const struct gtid_set *set)
 		if (i == 0 || memcmp(set->e[i - 1].uuid, e->uuid, 16) != 0) {
 			if (b.len > 0)
 				buf_addc(&b, ',');
-			gtid_uuid_text(e->uuid, &b);
+			binlog_uuid_text(e->uuid, &b);
 		}
 		if (e->tag[0] != '\0')
 			buf_printf(&b, ":%s", e->tag);

@@ -270,13 +270,7 @@ def main():
             if have >= set(want):
                 break
             time.sleep(1)
-        ids = [r["id"] for r in got]
-        eq(len(ids), len(set(ids)), "no record twice")
-        for part in (0, 1):
-            seq = [m[3]["id"] for m in sorted(msgs, key=lambda m: m[1])
-                   if m[0] == part]
-            check(all(a < b for a, b in zip(seq, seq[1:])),
-                  f"ids increase along partition {part}")
+        dtstopic.check_ids(msgs)
         ins = [int(r["afterImages"][0]["value"]) for r in got
                if r["operation"] == "INSERT"]
         eq(len(ins), len(set(ins)), "every insert once")

@@ -19,26 +19,21 @@ transaction is not kept (the writer uses autocommit statements), its
 heartbeats come every 30 s (an idle job must not take that for a dead
 connection).
 """
-import json
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.environ["FERRY_SRCDIR"], "tests", "lib"))
 from ferrytest import FERRY, check, eq, finish, missing  # noqa: E402
-import ferrytest  # noqa: E402
 
+import privsb  # noqa: E402
+privsb.require()
 for v in ("FERRY_TEST_KAFKA", "FERRY_SANDBOX"):
     if not os.environ.get(v):
         missing(f"{v} is not set (start tools/sandbox)")
-try:
-    import avro.io  # noqa: F401
-except ImportError:
-    missing("python3-avro is not installed")
 DOLT = subprocess.run(["sh", "-c", ". \"$FERRY_SRCDIR/tools/lib.sh\"; "
                        "echo \"$FERRY_DOLT\""], capture_output=True,
                       text=True).stdout.strip()
@@ -46,27 +41,10 @@ if not os.access(DOLT, os.X_OK):
     missing(f"Dolt is not built ({DOLT}; tools/deps builds it with Go)")
 import dtstopic  # noqa: E402
 
-SB = os.path.join(os.environ["FERRY_SRCDIR"], "tools", "sandbox")
 BROKER = os.environ["FERRY_TEST_KAFKA"]
 TAG = f"{os.getpid()}_{int(time.time())}"
-TMP = tempfile.mkdtemp(prefix="ferry-dolt.", dir="/tmp")
-DIR = os.path.join(TMP, "sandbox")
-FENV = dict(os.environ, FERRY_DB=os.path.join(TMP, "ferry.db"))
-
-
-def sandbox(*args):
-    p = subprocess.run([SB, *args], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise RuntimeError(f"sandbox {' '.join(args)}: {p.stderr.strip()}")
-    return p.stdout
-
-
-def ferry(*args):
-    p = subprocess.run([FERRY, *args], capture_output=True, text=True,
-                       env=FENV, timeout=120)
-    if p.returncode != 0:
-        raise RuntimeError(f"ferry {' '.join(args)}: {p.stderr}")
-    return p.stdout
+P = privsb.Private("dolt")
+TMP, FENV, ferry = P.tmp, P.fenv, P.ferry
 
 
 class Dolt:
@@ -138,9 +116,7 @@ def replay(records):
 
 
 def main():
-    sandbox("start", "--only", "dolt", DIR)
-    env = dict(line.split("=", 1) for line in sandbox("env", DIR)
-               .replace("export ", "").splitlines())
+    env = P.start("--only", "dolt")
     db = Dolt(env["FERRY_TEST_DOLT"], env["FERRY_TEST_DOLT_PASSWORD_FILE"])
     eq(db.sql("SELECT @@version_comment, @@gtid_mode, "
               "@@binlog_row_metadata")[0], ["Dolt", "ON", "MINIMAL"],
@@ -152,7 +128,7 @@ def main():
         db.sql(f"INSERT INTO d.t VALUES ({i}, 'v{i}', {i * 7}, {i}.25, "
                f"'2026-12-07 10:00:{i % 60:02d}')")
     topic = f"ferry-dolt-{TAG}"
-    sandbox("topic", os.environ["FERRY_SANDBOX"], topic, "2")
+    P.sandbox("topic", os.environ["FERRY_SANDBOX"], topic, "2")
     ferry("endpoint", "add", "dolt", "--mysql", env["FERRY_TEST_DOLT"],
           "--password-file", env["FERRY_TEST_DOLT_PASSWORD_FILE"])
     ferry("endpoint", "add", "k", "--kafka", BROKER)
@@ -169,22 +145,10 @@ def main():
                                  "200"], env=FENV, stdout=log, stderr=log)
 
     def job():
-        return json.loads(ferry("job", "show", "j", "--json"))
+        return P.job("j")
 
     def until(pred, what, timeout=90):
-        end = time.time() + timeout
-        j = job()
-        while time.time() < end:
-            j = job()
-            if j["state"] == "failed":
-                check(False, f"{what}: the job failed: {j['error']}")
-                return j
-            if pred(j):
-                return j
-            time.sleep(0.2)
-        check(False, f"{what}: not in {timeout} s ({j['state']}, "
-              f"{j['error']})")
-        return j
+        return P.until("j", pred, what, timeout)
 
     d = serve()
     w = Writer(db)
@@ -223,8 +187,7 @@ def main():
         check(not bad, f"the topic replayed equals SELECT ({len(bad)} rows "
               f"differ, e.g. "
               f"{[(k, got.get(k), want.get(k)) for k in sorted(bad)[:3]]})")
-        ids = [m[3]["id"] for m in msgs]
-        eq(len(ids), len(set(ids)), "no record id twice")
+        dtstopic.check_ids(msgs)
         ins = [int(dtstopic.image(r, "afterImages")["id"]["value"])
                for _, _, _, r in msgs if r["operation"] == "INSERT"]
         eq(len(ins), len(set(ins)), "every insert once")
@@ -253,14 +216,11 @@ def main():
         if d.poll() is None:
             d.kill()
         log.close()
-        sandbox("stop", DIR)
+        P.stop()
 
 
 try:
     main()
 finally:
-    if ferrytest.failures:
-        print(f"kept {TMP}", file=sys.stderr)
-    else:
-        subprocess.run(["rm", "-rf", TMP])
+    P.cleanup()
 finish()

@@ -27,7 +27,6 @@ job would wait for A for ever; moving by position instead of GTID would
 read B's binlog from A's file name (error 1236), or worse, from the same
 offset of another file.
 """
-import json
 import os
 import subprocess
 import sys
@@ -90,22 +89,10 @@ def main():
     ferry = P.ferry
 
     def job():
-        return json.loads(ferry("job", "show", "f", "--json"))
+        return P.job("f")
 
     def until(pred, what, timeout=90):
-        end = time.time() + timeout
-        j = job()
-        while time.time() < end:
-            j = job()
-            if j["state"] == "failed":
-                check(False, f"{what}: the job failed: {j['error']}")
-                return j
-            if pred(j):
-                return j
-            time.sleep(0.2)
-        check(False, f"{what}: not in {timeout} s (state {j['state']}, "
-              f"reading {j.get('reading')}, error {j['error']})")
-        return j
+        return P.until("f", pred, what, timeout)
 
     def synced():
         end = time.time() + 60
@@ -230,13 +217,7 @@ def main():
         check(not bad, f"the topic replayed equals B's SELECT ({len(bad)} "
               f"rows differ, e.g. "
               f"{[(k, replay.get(k), want.get(k)) for k in sorted(bad)[:4]]})")
-        ids = [r["id"] for r in got]
-        eq(len(ids), len(set(ids)), "no record twice")
-        for part in (0, 1):
-            seq = [m[3]["id"] for m in sorted(msgs, key=lambda m: m[1])
-                   if m[0] == part]
-            check(all(x < y for x, y in zip(seq, seq[1:])),
-                  f"ids increase along partition {part}")
+        dtstopic.check_ids(msgs)
         ins = [int(r["afterImages"][0]["value"]) for r in got
                if r["operation"] == "INSERT" and r["objectName"] == "f.t"]
         eq(len(ins), len(set(ins)), "every insert once")

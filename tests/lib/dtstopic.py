@@ -75,3 +75,17 @@ def compare_alltypes(tbl, img, want, what):
         else:
             ok = got == exp
         check(ok, f"{what}.{name}: record {got[:60]!r}, SELECT {exp[:60]!r}")
+
+
+def check_ids(msgs, what=""):
+    """Exactly-once as the topic shows it: no record id twice, and ids
+    increasing along each partition (msgs as read() returns them)."""
+    ids = [m[3]["id"] for m in msgs]
+    check(len(ids) == len(set(ids)), f"no record twice{what} "
+          f"({len(ids) - len(set(ids))} repeated)")
+    for part in sorted({m[0] for m in msgs}):
+        seq = [m[3]["id"] for m in sorted(msgs, key=lambda m: m[1])
+               if m[0] == part]
+        bad = [(a, b) for a, b in zip(seq, seq[1:]) if a >= b]
+        check(not bad, f"ids increase along partition {part}{what}: "
+              f"{bad[:3]}")

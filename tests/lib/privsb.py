@@ -8,7 +8,7 @@ import sys
 import tempfile
 
 import ferrytest
-from ferrytest import FERRY, missing
+from ferrytest import FERRY, check, missing
 
 SB = os.path.join(os.environ["FERRY_SRCDIR"], "tools", "sandbox")
 
@@ -60,6 +60,30 @@ class Private:
         if p.returncode != 0:
             raise RuntimeError(f"ferry {' '.join(args)}: {p.stderr}")
         return p.stdout
+
+    def job(self, name):
+        """ferry job show NAME --json."""
+        import json
+        return json.loads(self.ferry("job", "show", name, "--json"))
+
+    def until(self, name, pred, what, timeout=90):
+        """Poll job NAME until pred(its job show --json) holds; a failed
+        job, or the time running out, is a failed check.  The last
+        job show."""
+        import time
+        end = time.time() + timeout
+        j = self.job(name)
+        while time.time() < end:
+            j = self.job(name)
+            if j["state"] == "failed":
+                check(False, f"{what}: the job failed: {j['error']}")
+                return j
+            if pred(j):
+                return j
+            time.sleep(0.2)
+        check(False, f"{what}: not in {timeout} s (state {j['state']}, "
+              f"reading {j.get('reading')}, error {j['error']})")
+        return j
 
     def cleanup(self):
         """Keep the directory when a check failed (store, daemon log,
