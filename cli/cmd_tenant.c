@@ -30,6 +30,8 @@ tenant_usage(FILE *fp)
 	    "[--max-memory SIZE|none]\n"
 	    "                             [--max-rows-per-sec N|none]\n"
 	    "       ferry tenant list|show NAME [--json]\n"
+	    "       ferry tenant token add|list|rm NAME|--operator ... "
+	    "(API tokens)\n"
 	    "\n"
 	    "Tenants own endpoints and jobs; a tenant sees only its own "
 	    "(--tenant).\n");
@@ -133,6 +135,8 @@ cmd_tenant(struct cli_ctx *ctx, int argc, char **argv)
 		tenant_usage(stdout);
 		return (CLI_OK);
 	}
+	if (strcmp(sub, "token") == 0)
+		return (cmd_tenant_token(ctx, argc - 1, argv + 1));
 	memset(&t, 0, sizeof t);
 	t.max_jobs = t.max_memory = t.max_rows_per_sec = -2;	/* unset */
 	optind = 0;

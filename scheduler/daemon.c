@@ -33,7 +33,6 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <event2/listener.h>
 
 #include "common/buf.h"
@@ -44,6 +43,7 @@
 #include "engine/producer.h"
 #include "engine/sync.h"
 #include "scheduler/daemon.h"
+#include "scheduler/httpd.h"
 #include "scheduler/store.h"
 
 struct daemon_job {
@@ -62,7 +62,7 @@ struct daemon {
 	struct daemon_job	*jobs;
 	size_t			 njobs;
 	int			 shutdown;
-	struct evhttp		*http;
+	struct httpd		*http;
 	struct evconnlistener	*control;
 	struct event		*reap;		/* while jobs are stopping */
 	char			*control_path;	/* to remove at exit */
@@ -323,17 +323,10 @@ daemon_signal(evutil_socket_t sig, short what, void *arg)
 /* ---- HTTP ---------------------------------------------------------------- */
 
 static void
-daemon_reply(struct evhttp_request *req, int code, const char *type,
+daemon_reply(struct httpd_req *req, int code, const char *type,
     struct buf *b)
 {
-	struct evbuffer	*eb = evbuffer_new();
-
-	evbuffer_add(eb, b->data, b->len);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", type);
-	evhttp_send_reply(req, code, code == 200 ? "OK" : code == 503 ?
-	    "Service Unavailable" : "Not Found", eb);
-	evbuffer_free(eb);
+	httpd_reply(req, code, type, NULL, b->data, b->len);
 }
 
 static void
@@ -416,7 +409,7 @@ daemon_stats(struct daemon *d, size_t *n)
  * jobs (a liveness probe).
  */
 static void
-daemon_healthz(struct daemon *d, struct evhttp_request *req, size_t running,
+daemon_healthz(struct daemon *d, struct httpd_req *req, size_t running,
     int jobs, struct buf *b)
 {
 	struct job	*failed = NULL;
@@ -458,12 +451,14 @@ daemon_healthz(struct daemon *d, struct evhttp_request *req, size_t running,
 }
 
 static void
-daemon_http(struct evhttp_request *req, void *arg)
+daemon_http(struct httpd_req *req, void *arg)
 {
 	struct daemon		*d = arg;
 	struct sync_stats	*st;
 	struct buf		 b = BUF_INITIALIZER;
-	const char		*path = evhttp_request_get_uri(req);
+	const char		*path = req->path;
+	int			 live = req->query != NULL &&
+				    strcmp(req->query, "live") == 0;
 	size_t			 i, n = 0;
 	static const struct {
 		const char	*name;
@@ -488,10 +483,15 @@ daemon_http(struct evhttp_request *req, void *arg)
 		    "counter", offsetof(struct sync_stats, restarts) },
 	};
 
+	if (strcmp(req->method, "GET") != 0) {
+		buf_adds(&b, "{\"error\":\"only GET here\"}\n");
+		daemon_reply(req, 405, "application/json", &b);
+		buf_release(&b);
+		return;
+	}
 	st = daemon_stats(d, &n);
-	if (strcmp(path, "/healthz") == 0 || strcmp(path, "/healthz?live") ==
-	    0)
-		daemon_healthz(d, req, n, strcmp(path, "/healthz") == 0, &b);
+	if (strcmp(path, "/healthz") == 0)
+		daemon_healthz(d, req, n, !live, &b);
 	else if (strcmp(path, "/jobs") == 0) {
 		daemon_jobs_json(st, n, &b);
 		daemon_reply(req, 200, "application/json", &b);
@@ -526,32 +526,37 @@ daemon_http(struct evhttp_request *req, void *arg)
 	free(st);
 }
 
+/*
+ * The health and metrics listener: no authentication (it names every
+ * tenant's jobs), so a listener on another than a loopback address is
+ * said so in the log.
+ */
 static int
 daemon_http_open(struct daemon *d, const char *hostport, char **cause)
 {
-	const char	*colon = strrchr(hostport, ':');
-	char		*host;
-	uint64_t	 port;
-	char		*why = NULL;
+	struct httpd_opts	 o;
+	char			*host;
+	unsigned int		 port;
 
-	if (colon == NULL || util_parse_u64(colon + 1, 0, 65535, &port,
-	    &why) != 0) {
-		*cause = xasprintf("--http takes HOST:PORT, not '%s'",
-		    hostport);
+	if (httpd_split(hostport, &host, &port, cause) != 0) {
+		char	*why = *cause;
+
+		*cause = xasprintf("--http: %s", why);
 		free(why);
 		return (-1);
 	}
-	host = xstrndup(hostport, (size_t)(colon - hostport));
-	d->http = evhttp_new(d->base);
-	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET);
-	evhttp_set_gencb(d->http, daemon_http, d);
-	if (evhttp_bind_socket(d->http, host, (uint16_t)port) != 0) {
-		*cause = xasprintf("cannot listen on %s: %s", hostport,
-		    strerror(errno));
-		free(host);
-		return (-1);
-	}
+	if (strcmp(host, "127.0.0.1") != 0 && strcmp(host, "::1") != 0 &&
+	    strcmp(host, "localhost") != 0)
+		log_warnx("--http %s: /healthz, /jobs and /metrics have no "
+		    "authentication and show every tenant's jobs; anyone who "
+		    "reaches %s reads them", hostport, *host != '\0' ? host :
+		    "this host");
 	free(host);
+	httpd_opts_init(&o);
+	o.max_body = 0;
+	if ((d->http = httpd_new(d->base, hostport, &o, daemon_http, d,
+	    cause)) == NULL)
+		return (-1);
 	return (0);
 }
 
@@ -786,7 +791,7 @@ out:
 	}
 	free(d.control_path);
 	if (d.http != NULL)
-		evhttp_free(d.http);
+		httpd_free(d.http);
 	event_base_free(d.base);
 	store_close(d.store);
 	return (rc);

@@ -234,6 +234,25 @@ static const char *store_migrations[] = {
 	"ALTER TABLE snapshot_gens ADD COLUMN gtid TEXT;"
 	"ALTER TABLE schema_history ADD COLUMN server_id INTEGER;"
 	"ALTER TABLE job_stats ADD COLUMN server TEXT;",
+
+	/*
+	 * 8: API tokens (the SHA-256 of each; tenant_id NULL: an operator
+	 * token), and who made an endpoint: the operator (the CLI on the
+	 * store, an operator token) or a tenant through the API, whose
+	 * endpoints the daemon's network policy confines.
+	 */
+	"CREATE TABLE tokens ("
+	"  id INTEGER PRIMARY KEY,"
+	"  tenant_id INTEGER REFERENCES tenants(id) ON DELETE CASCADE,"
+	"  name TEXT,"
+	"  hash TEXT NOT NULL UNIQUE,"
+	"  created_at INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  revoked_at INTEGER,"
+	"  last_used_at INTEGER);"
+	"CREATE INDEX tokens_tenant ON tokens (tenant_id);"
+	"ALTER TABLE endpoints ADD COLUMN owner TEXT NOT NULL DEFAULT "
+	"  'operator';",
 };
 
 #define STORE_SCHEMA	((int)nitems(store_migrations))

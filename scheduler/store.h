@@ -113,6 +113,17 @@ struct job_progress {
 	struct job_stats	 stats;
 };
 
+/* An API token as the store has it (never its value). */
+struct token_info {
+	int64_t		 id;
+	char		*tenant;	/* NULL: the operator's */
+	char		*name;		/* a label, or NULL */
+	int64_t		 created_at;
+	char		*created_by;
+	int64_t		 revoked_at;	/* 0: valid */
+	int64_t		 last_used_at;	/* 0: never */
+};
+
 struct job_event {
 	int64_t		 id;
 	int64_t		 at;		/* ms since the epoch */
@@ -132,6 +143,16 @@ int	 store_tenant_add(struct store *, const struct tenant *, char **);
 int	 store_tenant_set(struct store *, const struct tenant *, char **);
 int	 store_tenant_list(struct store *, struct tenant **, size_t *, char **);
 void	 tenant_release(struct tenant *);
+
+int	 store_token_add(struct store *, const char *, const char *,
+	    const char *, const char *, int64_t *, char **);
+int	 store_token_list(struct store *, const char *, struct token_info **,
+	    size_t *, char **);
+int	 store_token_revoke(struct store *, const char *, int64_t, char **);
+int	 store_token_find(struct store *, const char *, struct token_info *,
+	    char **);
+void	 token_info_release(struct token_info *);
+void	 token_list_free(struct token_info *, size_t);
 
 int	 store_endpoint_add(struct store *, struct endpoint *, char **);
 int	 store_endpoint_get(struct store *, int64_t, const char *,
