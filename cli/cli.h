@@ -36,6 +36,7 @@ int	cmd_tenant_token(struct cli_ctx *, int, char **);
 
 int	cli_read_secret(const char *, const char *, const char *, int,
 	    char **);
+int	cli_remote(const char *, const char *, const char *, int, char **);
 void	cli_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 int	cli_option_error(const char *, char **, int);
 int	cli_usage_error(const char *, ...)

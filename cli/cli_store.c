@@ -10,7 +10,6 @@
 #include <sys/un.h>
 
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,24 +81,6 @@ cli_wake_daemon(const struct cli_ctx *ctx)
 	    write(fd, "wake\n", 5) == 5 && read(fd, reply, sizeof reply) < 0)
 		log_debug("no reply on the control socket");
 	close(fd);
-}
-
-/* "alice (cli)": who did it, for the job log. */
-const char *
-cli_who(void)
-{
-	static char	 who[128];
-	struct passwd	*pw;
-	const char	*u = getenv("SUDO_USER");
-
-	if (who[0] != '\0')
-		return (who);
-	if (u == NULL || *u == '\0') {
-		pw = getpwuid(getuid());
-		u = pw != NULL ? pw->pw_name : "unknown";
-	}
-	snprintf(who, sizeof who, "%s (cli)", u);
-	return (who);
 }
 
 /* "512", "64K", "512M", "2G" (powers of 1024) -> bytes. */

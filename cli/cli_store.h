@@ -11,8 +11,17 @@
 
 struct buf;
 
+enum {
+	CLI_CALLER_LOCAL,
+	CLI_CALLER_OPERATOR,
+	CLI_CALLER_TENANT,
+};
+
 struct store	*cli_store_open(struct cli_ctx *, struct tenant *);
 const char	*cli_who(void);
+int		 cli_caller_init(struct cli_ctx *, char **);
+int		 cli_caller_tenant(void);
+int		 cli_caller_allows(int, char **);
 void		 cli_wake_daemon(const struct cli_ctx *);
 int		 cli_parse_size(const char *, int64_t *, char **);
 int		 cli_valid_name(const char *, const char *);

@@ -84,6 +84,7 @@ endpoint_json(struct buf *b, const struct endpoint *e)
 	cli_json_str(b, "tls_ca", e->tls_ca, 0);
 	cli_json_str(b, "sasl", e->sasl, 0);
 	cli_json_str(b, "kafka_version", e->kafka_version, 0);
+	cli_json_str(b, "owner", e->tenant_owned ? "tenant" : "operator", 0);
 	if (e->updated_at != 0) {
 		cli_json_int(b, "updated_at", e->updated_at, 0);
 		cli_json_str(b, "updated_by", e->updated_by, 0);
@@ -109,6 +110,9 @@ struct endpoint_args {
 	const char	*kafka_version;
 	const char	*name;
 };
+
+/* The variable the daemon's API passes a request's secret in. */
+#define ENDPOINT_API_SECRET	"FERRY_API_SECRET"
 
 /* endpoint_args(): the options are read, the command goes on. */
 #define ENDPOINT_GO_ON	(-1)
@@ -217,6 +221,19 @@ endpoint_args(int argc, char **argv, int set, struct endpoint_args *a)
 		return (cli_usage_error("--sasl, --username and "
 		    "--kafka-version are for Kafka endpoints (the MySQL user "
 		    "is in the URL)"));
+	if (cli_caller_tenant() && (a->pwfile != NULL || a->pwref != NULL ||
+	    a->prompt || (a->pwenv != NULL && strcmp(a->pwenv,
+	    ENDPOINT_API_SECRET) != 0))) {
+		cli_error("through the API a password comes in the request "
+		    "(its secret), not from a file, a variable or a reference "
+		    "on the daemon's host");
+		return (CLI_FAIL);
+	}
+	if (cli_caller_tenant() && a->tls_ca != NULL) {
+		cli_error("--tls-ca names a file on the daemon's host, which "
+		    "is the operator's to give");
+		return (CLI_FAIL);
+	}
 	return (ENDPOINT_GO_ON);
 }
 
@@ -232,6 +249,13 @@ endpoint_check_address(const struct endpoint_args *a)
 	if (a->mysql != NULL && mysql_conn_opts_from_url(&mo, a->mysql,
 	    &cause) != 0)
 		rc = cli_usage_error("--mysql: %s", cause);
+	else if (a->mysql != NULL && mo.socket != NULL && cli_caller_tenant()) {
+		/* A socket reaches the daemon's own host, and there a login
+		 * by the daemon's OS identity (unix_socket). */
+		cli_error("--mysql: a Unix socket is the daemon's host's; a "
+		    "tenant's endpoints are reached over the network");
+		rc = CLI_FAIL;
+	}
 	else if (a->kafka != NULL && url_check_hostport_list(a->kafka,
 	    &cause) != 0)
 		rc = cli_usage_error("--kafka: %s", cause);
@@ -333,6 +357,7 @@ endpoint_add(struct cli_ctx *ctx, int argc, char **argv)
 		status = a.pwref != NULL ? CLI_USAGE : CLI_FAIL;
 		goto out_t;
 	}
+	e.tenant_owned = cli_caller_tenant();
 	if (store_endpoint_add(s, &e, &cause) != 0) {
 		cli_error("%s", cause);
 		goto out_t;

@@ -1,7 +1,8 @@
 /*
  * ferry serve: the daemon (scheduler/daemon.c).
  *
- *	ferry serve [--http HOST:PORT] [--control PATH] [--log FILE]
+ *	ferry serve [--http HOST:PORT] [--api HOST:PORT [--api-cert FILE
+ *	    --api-key FILE]] [--control PATH] [--log FILE]
  *	    [--poll-ms N]
  *	    [--lease-ms N] [--checkpoint-ms N] [--retry-min-ms N]
  *	    [--retry-max-ms N] [--chunk-rows N] [--heartbeat-ms N]
@@ -30,7 +31,14 @@ serve_usage(FILE *fp)
 	    "usage: ferry serve [--http HOST:PORT] [--log FILE] [options]\n"
 	    "\n"
 	    "Run the store's queued jobs until SIGTERM or SIGINT.\n"
-	    "  --http HOST:PORT     serve /healthz, /jobs and /metrics\n"
+	    "  --http HOST:PORT     serve /healthz, /jobs and /metrics (no "
+	    "authentication:\n"
+	    "                       keep it on loopback)\n"
+	    "  --api HOST:PORT      serve the API (docs/API.md) to the "
+	    "operator's and\n"
+	    "                       tenants' tokens ([::]:PORT for IPv6)\n"
+	    "  --api-cert FILE      its TLS certificate chain (PEM), with "
+	    "--api-key FILE\n"
 	    "  --control PATH       the control socket the CLI wakes the "
 	    "daemon on\n"
 	    "                       (default: STORE.sock beside the store; "
@@ -61,6 +69,9 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const struct option	 opts[] = {
 		{ "http", required_argument, NULL, 'H' },
+		{ "api", required_argument, NULL, 'A' },
+		{ "api-cert", required_argument, NULL, 'T' },
+		{ "api-key", required_argument, NULL, 'K' },
 		{ "log", required_argument, NULL, 'L' },
 		{ "control", required_argument, NULL, 'C' },
 		{ "poll-ms", required_argument, NULL, 'p' },
@@ -87,6 +98,15 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 		switch (ch) {
 		case 'H':
 			o.http = optarg;
+			continue;
+		case 'A':
+			o.api = optarg;
+			continue;
+		case 'T':
+			o.api_cert = optarg;
+			continue;
+		case 'K':
+			o.api_key = optarg;
 			continue;
 		case 'L':
 			logfile = optarg;

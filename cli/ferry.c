@@ -2,6 +2,7 @@
  * ferry: main() and the command table.
  *
  *	ferry [--db PATH] [--tenant NAME] [--log-level L] COMMAND [ARGS]
+ *	ferry --server URL --token-file FILE [--server-ca FILE] COMMAND ...
  *
  * Global options come before the command; each command parses its own.  The
  * contract (names, options, exit codes, JSON shapes) is docs/CLI.md: extend
@@ -25,6 +26,7 @@
 #include <openssl/crypto.h>
 
 #include "cli/cli.h"
+#include "cli/cli_store.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -125,6 +127,7 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: ferry [--db PATH] [--tenant NAME] [--log-level LEVEL] "
 	    "COMMAND [ARGS]\n"
+	    "       ferry --server URL --token-file FILE COMMAND [ARGS]\n"
 	    "       ferry --version | --help\n"
 	    "\n"
 	    "ferry synchronizes MySQL and MariaDB databases into Kafka as DTS "
@@ -136,6 +139,14 @@ usage(FILE *fp)
 	    "  --tenant NAME      act as this tenant (default $FERRY_TENANT, "
 	    "else \"default\")\n"
 	    "  --log-level LEVEL  error, warn, info or debug (default warn)\n"
+	    "  --server URL       run the command on the daemon at URL "
+	    "(https://HOST:PORT)\n"
+	    "                     through its API, as --token-file's caller "
+	    "($FERRY_SERVER)\n"
+	    "  --token-file FILE  the API token ($FERRY_TOKEN_FILE)\n"
+	    "  --server-ca FILE   CA certificates for the server "
+	    "($FERRY_SERVER_CA; default:\n"
+	    "                     the system's)\n"
 	    "  --version          show the version and exit\n"
 	    "  --help             show this help and exit\n"
 	    "\n"
@@ -223,6 +234,9 @@ main(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "tenant", required_argument, NULL, 't' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "server", required_argument, NULL, 'S' },
+		{ "token-file", required_argument, NULL, 'T' },
+		{ "server-ca", required_argument, NULL, 'C' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -230,11 +244,15 @@ main(int argc, char **argv)
 	struct cli_ctx			 ctx;
 	const struct cli_cmd		*cmd;
 	enum log_level			 level = LOG_LEVEL_WARN;
-	const char			*v;
+	const char			*v, *server, *token_file, *server_ca;
+	char				*cause = NULL;
 	int				 ch, rc;
 
 	memset(&ctx, 0, sizeof ctx);
 	ctx.progname = "ferry";
+	server = getenv("FERRY_SERVER");
+	token_file = getenv("FERRY_TOKEN_FILE");
+	server_ca = getenv("FERRY_SERVER_CA");
 	log_open("ferry", level, NULL, NULL);
 
 	/* '+': stop at the first non-option, the command name. */
@@ -257,6 +275,15 @@ main(int argc, char **argv)
 			log_set_level(level);
 			ctx.log_level_set = 1;
 			break;
+		case 'S':
+			server = optarg;
+			break;
+		case 'T':
+			token_file = optarg;
+			break;
+		case 'C':
+			server_ca = optarg;
+			break;
 		case 'V':
 			rc = cmd_version(&ctx, 1, argv);
 			goto out;
@@ -276,14 +303,29 @@ main(int argc, char **argv)
 		rc = CLI_USAGE;
 		goto out;
 	}
+	if (server != NULL && *server != '\0') {
+		/* A remote client: the daemon runs the command. */
+		rc = cli_remote(server, token_file, server_ca, argc, argv);
+		goto out;
+	}
 	if (ctx.db_path == NULL)
 		ctx.db_path = cli_default_db();
 	if (ctx.tenant == NULL) {
 		v = getenv("FERRY_TENANT");
 		ctx.tenant = xstrdup(v != NULL && *v != '\0' ? v : "default");
 	}
+	if (cli_caller_init(&ctx, &cause) != 0) {
+		cli_error("%s", cause);
+		free(cause);
+		rc = CLI_FAIL;
+		goto out;
+	}
 	if ((cmd = cli_find(argv[0])) == NULL) {
 		rc = cli_usage_error("unknown command '%s'", argv[0]);
+		goto out;
+	}
+	if (cli_caller_allows(argc, argv) != 0) {
+		rc = CLI_FAIL;
 		goto out;
 	}
 	if (mysql_library_init(0, NULL, NULL) != 0)

@@ -42,6 +42,7 @@
 #include "common/xmalloc.h"
 #include "engine/producer.h"
 #include "engine/sync.h"
+#include "scheduler/api.h"
 #include "scheduler/daemon.h"
 #include "scheduler/httpd.h"
 #include "scheduler/store.h"
@@ -63,6 +64,7 @@ struct daemon {
 	size_t			 njobs;
 	int			 shutdown;
 	struct httpd		*http;
+	struct api		*api;
 	struct evconnlistener	*control;
 	struct event		*reap;		/* while jobs are stopping */
 	char			*control_path;	/* to remove at exit */
@@ -353,16 +355,24 @@ daemon_gauge(struct buf *b, const char *name, const char *help,
 	}
 }
 
-/* The running jobs as the JSON array /jobs and the control socket give. */
+/* The running jobs as the JSON array /jobs and the control socket give
+ * (of those among ids, n of them; ids NULL: all). */
 static void
-daemon_jobs_json(const struct sync_stats *st, size_t n, struct buf *b)
+daemon_jobs_json(const struct sync_stats *st, size_t n, const int64_t *ids,
+    size_t nids, struct buf *b)
 {
-	size_t		 i;
+	size_t		 i, k, out = 0;
 
 	buf_addc(b, '[');
 	for (i = 0; i < n; i++) {
+		for (k = 0; ids != NULL && k < nids; k++) {
+			if (ids[k] == st[i].job)
+				break;
+		}
+		if (ids != NULL && k == nids)
+			continue;
 		buf_printf(b, "%s{\"id\":%" PRId64 ",\"phase\":",
-		    i > 0 ? "," : "", st[i].job);
+		    out++ > 0 ? "," : "", st[i].job);
 		json_add_cstring(b, st[i].phase);
 		buf_printf(b, ",\"records\":%" PRIu64 ",\"acked\":%"
 		    PRIu64 ",\"skipped\":%" PRIu64 ",\"bytes\":%" PRIu64
@@ -400,6 +410,19 @@ daemon_stats(struct daemon *d, size_t *n)
 			sync_job_stats(d->jobs[i].sj, &st[(*n)++]);
 	}
 	return (st);
+}
+
+/* The API's view of the running jobs among ids (api_jobs_cb). */
+static void
+daemon_api_jobs(void *arg, const int64_t *ids, size_t nids, struct buf *b)
+{
+	struct daemon		*d = arg;
+	struct sync_stats	*st;
+	size_t			 n;
+
+	st = daemon_stats(d, &n);
+	daemon_jobs_json(st, n, ids, nids, b);
+	free(st);
 }
 
 /*
@@ -493,7 +516,7 @@ daemon_http(struct httpd_req *req, void *arg)
 	if (strcmp(path, "/healthz") == 0)
 		daemon_healthz(d, req, n, !live, &b);
 	else if (strcmp(path, "/jobs") == 0) {
-		daemon_jobs_json(st, n, &b);
+		daemon_jobs_json(st, n, NULL, 0, &b);
 		daemon_reply(req, 200, "application/json", &b);
 	} else if (strcmp(path, "/metrics") == 0) {
 		daemon_metric(&b, "ferry_jobs_running", "jobs this daemon runs",
@@ -586,7 +609,7 @@ daemon_control_read(struct bufferevent *bev, void *arg)
 			buf_adds(&b, "ok\n");
 		} else if (strcmp(line, "jobs") == 0) {
 			st = daemon_stats(d, &n);
-			daemon_jobs_json(st, n, &b);
+			daemon_jobs_json(st, n, NULL, 0, &b);
 			free(st);
 		} else
 			buf_adds(&b, "error: unknown command (ping, wake, "
@@ -739,6 +762,20 @@ daemon_run(const struct daemon_options *o, char **cause)
 			goto out;
 		rc = -1;
 	}
+	if (o->api != NULL) {
+		struct api_options	 ao;
+
+		memset(&ao, 0, sizeof ao);
+		ao.listen = o->api;
+		ao.cert = o->api_cert;
+		ao.key = o->api_key;
+		ao.store_path = o->store_path;
+		if (o->control == NULL || strcmp(o->control, "none") != 0)
+			ao.control = d.control_path;
+		if ((d.api = api_new(d.base, &ao, daemon_api_jobs, &d,
+		    cause)) == NULL)
+			goto out;
+	}
 	for (i = 0; i < 3; i++) {
 		sig[i] = evsignal_new(d.base, sigs[i], daemon_signal, &d);
 		event_add(sig[i], NULL);
@@ -792,6 +829,7 @@ out:
 	free(d.control_path);
 	if (d.http != NULL)
 		httpd_free(d.http);
+	api_free(d.api);
 	event_base_free(d.base);
 	store_close(d.store);
 	return (rc);

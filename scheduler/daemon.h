@@ -11,6 +11,9 @@
 struct daemon_options {
 	const char		*store_path;
 	const char		*http;		/* host:port, or NULL */
+	const char		*api;		/* the API's host:port, or NULL */
+	const char		*api_cert;	/* its TLS certificate and key */
+	const char		*api_key;
 	const char		*control;	/* socket path; NULL: beside
 						 * the store; "none": none */
 	int			 poll_ms;	/* how often the store is read */

@@ -45,6 +45,9 @@ struct endpoint {
 	int64_t		 created_at;
 	int64_t		 updated_at;	/* last ferry endpoint set; 0: never */
 	char		*updated_by;
+	int		 tenant_owned;	/* made by a tenant through the API:
+					   the daemon's network policy
+					   confines it */
 };
 
 /* What store_endpoint_set() changes of an endpoint. */

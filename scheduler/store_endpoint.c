@@ -18,7 +18,7 @@
 
 #define ENDPOINT_COLS "id, tenant_id, name, kind, address, username, " \
 	"secret, tls, tls_ca, sasl, kafka_version, created_at, updated_at, " \
-	"updated_by"
+	"updated_by, owner"
 
 void
 endpoint_release(struct endpoint *e)
@@ -55,6 +55,8 @@ endpoint_row(sqlite3_stmt *st, struct endpoint *e)
 	e->created_at = sqlite3_column_int64(st, 11);
 	e->updated_at = sqlite3_column_int64(st, 12);
 	e->updated_by = store_col_text(st, 13);
+	e->tenant_owned = sqlite3_column_text(st, 14) != NULL &&
+	    strcmp((const char *)sqlite3_column_text(st, 14), "tenant") == 0;
 }
 
 /* Add e (its id is set).  A name the tenant already uses is refused. */
@@ -66,8 +68,8 @@ store_endpoint_add(struct store *s, struct endpoint *e, char **cause)
 
 	if ((st = store_prepare(s, "INSERT INTO endpoints (tenant_id, name, "
 	    "kind, address, username, secret, tls, tls_ca, sasl, "
-	    "kafka_version, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-	    cause)) == NULL)
+	    "kafka_version, created_at, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,"
+	    "?)", cause)) == NULL)
 		return (-1);
 	e->created_at = store_now();
 	sqlite3_bind_int64(st, 1, e->tenant_id);
@@ -81,6 +83,7 @@ store_endpoint_add(struct store *s, struct endpoint *e, char **cause)
 	store_bind_text(st, 9, e->sasl);
 	store_bind_text(st, 10, e->kafka_version);
 	sqlite3_bind_int64(st, 11, e->created_at);
+	store_bind_text(st, 12, e->tenant_owned ? "tenant" : "operator");
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_CONSTRAINT) {

@@ -28,7 +28,7 @@
 #include "tests/lib/testutil.h"
 
 /* The schema version this ferry writes (scheduler/store.c). */
-#define STORE_VERSION	7
+#define STORE_VERSION	8
 
 static char	 tmpdir[] = "/tmp/ferry-test-store-XXXXXX";
 static int	 tmpn;
@@ -229,7 +229,9 @@ START_TEST(test_migrate_from_1)
 	/* Undo migrations 6 to 2 by hand: what a schema-1 file looks
 	 * like. */
 	ck_assert_int_eq(sqlite3_open(f.path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE checkpoints DROP COLUMN "
+	ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE tokens; "
+	    "ALTER TABLE endpoints DROP COLUMN owner; "
+	    "ALTER TABLE checkpoints DROP COLUMN "
 	    "server_id; ALTER TABLE checkpoints DROP COLUMN server; "
 	    "ALTER TABLE snapshot_gens DROP COLUMN server_id; "
 	    "ALTER TABLE snapshot_gens DROP COLUMN gtid; "
