@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "engine/netpolicy.h"
 #include "scheduler/daemon.h"
 
 static void
@@ -39,6 +40,13 @@ serve_usage(FILE *fp)
 	    "                       tenants' tokens ([::]:PORT for IPv6)\n"
 	    "  --api-cert FILE      its TLS certificate chain (PEM), with "
 	    "--api-key FILE\n"
+	    "  --tenant-allow CIDR  tenants' endpoints may reach these "
+	    "addresses (repeat;\n"
+	    "                       by default all but loopback, link-local, "
+	    "multicast and\n"
+	    "                       this host's own)\n"
+	    "  --tenant-deny CIDR   ... and never these (repeat; wins over "
+	    "--tenant-allow)\n"
 	    "  --control PATH       the control socket the CLI wakes the "
 	    "daemon on\n"
 	    "                       (default: STORE.sock beside the store; "
@@ -72,6 +80,8 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 		{ "api", required_argument, NULL, 'A' },
 		{ "api-cert", required_argument, NULL, 'T' },
 		{ "api-key", required_argument, NULL, 'K' },
+		{ "tenant-allow", required_argument, NULL, 'a' },
+		{ "tenant-deny", required_argument, NULL, 'd' },
 		{ "log", required_argument, NULL, 'L' },
 		{ "control", required_argument, NULL, 'C' },
 		{ "poll-ms", required_argument, NULL, 'p' },
@@ -89,7 +99,7 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 	const char			*logfile = NULL, *name = NULL;
 	char				*cause = NULL;
 	uint64_t			 v;
-	int				 ch, *target = NULL;
+	int				 ch, rc, *target = NULL;
 
 	daemon_options_init(&o);
 	o.store_path = ctx->db_path;
@@ -107,6 +117,15 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 			continue;
 		case 'K':
 			o.api_key = optarg;
+			continue;
+		case 'a':
+		case 'd':
+			if (netpolicy_add(ch == 'a', optarg, &cause) != 0) {
+				rc = cli_usage_error("--tenant-%s: %s",
+				    ch == 'a' ? "allow" : "deny", cause);
+				free(cause);
+				return (rc);
+			}
 			continue;
 		case 'L':
 			logfile = optarg;

@@ -304,7 +304,13 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (server != NULL && *server != '\0') {
-		/* A remote client: the daemon runs the command. */
+		/* A remote client: the daemon runs the command, as the
+		 * token's caller, on its own store. */
+		if (ctx.tenant != NULL || ctx.db_path != NULL) {
+			rc = cli_usage_error("with --server the token says who "
+			    "acts, on the daemon's store: no --tenant or --db");
+			goto out;
+		}
 		rc = cli_remote(server, token_file, server_ca, argc, argv);
 		goto out;
 	}

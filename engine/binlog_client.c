@@ -45,6 +45,7 @@
 #include "engine/binlog_client.h"
 #include "engine/gtid.h"
 #include "engine/mysql_conn.h"
+#include "engine/netpolicy.h"
 
 #include <ma_pvio.h>	/* the read-ahead cache, for binlog_client_wait() */
 
@@ -341,6 +342,8 @@ binlog_client_open(const struct binlog_client_opts *o,
 		if (strstr(*cause, "error 1045") != NULL ||
 		    strstr(*cause, "error 1044") != NULL)
 			*kind = BINLOG_CLIENT_AUTH;
+		else if (strstr(*cause, NETPOLICY_WORDS) != NULL)
+			*kind = BINLOG_CLIENT_FATAL;
 		goto fail;
 	}
 	if (mysql_conn_query_string(c->m, "SELECT VERSION()", &v, cause) != 0)

@@ -25,6 +25,7 @@
 #include "common/util.h"
 #include "common/xmalloc.h"
 #include "engine/emit.h"
+#include "engine/netpolicy.h"
 #include "engine/record.h"
 #include "schema/dts_avro.h"
 
@@ -115,8 +116,8 @@ emitter_open_sink(struct emitter *em, char **cause)
 	    EMIT_DEFAULT_BUDGET;
 	em->sink = sink_new(em->ctx->id, spec->targets, spec->ntargets,
 	    emitter_delivered, emitter_cancel, em, cause);
-	if (em->sink == NULL && strstr(*cause, "authentication failed") !=
-	    NULL)
+	if (em->sink == NULL && (strstr(*cause, "authentication failed") !=
+	    NULL || strstr(*cause, NETPOLICY_WORDS) != NULL))
 		em->ctx->permanent = 1;
 	router_bind(em->rt, em->sink);
 	return (em->sink);

@@ -17,6 +17,7 @@
 #include "engine/binlog_client.h"
 #include "engine/job_spec.h"
 #include "engine/jobctx.h"
+#include "engine/netpolicy.h"
 
 void
 jobctx_init(struct jobctx *ctx, int64_t id, const struct sync_options *o)
@@ -160,6 +161,11 @@ jobctx_log(struct jobctx *ctx, const char *kind, const char *msg)
 void
 jobctx_mysql_failed(struct jobctx *ctx, char **cause)
 {
+	if (strstr(*cause, NETPOLICY_WORDS) != NULL) {
+		ctx->permanent = 1;	/* the operator's policy: retrying
+					   cannot help */
+		return;
+	}
 	if (strstr(*cause, "Access denied") == NULL &&
 	    strstr(*cause, "denied to user") == NULL)
 		return;

@@ -12,6 +12,11 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +28,7 @@
 #include "common/util.h"
 #include "common/xmalloc.h"
 #include "engine/kafka_client.h"
+#include "engine/netpolicy.h"
 
 /*
  * State of one handle, reached from librdkafka's callbacks (which run on
@@ -36,6 +42,9 @@ struct kafka_client_state {
 	enum kafka_sasl		 sasl;
 	char			*user;
 	void			*arg;		/* the caller's, see kafka_client_arg() */
+	char			*refused;	/* a broker address the network
+						   policy refused, and why */
+	int			 confined;
 };
 
 static const char *kafka_sasl_names[] = {
@@ -116,7 +125,36 @@ kafka_client_state_free(struct kafka_client_state *st)
 	free(st->reason);
 	free(st->who);
 	free(st->user);
+	free(st->refused);
 	free(st);
+}
+
+/*
+ * Runs on a librdkafka thread, for a confined endpoint's handle: every
+ * connection, to a bootstrap server or to a broker the cluster
+ * advertised, goes to an address the network policy allows, or nowhere.
+ */
+static int
+kafka_client_connect_cb(int fd, const struct sockaddr *sa, int salen,
+    const char *id, void *opaque)
+{
+	struct kafka_client_state	*st = opaque;
+	const char			*why;
+	char				 addr[64];
+
+	if ((why = netpolicy_refusal(sa)) != NULL) {
+		netpolicy_addr_text(sa, addr, sizeof addr);
+		log_warnx("kafka %s: broker %s at %s refused: %s", st->who, id,
+		    addr, why);
+		pthread_mutex_lock(&st->mtx);
+		if (st->refused == NULL)
+			st->refused = netpolicy_cause("Kafka", sa, why);
+		pthread_mutex_unlock(&st->mtx);
+		return (EACCES);
+	}
+	if (connect(fd, sa, (socklen_t)salen) == -1 && errno != EINPROGRESS)
+		return (errno);
+	return (0);
 }
 
 /*
@@ -255,6 +293,9 @@ kafka_client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
 	st->arg = arg;
 	rd_kafka_conf_set_opaque(conf, st);
 	rd_kafka_conf_set_error_cb(conf, kafka_client_error_cb);
+	st->confined = o->confined;
+	if (o->confined)
+		rd_kafka_conf_set_connect_cb(conf, kafka_client_connect_cb);
 	if ((rk = rd_kafka_new(type, conf, errstr, sizeof errstr)) == NULL) {
 		*cause = xasprintf("Kafka %s: %s", st->who, errstr);
 		rd_kafka_conf_destroy(conf);
@@ -275,6 +316,45 @@ void *
 kafka_client_arg(const rd_kafka_t *rk)
 {
 	return (kafka_client_state(rk)->arg);
+}
+
+/*
+ * A confined endpoint's cluster: every broker it advertises must resolve
+ * only to addresses the network policy allows (librdkafka would connect
+ * to them as it needs them; this says so at once, naming the broker).
+ * 0, or -1 with *cause.
+ */
+static int
+kafka_client_advertised(struct kafka_client_state *st,
+    const struct rd_kafka_metadata *md, char **cause)
+{
+	struct addrinfo	 hints, *res, *ai;
+	const char	*why;
+	char		 port[8], *what;
+	int		 i, rc = 0;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	for (i = 0; i < md->broker_cnt && rc == 0; i++) {
+		snprintf(port, sizeof port, "%d", md->brokers[i].port);
+		if (getaddrinfo(md->brokers[i].host, port, &hints, &res) != 0)
+			continue;	/* unreachable: librdkafka says so */
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			if ((why = netpolicy_refusal(ai->ai_addr)) == NULL)
+				continue;
+			what = xasprintf("Kafka %s: broker %" PRId32 " as the "
+			    "cluster advertises it (%s:%d)", st->who,
+			    md->brokers[i].id, md->brokers[i].host,
+			    md->brokers[i].port);
+			*cause = netpolicy_cause(what, ai->ai_addr, why);
+			free(what);
+			rc = -1;
+			break;
+		}
+		freeaddrinfo(res);
+	}
+	return (rc);
 }
 
 /*
@@ -312,13 +392,16 @@ kafka_client_check_until(rd_kafka_t *rk, int timeout_ms, int (*cancel)(void *),
 		step = timeout_ms < 500 ? timeout_ms : 500;
 		err = rd_kafka_metadata(rk, 0, NULL, &md, step);
 		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			failed = st->confined ? kafka_client_advertised(st, md,
+			    cause) : 0;
 			rd_kafka_metadata_destroy(md);
-			return (0);
+			return (failed);
 		}
 		rd_kafka_poll(rk, 0);
 		pthread_mutex_lock(&st->mtx);
-		failed = st->err != 0 &&
-		    st->err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+		failed = (st->err != 0 &&
+		    st->err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) ||
+		    st->refused != NULL;
 		pthread_mutex_unlock(&st->mtx);
 		if (failed || util_mono_us() >= deadline)
 			break;
@@ -328,6 +411,11 @@ kafka_client_check_until(rd_kafka_t *rk, int timeout_ms, int (*cancel)(void *),
 		}
 	}
 	pthread_mutex_lock(&st->mtx);
+	if (st->refused != NULL) {
+		*cause = xasprintf("Kafka %s: %s", st->who, st->refused);
+		pthread_mutex_unlock(&st->mtx);
+		return (-1);
+	}
 	switch (st->err) {
 	case RD_KAFKA_RESP_ERR__AUTHENTICATION:
 	case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:

@@ -22,6 +22,8 @@ struct kafka_client_opts {
 	int		 tls;
 	char		*tls_ca;
 	char		*version;	/* broker version hint, e.g. "0.10.1" */
+	int		 confined;	/* a tenant's: every broker address
+					   must pass the network policy */
 };
 
 void	 kafka_client_opts_init(struct kafka_client_opts *);

@@ -9,7 +9,12 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <errmsg.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
 #include <mysqld_error.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +23,7 @@
 #include "common/url.h"
 #include "common/xmalloc.h"
 #include "engine/mysql_conn.h"
+#include "engine/netpolicy.h"
 
 #define MYSQL_CONN_DEFAULT_PORT		3306
 #define MYSQL_CONN_CONNECT_TIMEOUT	10
@@ -211,10 +217,93 @@ mysql_conn_error(MYSQL *m, const char *what)
 	    mysql_sqlstate(m), mysql_error(m), hint));
 }
 
+/* Authentication plugins that never send the password in the clear
+ * (mysql_clear_password and dialog do: only over TLS). */
+#define MYSQL_CONN_SAFE_AUTH \
+	"mysql_native_password,caching_sha2_password,client_ed25519," \
+	"sha256_password,mysql_old_password"
+
+/*
+ * A confined endpoint (a tenant's): every address its host resolves to
+ * must be one the network policy allows (a name with one allowed and one
+ * forbidden answer is refused: the next lookup may give the other).
+ * 0, or -1 with *cause.
+ */
+static int
+mysql_conn_allowed(const struct mysql_conn_opts *o, char **cause)
+{
+	struct addrinfo	 hints, *res, *ai;
+	const char	*why;
+	char		 port[8], *who;
+	int		 err, rc = 0;
+
+	who = mysql_conn_describe(o);
+	if (o->socket != NULL) {
+		*cause = xasprintf("cannot connect to MySQL %s: a tenant's "
+		    "endpoint does not reach the daemon's host through a Unix "
+		    "socket", who);
+		free(who);
+		return (-1);
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof port, "%u", o->port);
+	if ((err = getaddrinfo(o->host, port, &hints, &res)) != 0) {
+		*cause = xasprintf("cannot connect to MySQL %s: cannot resolve "
+		    "%s: %s", who, o->host, gai_strerror(err));
+		free(who);
+		return (-1);
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((why = netpolicy_refusal(ai->ai_addr)) != NULL) {
+			char	*what = xasprintf("cannot connect to MySQL %s",
+			    who);
+
+			*cause = netpolicy_cause(what, ai->ai_addr, why);
+			free(what);
+			rc = -1;
+			break;
+		}
+	}
+	freeaddrinfo(res);
+	free(who);
+	return (rc);
+}
+
+/* After connecting: the peer is still an allowed address (a DNS answer
+ * that changed since the check is caught here, before any query). */
+static int
+mysql_conn_peer_allowed(MYSQL *m, const struct mysql_conn_opts *o,
+    char **cause)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof ss;
+	const char		*why;
+	char			*who, *what;
+
+	if (getpeername((int)mysql_get_socket(m), (struct sockaddr *)&ss,
+	    &len) != 0) {
+		*cause = xasprintf("cannot tell whom the MySQL connection "
+		    "reached: %s", strerror(errno));
+		return (-1);
+	}
+	if ((why = netpolicy_refusal((struct sockaddr *)&ss)) == NULL)
+		return (0);
+	who = mysql_conn_describe(o);
+	what = xasprintf("MySQL %s", who);
+	*cause = netpolicy_cause(what, (struct sockaddr *)&ss, why);
+	free(what);
+	free(who);
+	return (-1);
+}
+
 /*
  * Connect.  Returns a new connection (close with mysql_close()) or NULL with
  * *cause set.  Thread-safe once mysql_library_init() has run (main() does
- * that before any thread starts).
+ * that before any thread starts).  Without TLS, only authentication
+ * plugins that keep the password from the wire are used: a server (or a
+ * fake one) that asks for the cleartext plugin is refused.
  */
 MYSQL *
 mysql_conn_open(const struct mysql_conn_opts *o, char **cause)
@@ -224,8 +313,13 @@ mysql_conn_open(const struct mysql_conn_opts *o, char **cause)
 	unsigned int	 proto;
 	my_bool		 on = 1;
 
+	if (o->confined && mysql_conn_allowed(o, cause) != 0)
+		return (NULL);
 	if ((m = mysql_init(NULL)) == NULL)
 		fatalx("%s: mysql_init failed", __func__);
+	if (!o->tls)
+		mysql_optionsv(m, MARIADB_OPT_RESTRICTED_AUTH,
+		    MYSQL_CONN_SAFE_AUTH);
 	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &o->connect_timeout);
 	if (o->read_timeout != 0) {
 		mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &o->read_timeout);
@@ -251,6 +345,10 @@ mysql_conn_open(const struct mysql_conn_opts *o, char **cause)
 		*cause = mysql_conn_error(m, what);
 		free(what);
 		free(who);
+		mysql_close(m);
+		return (NULL);
+	}
+	if (o->confined && mysql_conn_peer_allowed(m, o, cause) != 0) {
 		mysql_close(m);
 		return (NULL);
 	}

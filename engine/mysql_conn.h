@@ -25,6 +25,8 @@ struct mysql_conn_opts {
 	char		*database;	/* NULL: none */
 	int		 tls;		/* 1: require TLS and verify the server */
 	char		*tls_ca;	/* CA file for verification, or NULL */
+	int		 confined;	/* a tenant's: the network policy
+					   (engine/netpolicy.c) applies */
 	unsigned int	 connect_timeout;	/* seconds */
 	unsigned int	 read_timeout;		/* seconds; 0: none */
 	unsigned long	 max_packet;		/* bytes; 0: the default */

@@ -204,11 +204,12 @@ producer_key(const struct kafka_client_opts *o, int legacy)
 {
 	struct buf	 b = BUF_INITIALIZER;
 
-	buf_printf(&b, "%s%c%d%c%s%c%s%c%d%c%s%c%s%c%d", o->brokers, 0x1f,
+	buf_printf(&b, "%s%c%d%c%s%c%s%c%d%c%s%c%s%c%d%c%d", o->brokers, 0x1f,
 	    (int)o->sasl, 0x1f, o->user != NULL ? o->user : "", 0x1f,
 	    o->password != NULL ? o->password : "", 0x1f, o->tls, 0x1f,
 	    o->tls_ca != NULL ? o->tls_ca : "", 0x1f,
-	    o->version != NULL ? o->version : "", 0x1f, legacy);
+	    o->version != NULL ? o->version : "", 0x1f, legacy, 0x1f,
+	    o->confined);
 	return (buf_detach(&b, NULL));
 }
 

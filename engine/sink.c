@@ -186,6 +186,7 @@ sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
 		if (targets[i].kafka.password != NULL)
 			t->opts.password = xstrdup(targets[i].kafka.password);
 		t->opts.tls = targets[i].kafka.tls;
+		t->opts.confined = targets[i].kafka.confined;
 		if (targets[i].kafka.tls_ca != NULL)
 			t->opts.tls_ca = xstrdup(targets[i].kafka.tls_ca);
 		if (targets[i].kafka.version != NULL)

@@ -40,6 +40,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "engine/netpolicy.h"
 #include "engine/producer.h"
 #include "engine/sync.h"
 #include "scheduler/api.h"
@@ -749,6 +750,7 @@ daemon_run(const struct daemon_options *o, char **cause)
 	signal(SIGPIPE, SIG_IGN);
 	if ((d.store = store_open(o->store_path, cause)) == NULL)
 		return (-1);
+	netpolicy_init();
 	d.base = event_base_new();
 	if (o->http != NULL && daemon_http_open(&d, o->http, cause) != 0)
 		goto out;

@@ -38,13 +38,20 @@ door_close(struct jobstore *js)
 	free(js);
 }
 
-/* The endpoint's secret, opened: 0, or -1 with *cause. */
+/* The endpoint's secret, opened: 0, or -1 with *cause.  A tenant's
+ * endpoint never reads the daemon's files or environment. */
 static int
 door_secret(struct store_door *d, const struct endpoint *e, char **plain,
     char **cause)
 {
 	if (e->secret == NULL)
 		return (0);
+	if (e->tenant_owned && strncmp(e->secret, "enc:", 4) != 0) {
+		*cause = xasprintf("endpoint %s is a tenant's: its password "
+		    "cannot be a reference to the daemon's files or "
+		    "environment", e->name);
+		return (-1);
+	}
 	return (secret_open(store_path(d->store), e->secret, plain, cause));
 }
 
@@ -65,6 +72,7 @@ door_load_targets(struct store_door *d, const struct job *j,
 			return (-1);
 		t->name = xstrdup(e.name);
 		t->kafka.brokers = xstrdup(e.address);
+		t->kafka.confined = e.tenant_owned;
 		if (e.sasl != NULL &&
 		    kafka_client_parse_sasl(e.sasl, &t->kafka.sasl) != 0) {
 			*cause = xasprintf("endpoint %s: unknown SASL mechanism "
@@ -150,6 +158,7 @@ door_load(struct jobstore *js, struct job_spec *s, int *permanent,
 		goto out;
 	}
 	s->source.tls = e.tls;
+	s->source.confined = e.tenant_owned;
 	if (e.tls_ca != NULL)
 		s->source.tls_ca = xstrdup(e.tls_ca);
 	if (door_secret(d, &e, &plain, cause) != 0) {
