@@ -13,6 +13,9 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
+
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,6 +205,13 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 		free(cause);
 		return (CLI_FAIL);
 	}
+	/*
+	 * The daemon holds every endpoint's password in memory: no core
+	 * dump of it, and no ptrace by another process of the same user.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		log_warnx("cannot make the daemon undumpable: %s",
+		    strerror(errno));
 	if (daemon_run(&o, &cause) != 0) {
 		log_error("%s", cause);
 		cli_error("%s", cause);

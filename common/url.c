@@ -340,6 +340,13 @@ url_check_hostport_list(const char *s, char **cause)
 	for (p = s;; p = comma + 1) {
 		comma = strchr(p, ',');
 		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (memchr(p, '@', len) != NULL) {
+			/* user:password@host: never echoed back. */
+			*cause = xstrdup("a broker address holds no user or "
+			    "password (give --username and a password option; "
+			    "the address is host:port)");
+			return (-1);
+		}
 		if (url_parse_hostport(p, len, &host, &port, &why) != 0) {
 			*cause = xasprintf("broker '%.*s': %s", (int)len, p,
 			    why);

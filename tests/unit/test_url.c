@@ -105,6 +105,12 @@ START_TEST(test_hostport_list)
 	ck_assert_int_eq(url_check_hostport_list("a:1,,b:2", &cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "missing host"));
 	free(cause);
+	/* Credentials in a broker address are refused, never echoed. */
+	ck_assert_int_eq(url_check_hostport_list("b:1,alice:hunter2@b2:9092",
+	    &cause), -1);
+	ck_assert_ptr_null(strstr(cause, "hunter2"));
+	ck_assert_ptr_nonnull(strstr(cause, "no user or password"));
+	free(cause);
 }
 END_TEST
 
