@@ -30,6 +30,7 @@ import json
 import os
 import resource
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -88,7 +89,14 @@ def local(*args):
 
 API_PORT = free_port()
 HTTP_PORT = free_port()
-API = f"http://127.0.0.1:{API_PORT}"
+API = f"https://localhost:{API_PORT}"
+CERT, KEY = os.path.join(TMP, "cert.pem"), os.path.join(TMP, "key.pem")
+subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                "-keyout", KEY, "-out", CERT, "-days", "2", "-subj",
+                "/CN=localhost", "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+               check=True, capture_output=True)
+TLS = ssl.create_default_context(cafile=CERT)
 
 
 def api(method, path, token, body=None):
@@ -98,14 +106,15 @@ def api(method, path, token, body=None):
     if token is not None:
         req.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(req, timeout=60) as r:
+        with urllib.request.urlopen(req, timeout=60, context=TLS) as r:
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"{}")
 
 
-def remote(tokfile, *args):
-    return run("--server", API, "--token-file", tokfile, *args,
+def remote(tokfile, *args, ca=CERT):
+    return run("--server", API, "--token-file", tokfile,
+               *(["--server-ca", ca] if ca else []), *args,
                env={k: v for k, v in ENV.items() if k != "FERRY_DB"},
                check_rc=False)
 
@@ -208,6 +217,7 @@ def main():
                              topic=f"ferry-api-fk-{TAG}", host="127.0.0.2")
     log = open(os.path.join(TMP, "serve.log"), "w")
     d = subprocess.Popen([FERRY, "serve", "--api", f"127.0.0.1:{API_PORT}",
+                          "--api-cert", CERT, "--api-key", KEY,
                           "--http", f"127.0.0.1:{HTTP_PORT}",
                           "--tenant-allow", "127.0.0.2/32",
                           "--heartbeat-ms", "1000", "--poll-ms", "200",
@@ -225,6 +235,10 @@ def main():
             except OSError:
                 return False
         until(listening, "the API")
+        # TLS: the remote CLI verifies the daemon's certificate.
+        p = remote(acme_f, "job", "list", ca=None)
+        check(p.returncode == 1 and "TLS" in p.stderr and "certificate" in
+              p.stderr, f"an unknown CA is refused: {p.stderr}")
         # Authentication.
         eq(api("GET", "/v1/jobs", None)[0], 401, "no token: 401")
         eq(api("GET", "/v1/jobs", "ferry_" + "A" * 43)[0], 401,
@@ -401,9 +415,9 @@ def main():
 
         # One 200 MB header: refused at the limit, memory bounded.
         before = rss_kb(d.pid)
-        s = socket.create_connection(("127.0.0.1", API_PORT), timeout=10)
+        s = socket.create_connection(("127.0.0.1", HTTP_PORT), timeout=10)
         try:
-            s.sendall(b"GET /v1/jobs HTTP/1.1\r\nX-Big: ")
+            s.sendall(b"GET /healthz HTTP/1.1\r\nX-Big: ")
             chunk = b"a" * (1 << 20)
             for _ in range(200):
                 s.sendall(chunk)
