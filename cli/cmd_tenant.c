@@ -2,8 +2,9 @@
  * ferry tenant add|set|list|show: tenants and their quotas.
  *
  * Quotas: the number of jobs (enforced when a job is created), the memory
- * budget of each job and its rows per second (stored; the daemon enforces
- * them while jobs run).  The tenant "default" always exists.
+ * budget of each job (a job's default, and its ceiling) and the rows per
+ * second of all the tenant's jobs (the daemon holds them to it:
+ * engine/throttle.c).  The tenant "default" always exists.
  */
 #include "config.h"
 

@@ -220,6 +220,7 @@ view_json(struct job_view *v, const struct job *j, struct buf *b,
 	buf_addc(b, '}');
 	cli_json_str(b, "reading", st->server[0] != '\0' ? st->server : NULL,
 	    0);
+	cli_json_int(b, "throttled_ms", st->throttled_ms, 0);
 
 	buf_adds(b, ",\"lag_seconds\":");
 	if (st->lag_seconds < 0)
@@ -420,6 +421,10 @@ cli_job_print(struct store *s, const struct job *j, char **cause)
 	printf("  server_id   %" PRIu32 "\n", j->server_id);
 	if (st.server[0] != '\0')
 		printf("  reading     %s\n", st.server);
+	if (st.throttled_ms > 0)
+		printf("  throttled   %" PRId64 ".%03d s waiting for the "
+		    "tenant's rows/s quota\n", st.throttled_ms / 1000,
+		    (int)(st.throttled_ms % 1000));
 	if (cp.file != NULL || cp.gtid != NULL) {
 		printf("  checkpoint  %s:%" PRIu64 "%s%s%s%s\n", cp.file != NULL ?
 		    cp.file : "-", cp.pos, cp.server != NULL ? " of " : "",

@@ -26,6 +26,7 @@
 #include "common/xmalloc.h"
 #include "engine/emit.h"
 #include "engine/netpolicy.h"
+#include "engine/throttle.h"
 #include "engine/record.h"
 #include "schema/dts_avro.h"
 
@@ -50,6 +51,8 @@ struct emitter {
 	struct dts_encoder	*enc;
 	struct buf		 out;
 	int64_t			 budget;
+	struct throttle		*throttle;	/* the tenant's rows/s, or NULL */
+	int64_t			 rows;		/* drawn from it, not yet sent */
 };
 
 struct emitter *
@@ -114,6 +117,9 @@ emitter_open_sink(struct emitter *em, char **cause)
 	emitter_close_sink(em);
 	em->budget = spec->max_memory > 0 ? spec->max_memory :
 	    EMIT_DEFAULT_BUDGET;
+	throttle_put(em->throttle);
+	em->throttle = throttle_get(spec->tenant_id, spec->max_rows_per_sec);
+	em->rows = 0;
 	em->sink = sink_new(em->ctx->id, spec->targets, spec->ntargets,
 	    emitter_delivered, emitter_cancel, em, cause);
 	if (em->sink == NULL && (strstr(*cause, "authentication failed") !=
@@ -126,6 +132,8 @@ emitter_open_sink(struct emitter *em, char **cause)
 void
 emitter_close_sink(struct emitter *em)
 {
+	throttle_put(em->throttle);
+	em->throttle = NULL;
 	sink_free(em->sink);
 	em->sink = NULL;
 	router_bind(em->rt, NULL);
@@ -190,6 +198,41 @@ emitter_lag(struct emitter *em)
 }
 
 /*
+ * The tenant's rows per second: a row (a record of a table's row, copied
+ * or changed) is sent once the tenant's bucket has it; waiting, Kafka's
+ * reports are served and the checkpoint saved as in any back-pressure.
+ * -1 with *cause when the checkpoint fails.
+ */
+static int
+emitter_throttle(struct emitter *em, enum emit_part part, char **cause)
+{
+	struct jobctx	*ctx = em->ctx;
+	uint64_t	 wait, start, now;
+
+	if (em->rows-- > 0)
+		return (0);
+	em->rows = throttle_block(em->throttle);
+	wait = throttle_take(em->throttle, em->rows);
+	em->rows--;
+	if (wait == 0)
+		return (0);
+	start = now = util_mono_us();
+	while (now - start < wait && !jobctx_stopping(ctx) &&
+	    !watermark_failed(em->wm)) {
+		sink_poll(em->sink, (int)((wait - (now - start)) / 1000 > 50 ?
+		    50 : (wait - (now - start)) / 1000 + 1));
+		if (part != EMIT_SNAPSHOT) {
+			emitter_lag(em);
+			if (watermark_checkpoint(em->wm, 0, cause) != 0)
+				return (-1);
+		}
+		now = util_mono_us();
+	}
+	jobctx_count(&ctx->n_throttled_us, now - start);
+	return (0);
+}
+
+/*
  * Encode c as the next record and send it to the targets in mask (with
  * meta as INIT headers, or NULL), counted in part's unit.
  */
@@ -215,6 +258,9 @@ emitter_send(struct emitter *em, const struct change *c, enum emit_part part,
 	limit = sink_max_message(em->sink, r.topic);
 	if (em->out.len > limit)
 		return (emitter_too_large(em, c, limit, cause));
+	if (em->throttle != NULL && (c->kind == CHANGE_ROW || c->kind ==
+	    CHANGE_INIT) && emitter_throttle(em, part, cause) != 0)
+		return (-1);
 	/* Back-pressure: wait while the job's in-flight bytes are over. */
 	while ((int64_t)sink_inflight_bytes(em->sink) >= em->budget) {
 		sink_poll(em->sink, 50);

@@ -48,6 +48,9 @@ struct job_spec {
 	int			 initial_schema;
 	int			 initial_full;
 	int64_t			 max_memory;	/* bytes; <= 0: the default */
+	int64_t			 tenant_id;
+	int64_t			 max_rows_per_sec; /* the tenant's, shared by
+						   its jobs; <= 0: none */
 	uint32_t		 server_id;	/* replica id at the source */
 	int			 resnapshot_gen;/* INIT records of older
 						   generations do not count

@@ -205,6 +205,9 @@ jobctx_save_stats(struct jobctx *ctx, int force)
 	ctx->js.lag_bytes = ctx->stats.lag_bytes;
 	pthread_mutex_unlock(&ctx->mtx);
 	memcpy(ctx->js.server, ctx->server, sizeof ctx->js.server);
+	ctx->js.throttled_ms = ctx->throttled_base_ms + (int64_t)
+	    (atomic_load_explicit(&ctx->n_throttled_us, memory_order_relaxed) /
+	    1000);
 	ctx->js.lag_seconds = atomic_load_explicit(&ctx->n_lag_seconds,
 	    memory_order_relaxed);
 	records = atomic_load_explicit(&ctx->n_records, memory_order_relaxed) +
@@ -244,6 +247,8 @@ jobctx_stats(struct jobctx *ctx, struct sync_stats *st)
 	st->events = atomic_load_explicit(&ctx->n_events,
 	    memory_order_relaxed);
 	st->inflight_bytes = atomic_load_explicit(&ctx->n_inflight,
+	    memory_order_relaxed);
+	st->throttled_us = atomic_load_explicit(&ctx->n_throttled_us,
 	    memory_order_relaxed);
 	st->lag_seconds = atomic_load_explicit(&ctx->n_lag_seconds,
 	    memory_order_relaxed);

@@ -32,6 +32,7 @@ struct sync_stats {
 	int64_t		 lag_seconds;	/* -1: unknown */
 	int64_t		 lag_bytes;	/* binlog bytes not read yet; -1 */
 	uint64_t	 restarts;	/* transient failures survived */
+	uint64_t	 throttled_us;	/* waited for the tenant's rows/s */
 	int64_t		 checkpoint_at;	/* ms since the epoch */
 };
 
@@ -75,6 +76,11 @@ struct jobctx {
 	 * (jobctx_stats): a record costs no lock. */
 	_Atomic uint64_t	 n_records, n_acked, n_skipped, n_bytes;
 	_Atomic uint64_t	 n_events, n_inflight;
+	_Atomic uint64_t	 n_throttled_us;	/* waited for the tenant's
+						   rows/s */
+	int64_t			 throttled_base_ms;	/* the store's, when
+						   the thread began */
+	int			 throttled_base_set;
 	_Atomic int64_t		 n_lag_seconds;
 
 	pthread_mutex_t		 mtx;

@@ -94,6 +94,7 @@ struct job_stats {
 	int64_t		 updated_at;
 	int		 ck_oldest;	/* the checkpoint is in the source's
 					   oldest binlog, newer ones exist */
+	int64_t		 throttled_ms;	/* waited for the tenant's rows/s */
 	char		 server[JOB_SERVER_LEN];	/* the server read: "host:port
 					   (server_id N)"; "" unknown */
 };

@@ -159,6 +159,10 @@ sync_load(struct sync_job *sj, char **cause)
 		checkpoint_release(&cp);
 		return (-1);
 	}
+	if (!ctx->throttled_base_set) {	/* the thread's counter adds to it */
+		ctx->throttled_base_ms = ctx->js.throttled_ms;
+		ctx->throttled_base_set = 1;
+	}
 	free(ctx->ck_server);
 	ctx->ck_server = cp.server;
 	cp.server = NULL;

@@ -378,10 +378,10 @@ daemon_jobs_json(const struct sync_stats *st, size_t n, const int64_t *ids,
 		buf_printf(b, ",\"records\":%" PRIu64 ",\"acked\":%"
 		    PRIu64 ",\"skipped\":%" PRIu64 ",\"bytes\":%" PRIu64
 		    ",\"events\":%" PRIu64 ",\"inflight_bytes\":%"
-		    PRIu64 ",\"restarts\":%" PRIu64, st[i].records,
-		    st[i].acked, st[i].skipped, st[i].bytes,
-		    st[i].events, st[i].inflight_bytes,
-		    st[i].restarts);
+		    PRIu64 ",\"restarts\":%" PRIu64 ",\"throttled_ms\":%"
+		    PRIu64, st[i].records, st[i].acked, st[i].skipped,
+		    st[i].bytes, st[i].events, st[i].inflight_bytes,
+		    st[i].restarts, st[i].throttled_us / 1000);
 		if (st[i].lag_seconds >= 0)
 			buf_printf(b, ",\"lag_seconds\":%" PRId64,
 			    st[i].lag_seconds);
@@ -505,6 +505,9 @@ daemon_http(struct httpd_req *req, void *arg)
 		    offsetof(struct sync_stats, inflight_bytes) },
 		{ "ferry_job_restarts_total", "transient failures retried",
 		    "counter", offsetof(struct sync_stats, restarts) },
+		{ "ferry_job_throttled_microseconds_total", "time the job "
+		    "waited for its tenant's rows per second", "counter",
+		    offsetof(struct sync_stats, throttled_us) },
 	};
 
 	if (strcmp(req->method, "GET") != 0) {

@@ -239,7 +239,8 @@ static const char *store_migrations[] = {
 	 * 8: API tokens (the SHA-256 of each; tenant_id NULL: an operator
 	 * token), and who made an endpoint: the operator (the CLI on the
 	 * store, an operator token) or a tenant through the API, whose
-	 * endpoints the daemon's network policy confines.
+	 * endpoints the daemon's network policy confines; how long a job
+	 * waited for its tenant's rows per second.
 	 */
 	"CREATE TABLE tokens ("
 	"  id INTEGER PRIMARY KEY,"
@@ -252,7 +253,9 @@ static const char *store_migrations[] = {
 	"  last_used_at INTEGER);"
 	"CREATE INDEX tokens_tenant ON tokens (tenant_id);"
 	"ALTER TABLE endpoints ADD COLUMN owner TEXT NOT NULL DEFAULT "
-	"  'operator';",
+	"  'operator';"
+	"ALTER TABLE job_stats ADD COLUMN throttled_ms INTEGER NOT NULL "
+	"  DEFAULT 0;",
 };
 
 #define STORE_SCHEMA	((int)nitems(store_migrations))

@@ -503,8 +503,9 @@ store_stats_save(struct store *s, int64_t job, const struct job_stats *js,
 		return (-1);
 	if ((st = store_prepare(s, "INSERT OR REPLACE INTO job_stats (job_id, "
 	    "lag_seconds, lag_bytes, rows_per_sec, tables_done, tables_total, "
-	    "rows_copied, rows_estimated, updated_at, ck_oldest, server) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, ''))", cause)) == NULL)
+	    "rows_copied, rows_estimated, updated_at, ck_oldest, server, "
+	    "throttled_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, ''), "
+	    "?)", cause)) == NULL)
 		return (store_normal_end(s, 0, cause));
 	sqlite3_bind_int64(st, 1, job);
 	sqlite3_bind_int64(st, 2, js->lag_seconds);
@@ -517,6 +518,7 @@ store_stats_save(struct store *s, int64_t job, const struct job_stats *js,
 	sqlite3_bind_int64(st, 9, store_now());
 	sqlite3_bind_int(st, 10, js->ck_oldest);
 	store_bind_text(st, 11, js->server);
+	sqlite3_bind_int64(st, 12, js->throttled_ms);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -538,8 +540,8 @@ store_stats_get(struct store *s, int64_t job, struct job_stats *js,
 	js->lag_seconds = -1;
 	if ((st = store_prepare(s, "SELECT lag_seconds, lag_bytes, "
 	    "rows_per_sec, tables_done, tables_total, rows_copied, "
-	    "rows_estimated, updated_at, ck_oldest, coalesce(server, '') FROM "
-	    "job_stats WHERE job_id = ?",
+	    "rows_estimated, updated_at, ck_oldest, coalesce(server, ''), "
+	    "throttled_ms FROM job_stats WHERE job_id = ?",
 	    cause)) == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, job);
@@ -556,6 +558,7 @@ store_stats_get(struct store *s, int64_t job, struct job_stats *js,
 		js->ck_oldest = sqlite3_column_int(st, 8);
 		util_strlcpy(js->server, (const char *)sqlite3_column_text(st,
 		    9), sizeof js->server);
+		js->throttled_ms = sqlite3_column_int64(st, 10);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -595,8 +598,8 @@ store_progress_list(struct store *s, int64_t tenant, struct job_progress **out,
 	    "coalesce(t.tables_done, 0), coalesce(t.tables_total, 0), "
 	    "coalesce(t.rows_copied, 0), coalesce(t.rows_estimated, 0), "
 	    "coalesce(t.updated_at, 0), coalesce(t.ck_oldest, 0), "
-	    "coalesce(t.server, ''), coalesce(c.server_id, 0), c.server "
-	    "FROM jobs j "
+	    "coalesce(t.server, ''), coalesce(c.server_id, 0), c.server, "
+	    "coalesce(t.throttled_ms, 0) FROM jobs j "
 	    "LEFT JOIN checkpoints c ON c.job_id = j.id "
 	    "LEFT JOIN job_stats t ON t.job_id = j.id "
 	    "WHERE j.tenant_id = ? ORDER BY j.id", cause)) == NULL)
@@ -625,6 +628,7 @@ store_progress_list(struct store *s, int64_t tenant, struct job_progress **out,
 		    sqlite3_column_text(st, 15), sizeof p->stats.server);
 		p->cp.server_id = (uint32_t)sqlite3_column_int64(st, 16);
 		p->cp.server = store_col_text(st, 17);
+		p->stats.throttled_ms = sqlite3_column_int64(st, 18);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {

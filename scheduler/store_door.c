@@ -118,6 +118,26 @@ door_load_options(const struct job *j, struct job_spec *s, int *permanent,
 	return (-1);
 }
 
+/* The tenant's rows per second (<= 0: not limited). */
+static int
+door_tenant_rate(struct store_door *d, int64_t tenant, int64_t *rate,
+    char **cause)
+{
+	struct tenant	*list = NULL;
+	size_t		 n = 0, i;
+
+	*rate = -1;
+	if (store_tenant_list(d->store, &list, &n, cause) != 0)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		if (list[i].id == tenant)
+			*rate = list[i].max_rows_per_sec;
+		tenant_release(&list[i]);
+	}
+	free(list);
+	return (0);
+}
+
 static int
 door_load(struct jobstore *js, struct job_spec *s, int *permanent,
     char **cause)
@@ -141,6 +161,10 @@ door_load(struct jobstore *js, struct job_spec *s, int *permanent,
 	s->initial_schema = j.initial_schema;
 	s->initial_full = j.initial_full;
 	s->max_memory = j.max_memory;
+	s->tenant_id = j.tenant_id;
+	if (door_tenant_rate(d, j.tenant_id, &s->max_rows_per_sec,
+	    cause) != 0)
+		goto out;
 	s->server_id = j.server_id;
 	s->resnapshot_gen = j.resnapshot_gen;
 	s->objects = j.objects;		/* taken over */

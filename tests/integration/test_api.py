@@ -25,6 +25,10 @@ The attacks of the issue, each refused:
   a few dozen descriptors for them, and the job's changes keep arriving;
 - a 200 MB request header: 431 after 16 KiB, the daemon's memory does not
   grow with it.
+
+A tenant's rows-per-second quota holds its job back (throttled time in
+/v1/metrics and job show; the rates are measured by bench/throttle.sh, not
+here).
 """
 import json
 import os
@@ -382,6 +386,7 @@ def main():
         local("--tenant", "acme", "job", "create", "run", "--source", "src",
               "--target", "ok", "--topic", topic, "--tables",
               f"{schema}.t", "--initial", "none")
+        local("tenant", "set", "acme", "--max-rows-per-sec", "10")
         local("--tenant", "acme", "job", "start", "run")
         until(lambda: job("run", "acme")["state"] == "incremental",
               "the operator's job to run")
@@ -412,6 +417,20 @@ def main():
             None)(dtstopic.read(BROKER, topic)), "the job's 50 inserts "
             "under the flood", 90)
         check(got is not None, "the job's changes keep arriving")
+        # acme's 10 rows/s held them back: throttled time shows, to acme
+        # and not to evil.
+        code, m = api("GET", "/v1/metrics", acme)
+        run_id = job("run", "acme")["id"]
+        mine = [x for x in m if x["id"] == run_id] if code == 200 else []
+        check(mine and mine[0]["throttled_ms"] > 1000, f"acme's metrics "
+              f"show its job throttled by its rows/s quota: {m}")
+        code, m = api("GET", "/v1/metrics", evil)
+        acme_ids = {j["id"] for j in json.loads(local(
+            "--tenant", "acme", "job", "list", "--json"))}
+        eq((code, [x["id"] for x in m if x["id"] in acme_ids]), (200, []),
+           "evil's metrics hold no job of acme's")
+        until(lambda: job("run", "acme")["throttled_ms"] > 1000,
+              "job show to report the throttled time", 30)
 
         # One 200 MB header: refused at the limit, memory bounded.
         before = rss_kb(d.pid)

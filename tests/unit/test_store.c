@@ -231,6 +231,7 @@ START_TEST(test_migrate_from_1)
 	ck_assert_int_eq(sqlite3_open(f.path, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE tokens; "
 	    "ALTER TABLE endpoints DROP COLUMN owner; "
+	    "ALTER TABLE job_stats DROP COLUMN throttled_ms; "
 	    "ALTER TABLE checkpoints DROP COLUMN "
 	    "server_id; ALTER TABLE checkpoints DROP COLUMN server; "
 	    "ALTER TABLE snapshot_gens DROP COLUMN server_id; "
