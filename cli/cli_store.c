@@ -83,7 +83,7 @@ cli_wake_daemon(const struct cli_ctx *ctx)
 	close(fd);
 }
 
-/* "512", "64K", "512M", "2G" (powers of 1024) -> bytes. */
+/* "512", "64K", "512M", "2G", "1T" (powers of 1024) -> bytes. */
 int
 cli_parse_size(const char *s, int64_t *out, char **cause)
 {
@@ -100,12 +100,13 @@ cli_parse_size(const char *s, int64_t *out, char **cause)
 	case 'k': case 'K': mult = 1024; end++; break;
 	case 'm': case 'M': mult = 1024 * 1024; end++; break;
 	case 'g': case 'G': mult = 1024 * 1024 * 1024; end++; break;
+	case 't': case 'T': mult = (uint64_t)1 << 40; end++; break;
 	}
 	if (*end == 'B' || *end == 'b')
 		end++;
 	if (*end != '\0' || v > INT64_MAX / mult) {
 		*cause = xasprintf("'%s' is not a size (a number of bytes, "
-		    "or with K, M or G)", s);
+		    "or with K, M, G or T)", s);
 		return (-1);
 	}
 	*out = (int64_t)(v * mult);

@@ -11,6 +11,10 @@
 
 struct buf;
 
+/* The largest memory budget a job or a tenant is given: 1 TiB (a bigger
+ * one is a typo, and no daemon has it). */
+#define CLI_MAX_MEMORY	((int64_t)1 << 40)
+
 enum {
 	CLI_CALLER_LOCAL,
 	CLI_CALLER_OPERATOR,

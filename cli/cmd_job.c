@@ -403,9 +403,10 @@ job_create(struct cli_ctx *ctx, int argc, char **argv)
 				cli_usage_error("--max-memory: %s", cause);
 				goto out;
 			}
-			if (j.max_memory < 1024 * 1024) {
-				cli_usage_error("--max-memory: a job needs at "
-				    "least 1M");
+			if (j.max_memory < 1024 * 1024 ||
+			    j.max_memory > CLI_MAX_MEMORY) {
+				cli_usage_error("--max-memory: a job's budget "
+				    "is 1M to 1T");
 				goto out;
 			}
 			break;

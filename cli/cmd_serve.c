@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_store.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
@@ -43,6 +44,11 @@ serve_usage(FILE *fp)
 	    "                       tenants' tokens ([::]:PORT for IPv6)\n"
 	    "  --api-cert FILE      its TLS certificate chain (PEM), with "
 	    "--api-key FILE\n"
+	    "  --max-memory SIZE    the sum of the running jobs' memory "
+	    "budgets at most\n"
+	    "                       (default: 3/4 of the machine's); a job "
+	    "that does not\n"
+	    "                       fit waits, queued\n"
 	    "  --tenant-allow CIDR  tenants' endpoints may reach these "
 	    "addresses (repeat;\n"
 	    "                       by default all but loopback, link-local, "
@@ -85,6 +91,7 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 		{ "api-key", required_argument, NULL, 'K' },
 		{ "tenant-allow", required_argument, NULL, 'a' },
 		{ "tenant-deny", required_argument, NULL, 'd' },
+		{ "max-memory", required_argument, NULL, 'M' },
 		{ "log", required_argument, NULL, 'L' },
 		{ "control", required_argument, NULL, 'C' },
 		{ "poll-ms", required_argument, NULL, 'p' },
@@ -120,6 +127,15 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 			continue;
 		case 'K':
 			o.api_key = optarg;
+			continue;
+		case 'M':
+			if (cli_parse_size(optarg, &o.max_memory, &cause) !=
+			    0 || o.max_memory < 1024 * 1024) {
+				rc = cli_usage_error("--max-memory: %s",
+				    cause != NULL ? cause : "at least 1M");
+				free(cause);
+				return (rc);
+			}
 			continue;
 		case 'a':
 		case 'd':

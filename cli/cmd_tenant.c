@@ -31,6 +31,10 @@ tenant_usage(FILE *fp)
 	    "[--max-memory SIZE|none]\n"
 	    "                             [--max-rows-per-sec N|none]\n"
 	    "       ferry tenant list|show NAME [--json]\n"
+	    "       ferry tenant defaults [--max-jobs N|none] "
+	    "[--max-memory SIZE|none]\n"
+	    "                             [--max-rows-per-sec N|none] [--json]"
+	    "  (new tenants')\n"
 	    "       ferry tenant token add|list|rm NAME|--operator ... "
 	    "(API tokens)\n"
 	    "\n"
@@ -57,6 +61,56 @@ tenant_limit(int64_t v, char *buf, size_t len)
 		return ("unlimited");
 	snprintf(buf, len, "%" PRId64, v);
 	return (buf);
+}
+
+/*
+ * ferry tenant defaults [quota options] [--json]: the quotas a new tenant
+ * gets (tenant add with no option for one): shown, or set (t's given
+ * ones, -2 for the others).
+ */
+static int
+tenant_defaults(struct store *s, const struct tenant *t, int json)
+{
+	struct tenant	 def;
+	struct buf	 b = BUF_INITIALIZER;
+	char		*cause = NULL, l1[32], l2[32], l3[32];
+
+	if (store_tenant_defaults(s, &def, &cause) != 0)
+		goto fail;
+	if (t->max_jobs != -2 || t->max_memory != -2 ||
+	    t->max_rows_per_sec != -2) {
+		if (t->max_jobs != -2)
+			def.max_jobs = t->max_jobs;
+		if (t->max_memory != -2)
+			def.max_memory = t->max_memory;
+		if (t->max_rows_per_sec != -2)
+			def.max_rows_per_sec = t->max_rows_per_sec;
+		if (store_tenant_defaults_set(s, &def, &cause) != 0)
+			goto fail;
+		printf("new tenants get: max jobs %s, max memory %s, max "
+		    "rows/s %s\n", tenant_limit(def.max_jobs, l1, sizeof l1),
+		    tenant_limit(def.max_memory, l2, sizeof l2),
+		    tenant_limit(def.max_rows_per_sec, l3, sizeof l3));
+		return (CLI_OK);
+	}
+	if (json) {
+		def.name = (char *)"(defaults)";
+		tenant_json(&b, &def);
+		cli_print_json(&b);
+		buf_release(&b);
+		return (CLI_OK);
+	}
+	printf("max jobs:         %s\n", tenant_limit(def.max_jobs, l1,
+	    sizeof l1));
+	printf("max memory:       %s\n", tenant_limit(def.max_memory, l2,
+	    sizeof l2));
+	printf("max rows/s:       %s\n", tenant_limit(def.max_rows_per_sec,
+	    l3, sizeof l3));
+	return (CLI_OK);
+fail:
+	cli_error("%s", cause);
+	free(cause);
+	return (CLI_FAIL);
 }
 
 /* Parse the quota options into t; returns CLI_OK or CLI_USAGE. */
@@ -101,7 +155,10 @@ tenant_opts(int argc, char **argv, struct tenant *t, int *json)
 				cli_usage_error("--max-memory: %s", cause);
 				free(cause);
 				return (CLI_USAGE);
-			}
+			} else if (t->max_memory < 1024 * 1024 ||
+			    t->max_memory > CLI_MAX_MEMORY)
+				return (cli_usage_error("--max-memory: a job's "
+				    "budget is 1M to 1T"));
 			break;
 		case 'J':
 			*json = 1;
@@ -145,6 +202,14 @@ cmd_tenant(struct cli_ctx *ctx, int argc, char **argv)
 		return (rc == -1 ? CLI_OK : rc);
 	argc -= optind + 1;
 	argv += optind + 1;
+	if (strcmp(sub, "defaults") == 0) {
+		if (argc != 0)
+			return (cli_usage_error("tenant defaults takes no NAME"));
+		if ((s = cli_store_open(ctx, NULL)) == NULL)
+			return (CLI_FAIL);
+		status = tenant_defaults(s, &t, json);
+		goto out;
+	}
 	if (strcmp(sub, "list") == 0) {
 		if (argc != 0)
 			return (cli_usage_error("tenant list takes no NAME"));
@@ -183,7 +248,7 @@ cmd_tenant(struct cli_ctx *ctx, int argc, char **argv)
 	if (strcmp(sub, "add") != 0 && strcmp(sub, "set") != 0 &&
 	    strcmp(sub, "show") != 0)
 		return (cli_usage_error("unknown tenant command '%s' (add, set, "
-		    "list, show)", sub));
+		    "list, show, defaults, token)", sub));
 	if (argc != 1)
 		return (cli_usage_error("tenant %s needs one NAME", sub));
 	if (cli_valid_name("tenant", argv[0]) != 0)
@@ -192,12 +257,18 @@ cmd_tenant(struct cli_ctx *ctx, int argc, char **argv)
 		return (CLI_FAIL);
 	t.name = argv[0];
 	if (strcmp(sub, "add") == 0) {
+		struct tenant	 def;
+
+		if (store_tenant_defaults(s, &def, &cause) != 0) {
+			cli_error("%s", cause);
+			goto out;
+		}
 		if (t.max_jobs == -2)
-			t.max_jobs = -1;
+			t.max_jobs = def.max_jobs;
 		if (t.max_memory == -2)
-			t.max_memory = -1;
+			t.max_memory = def.max_memory;
 		if (t.max_rows_per_sec == -2)
-			t.max_rows_per_sec = -1;
+			t.max_rows_per_sec = def.max_rows_per_sec;
 		if (store_tenant_add(s, &t, &cause) != 0) {
 			cli_error("%s", cause);
 			goto out;

@@ -37,7 +37,6 @@
  * a 964 MiB transaction peaks at 46 MiB for the whole daemon with 32 MiB,
  * at 89 MiB with 64 MiB).  Streaming needs far less in flight.
  */
-#define EMIT_DEFAULT_BUDGET	(32 * 1024 * 1024)
 
 _Static_assert(WATERMARK_HEARTBEAT_UNIT == SINK_UNIT_MAX,
     "heartbeats are counted in the sink's last unit");
@@ -116,7 +115,7 @@ emitter_open_sink(struct emitter *em, char **cause)
 
 	emitter_close_sink(em);
 	em->budget = spec->max_memory > 0 ? spec->max_memory :
-	    EMIT_DEFAULT_BUDGET;
+	    JOBCTX_DEFAULT_BUDGET;
 	throttle_put(em->throttle);
 	em->throttle = throttle_get(spec->tenant_id, spec->max_rows_per_sec);
 	em->rows = 0;

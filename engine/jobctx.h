@@ -19,6 +19,10 @@
 struct binlog_client;
 struct job_spec;
 
+/* A job's in-flight budget when neither it nor its tenant names one: the
+ * records handed to Kafka and not yet acknowledged (docs/CLI.md). */
+#define JOBCTX_DEFAULT_BUDGET	((int64_t)32 * 1024 * 1024)
+
 /* What /metrics and /jobs show of a running job. */
 struct sync_stats {
 	int64_t		 job;

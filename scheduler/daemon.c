@@ -50,6 +50,7 @@
 
 struct daemon_job {
 	int64_t			 id;
+	int64_t			 budget;	/* its memory budget, bytes */
 	struct sync_job		*sj;
 	int			 stopping;
 	int64_t			 revision;	/* of the job it runs */
@@ -73,6 +74,10 @@ struct daemon {
 	uint64_t		 ticks;
 	uint64_t		 renewed_us;	/* leases last renewed */
 	int			 check_leases;	/* one was lost: see which */
+	int64_t			 max_memory;	/* the sum of the budgets */
+	int64_t			*waiting;	/* jobs told they wait for
+						   memory */
+	size_t			 nwaiting;
 };
 
 /* The control socket of the store at store_path: beside it. */
@@ -164,6 +169,50 @@ daemon_stop_job(struct daemon *d, struct daemon_job *dj)
 		event_add(d->reap, &tv);
 }
 
+/*
+ * Whether job j fits in the daemon's memory ceiling beside the jobs
+ * running here (their budgets summed); one that does not waits, queued,
+ * and its log says so once.
+ */
+static int
+daemon_fits(struct daemon *d, const struct job *j, int64_t *budget)
+{
+	int64_t	 used = 0;
+	size_t	 i;
+	char	*msg, *cause = NULL;
+
+	*budget = j->max_memory > 0 ? j->max_memory : JOBCTX_DEFAULT_BUDGET;
+	for (i = 0; i < d->njobs; i++) {
+		if (d->jobs[i].sj != NULL)
+			used += d->jobs[i].budget;
+	}
+	if (used + *budget <= d->max_memory) {
+		for (i = 0; i < d->nwaiting; i++) {
+			if (d->waiting[i] == j->id)
+				d->waiting[i] = d->waiting[--d->nwaiting];
+		}
+		return (1);
+	}
+	for (i = 0; i < d->nwaiting; i++) {
+		if (d->waiting[i] == j->id)
+			return (0);
+	}
+	d->waiting = xreallocarray(d->waiting, d->nwaiting + 1,
+	    sizeof *d->waiting);
+	d->waiting[d->nwaiting++] = j->id;
+	msg = xasprintf("waiting: its memory budget (%" PRId64 " MiB) does "
+	    "not fit beside the jobs this daemon runs (%" PRId64 " of %" PRId64
+	    " MiB, ferry serve --max-memory)", *budget >> 20, used >> 20,
+	    d->max_memory >> 20);
+	log_warnx("job %" PRId64 ": %s", j->id, msg);
+	if (store_log_add(d->store, j->id, "daemon", "wait", msg, &cause) != 0) {
+		log_warnx("%s", cause);
+		free(cause);
+	}
+	free(msg);
+	return (0);
+}
+
 /* Read the store and bring the running jobs in line with it. */
 static void
 daemon_sync(struct daemon *d)
@@ -172,6 +221,7 @@ daemon_sync(struct daemon *d)
 	struct daemon_job	*dj;
 	char			*cause = NULL;
 	size_t			 n = 0, i, k;
+	int64_t			 budget = 0;
 	int			 rc;
 
 	if (!d->shutdown && store_jobs_runnable(d->store, &jobs, &n,
@@ -242,6 +292,9 @@ daemon_sync(struct daemon *d)
 		if (dj != NULL && dj->sj == NULL &&
 		    util_wall_us() / 1000 < dj->restart_after)
 			continue;
+		if ((dj == NULL || dj->sj == NULL) &&
+		    !daemon_fits(d, &jobs[k], &budget))
+			continue;
 		rc = store_lease_acquire(d->store, jobs[k].id, d->owner,
 		    d->o->lease_ms, &cause);
 		if (rc < 0) {
@@ -272,6 +325,7 @@ daemon_sync(struct daemon *d)
 		log_info("job %" PRId64 " '%s': starting", jobs[k].id,
 		    jobs[k].name);
 		dj->revision = jobs[k].revision;
+		dj->budget = budget;
 		if ((dj->sj = sync_job_start(store_door_open,
 		    (void *)d->o->store_path, jobs[k].id,
 		    &d->o->sync, &cause)) == NULL) {
@@ -754,6 +808,14 @@ daemon_run(const struct daemon_options *o, char **cause)
 	if ((d.store = store_open(o->store_path, cause)) == NULL)
 		return (-1);
 	netpolicy_init();
+	d.max_memory = o->max_memory;
+	if (d.max_memory <= 0) {
+		long	 pages = sysconf(_SC_PHYS_PAGES);
+		long	 size = sysconf(_SC_PAGESIZE);
+
+		d.max_memory = pages > 0 && size > 0 ? (int64_t)pages * size /
+		    4 * 3 : INT64_MAX;
+	}
 	d.base = event_base_new();
 	if (o->http != NULL && daemon_http_open(&d, o->http, cause) != 0)
 		goto out;
@@ -827,6 +889,7 @@ daemon_run(const struct daemon_options *o, char **cause)
 	rc = 0;
 out:
 	free(d.jobs);
+	free(d.waiting);
 	if (d.control != NULL) {
 		evconnlistener_free(d.control);
 		unlink(d.control_path);

@@ -16,6 +16,9 @@ struct daemon_options {
 	const char		*api_key;
 	const char		*control;	/* socket path; NULL: beside
 						 * the store; "none": none */
+	int64_t			 max_memory;	/* the sum of the running jobs'
+						   budgets at most; 0: 3/4 of
+						   the machine's memory */
 	int			 poll_ms;	/* how often the store is read */
 	int			 lease_ms;	/* how long a lease lasts */
 	struct sync_options	 sync;

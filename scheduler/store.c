@@ -632,6 +632,80 @@ store_tenant_add(struct store *s, const struct tenant *t, char **cause)
 	return (0);
 }
 
+/*
+ * The quotas a new tenant gets (the operator's, in meta): name unset, -1
+ * (unlimited) where none is set.
+ */
+int
+store_tenant_defaults(struct store *s, struct tenant *t, char **cause)
+{
+	static const char	*keys[] = {
+		"default_max_jobs", "default_max_memory",
+		"default_max_rows_per_sec",
+	};
+	int64_t			*v[3];
+	sqlite3_stmt		*st;
+	size_t			 i;
+	int			 rc;
+
+	memset(t, 0, sizeof *t);
+	v[0] = &t->max_jobs;
+	v[1] = &t->max_memory;
+	v[2] = &t->max_rows_per_sec;
+	for (i = 0; i < nitems(keys); i++) {
+		*v[i] = STORE_UNLIMITED;
+		if ((st = store_prepare(s, "SELECT value FROM meta WHERE key = ?",
+		    cause)) == NULL)
+			return (-1);
+		store_bind_text(st, 1, keys[i]);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			*v[i] = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return (store_error(s, "reading tenant defaults",
+			    cause));
+	}
+	return (0);
+}
+
+/* Set the quotas new tenants get. */
+int
+store_tenant_defaults_set(struct store *s, const struct tenant *t,
+    char **cause)
+{
+	const char	*keys[] = {
+		"default_max_jobs", "default_max_memory",
+		"default_max_rows_per_sec",
+	};
+	int64_t		 v[3];
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 rc;
+
+	v[0] = t->max_jobs;
+	v[1] = t->max_memory;
+	v[2] = t->max_rows_per_sec;
+	if (store_begin(s, cause) != 0)
+		return (-1);
+	for (i = 0; i < nitems(keys); i++) {
+		if ((st = store_prepare(s, "INSERT OR REPLACE INTO meta VALUES "
+		    "(?, ?)", cause)) == NULL) {
+			store_rollback(s);
+			return (-1);
+		}
+		store_bind_text(st, 1, keys[i]);
+		sqlite3_bind_int64(st, 2, v[i]);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			store_error(s, "writing tenant defaults", cause);
+			store_rollback(s);
+			return (-1);
+		}
+	}
+	return (store_commit(s, cause));
+}
+
 /* Set the quotas of the tenant t->name. */
 int
 store_tenant_set(struct store *s, const struct tenant *t, char **cause)

@@ -145,6 +145,9 @@ int	 store_tenant_get(struct store *, const char *, struct tenant *, char **);
 int	 store_tenant_add(struct store *, const struct tenant *, char **);
 int	 store_tenant_set(struct store *, const struct tenant *, char **);
 int	 store_tenant_list(struct store *, struct tenant **, size_t *, char **);
+int	 store_tenant_defaults(struct store *, struct tenant *, char **);
+int	 store_tenant_defaults_set(struct store *, const struct tenant *,
+	    char **);
 void	 tenant_release(struct tenant *);
 
 int	 store_token_add(struct store *, const char *, const char *,

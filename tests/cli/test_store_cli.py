@@ -552,6 +552,23 @@ else:
     print("note: no tmpfs could be mounted here: the full-disk check is "
           "skipped", file=sys.stderr)
 
+# Quotas a new tenant gets, and budgets nobody has.
+ok("tenant", "defaults", "--max-jobs", "4", "--max-rows-per-sec", "5000")
+d = js("tenant", "defaults")
+eq((d["max_jobs"], d["max_memory"], d["max_rows_per_sec"]), (4, -1, 5000),
+   "tenant defaults are stored")
+ok("tenant", "add", "newcomer", "--max-memory", "64M")
+t = js("tenant", "show", "newcomer")
+eq((t["max_jobs"], t["max_memory"], t["max_rows_per_sec"]),
+   (4, 64 * 1024 * 1024, 5000), "a new tenant gets the defaults it does "
+   "not override")
+ok("tenant", "defaults", "--max-jobs", "none", "--max-rows-per-sec", "none")
+refused(("tenant", "set", "newcomer", "--max-memory", "100000G"), 2,
+        "1M to 1T")
+refused(("job", "create", "huge", "--source", "src", "--target", "kafka",
+         "--topic", "t", "--tables", "a.b", "--max-memory", "2T"), 2,
+        "1M to 1T")
+
 # Nothing secret anywhere in the store's files, after all that.
 check(SECRET.encode() not in raw_store_bytes(), "secret in store files")
 subprocess.run(["rm", "-rf", TMP])

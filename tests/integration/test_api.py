@@ -26,7 +26,9 @@ The attacks of the issue, each refused:
 - a 200 MB request header: 431 after 16 KiB, the daemon's memory does not
   grow with it.
 
-A tenant's rows-per-second quota holds its job back (throttled time in
+A job whose memory budget does not fit under the daemon's ceiling
+(--max-memory) waits, queued, and its log says why.  A tenant's
+rows-per-second quota holds its job back (throttled time in
 /v1/metrics and job show; the rates are measured by bench/throttle.sh, not
 here).
 """
@@ -224,6 +226,7 @@ def main():
                           "--api-cert", CERT, "--api-key", KEY,
                           "--http", f"127.0.0.1:{HTTP_PORT}",
                           "--tenant-allow", "127.0.0.2/32",
+                          "--max-memory", "100M",
                           "--heartbeat-ms", "1000", "--poll-ms", "200",
                           "--retry-min-ms", "200", "--retry-max-ms", "500",
                           "--checkpoint-ms", "200"],
@@ -431,6 +434,17 @@ def main():
            "evil's metrics hold no job of acme's")
         until(lambda: job("run", "acme")["throttled_ms"] > 1000,
               "job show to report the throttled time", 30)
+
+        # The daemon's memory ceiling (100M): a job whose budget does not
+        # fit beside the running ones waits, and says why.
+        local("--tenant", "acme", "job", "create", "big", "--source", "src",
+              "--target", "ok", "--topic", topic, "--tables",
+              f"{schema}.t", "--initial", "none", "--max-memory", "64M")
+        local("--tenant", "acme", "job", "start", "big")
+        until(lambda: "waiting: its memory budget (64 MiB)" in local(
+            "--tenant", "acme", "job", "log", "big"), "the big job to wait")
+        eq(job("big", "acme")["state"], "queued", "and stay queued")
+        local("--tenant", "acme", "job", "stop", "big")
 
         # One 200 MB header: refused at the limit, memory bounded.
         before = rss_kb(d.pid)
