@@ -276,12 +276,13 @@ endpoint_sasl_name(enum kafka_sasl sasl)
 }
 
 /*
- * The endpoint's new secret from the password options (stored form in
- * *secret, NULL: none given or an empty password).  ask: prompt on a
- * terminal when no option names one.  Returns 0, or -1 (said).
+ * The endpoint's new secret from the password options, sealed for the
+ * tenant (stored form in *secret, NULL: none given or an empty
+ * password).  ask: prompt on a terminal when no option names one.
+ * Returns 0, or -1 (said).
  */
 static int
-endpoint_secret(struct store *s, const struct endpoint_args *a,
+endpoint_secret(struct store *s, int64_t tenant, const struct endpoint_args *a,
     const char *name, int ask, char **secret)
 {
 	char	*cause = NULL, *plain = NULL, *prompt;
@@ -299,7 +300,7 @@ endpoint_secret(struct store *s, const struct endpoint_args *a,
 	prompt = xasprintf("Password for %s: ", name);
 	if (cli_read_secret(a->pwfile, a->pwenv, prompt, ask, &plain) != 0)
 		goto out;
-	if (plain != NULL && *plain != '\0' && secret_seal(store_path(s),
+	if (plain != NULL && *plain != '\0' && secret_seal_for(s, tenant,
 	    plain, secret, &cause) != 0) {
 		cli_error("%s", cause);
 		goto out;
@@ -353,7 +354,7 @@ endpoint_add(struct cli_ctx *ctx, int argc, char **argv)
 	e.tenant_id = t.id;
 	e.name = xstrdup(a.name);
 	if ((e.kind == ENDPOINT_MYSQL || a.sasl_given || a.pwref != NULL) &&
-	    endpoint_secret(s, &a, e.name, 1, &e.secret) != 0) {
+	    endpoint_secret(s, t.id, &a, e.name, 1, &e.secret) != 0) {
 		status = a.pwref != NULL ? CLI_USAGE : CLI_FAIL;
 		goto out_t;
 	}
@@ -429,8 +430,8 @@ endpoint_changes(struct store *s, const struct endpoint *old,
 	}
 	if (a->pwfile != NULL || a->pwenv != NULL || a->pwref != NULL ||
 	    a->prompt) {
-		if (endpoint_secret(s, a, old->name, a->prompt,
-		    &c->secret) != 0)
+		if (endpoint_secret(s, old->tenant_id, a, old->name,
+		    a->prompt, &c->secret) != 0)
 			return (a->pwref != NULL ? CLI_USAGE : CLI_FAIL);
 		if (c->secret == NULL && a->prompt) {
 			cli_error("no password read (--prompt needs a "

@@ -31,6 +31,8 @@ tenant_usage(FILE *fp)
 	    "[--max-memory SIZE|none]\n"
 	    "                             [--max-rows-per-sec N|none]\n"
 	    "       ferry tenant list|show NAME [--json]\n"
+	    "       ferry tenant rm NAME  (with its tokens and key; it has no "
+	    "job or endpoint)\n"
 	    "       ferry tenant defaults [--max-jobs N|none] "
 	    "[--max-memory SIZE|none]\n"
 	    "                             [--max-rows-per-sec N|none] [--json]"
@@ -245,10 +247,24 @@ cmd_tenant(struct cli_ctx *ctx, int argc, char **argv)
 		status = CLI_OK;
 		goto out;
 	}
+	if (strcmp(sub, "rm") == 0) {
+		if (argc != 1)
+			return (cli_usage_error("tenant rm needs one NAME"));
+		if ((s = cli_store_open(ctx, NULL)) == NULL)
+			return (CLI_FAIL);
+		if (store_tenant_rm(s, argv[0], &cause) != 0) {
+			cli_error("%s", cause);
+			goto out;
+		}
+		printf("tenant %s removed, with its tokens and its key\n",
+		    argv[0]);
+		status = CLI_OK;
+		goto out;
+	}
 	if (strcmp(sub, "add") != 0 && strcmp(sub, "set") != 0 &&
 	    strcmp(sub, "show") != 0)
 		return (cli_usage_error("unknown tenant command '%s' (add, set, "
-		    "list, show, defaults, token)", sub));
+		    "list, show, rm, defaults, token)", sub));
 	if (argc != 1)
 		return (cli_usage_error("tenant %s needs one NAME", sub));
 	if (cli_valid_name("tenant", argv[0]) != 0)

@@ -5,7 +5,15 @@
 #ifndef FERRY_SCHEDULER_SECRET_H
 #define FERRY_SCHEDULER_SECRET_H
 
+#include <stdint.h>
+
+struct store;
+
 int	 secret_seal(const char *, const char *, char **, char **);
+int	 secret_seal_for(struct store *, int64_t, const char *, char **,
+	    char **);
+int	 secret_open_for(struct store *, int64_t, const char *, char **,
+	    char **);
 int	 secret_reference(const char *, char **, char **);
 int	 secret_open(const char *, const char *, char **, char **);
 const char *secret_describe(const char *);

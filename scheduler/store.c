@@ -240,7 +240,8 @@ static const char *store_migrations[] = {
 	 * token), and who made an endpoint: the operator (the CLI on the
 	 * store, an operator token) or a tenant through the API, whose
 	 * endpoints the daemon's network policy confines; how long a job
-	 * waited for its tenant's rows per second.
+	 * waited for its tenant's rows per second; each tenant's key for its
+	 * secrets, wrapped by the store's (scheduler/secret.c).
 	 */
 	"CREATE TABLE tokens ("
 	"  id INTEGER PRIMARY KEY,"
@@ -255,7 +256,8 @@ static const char *store_migrations[] = {
 	"ALTER TABLE endpoints ADD COLUMN owner TEXT NOT NULL DEFAULT "
 	"  'operator';"
 	"ALTER TABLE job_stats ADD COLUMN throttled_ms INTEGER NOT NULL "
-	"  DEFAULT 0;",
+	"  DEFAULT 0;"
+	"ALTER TABLE tenants ADD COLUMN secret_key TEXT;",
 };
 
 #define STORE_SCHEMA	((int)nitems(store_migrations))
@@ -704,6 +706,104 @@ store_tenant_defaults_set(struct store *s, const struct tenant *t,
 		}
 	}
 	return (store_commit(s, cause));
+}
+
+/* Tenant t's wrapped key (*wrapped NULL: none yet). */
+int
+store_tenant_key_get(struct store *s, int64_t t, char **wrapped, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*wrapped = NULL;
+	if ((st = store_prepare(s, "SELECT secret_key FROM tenants WHERE "
+	    "id = ?", cause)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, t);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*wrapped = store_col_text(st, 0);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE) {
+		*cause = xasprintf("no tenant with id %lld", (long long)t);
+		return (-1);
+	}
+	if (rc != SQLITE_ROW)
+		return (store_error(s, "reading a tenant's key", cause));
+	return (0);
+}
+
+/* Give tenant t its wrapped key, unless it has one: 0, 1 when it had
+ * one already, -1. */
+int
+store_tenant_key_set(struct store *s, int64_t t, const char *wrapped,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_prepare(s, "UPDATE tenants SET secret_key = ? WHERE "
+	    "id = ? AND secret_key IS NULL", cause)) == NULL)
+		return (-1);
+	store_bind_text(st, 1, wrapped);
+	sqlite3_bind_int64(st, 2, t);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return (store_error(s, "storing a tenant's key", cause));
+	return (sqlite3_changes(s->db) == 0 ? 1 : 0);
+}
+
+/*
+ * Remove tenant name, its tokens and its key with it (what was sealed for
+ * it cannot be opened any more).  Refused for "default" and for a tenant
+ * that still has endpoints or jobs.
+ */
+int
+store_tenant_rm(struct store *s, const char *name, char **cause)
+{
+	struct tenant	 t;
+	sqlite3_stmt	*st;
+	int64_t		 n;
+	int		 rc = -1;
+
+	if (strcmp(name, "default") == 0) {
+		*cause = xstrdup("the tenant 'default' stays");
+		return (-1);
+	}
+	if (store_tenant_get(s, name, &t, cause) != 0)
+		return (-1);
+	if (store_begin(s, cause) != 0)
+		goto out;
+	n = store_count(s, "SELECT (SELECT count(*) FROM jobs WHERE tenant_id "
+	    "= ?1) + (SELECT count(*) FROM endpoints WHERE tenant_id = ?1)",
+	    t.id, cause);
+	if (n < 0) {
+		store_rollback(s);
+		goto out;
+	}
+	if (n > 0) {
+		*cause = xasprintf("tenant '%s' still has %lld jobs and "
+		    "endpoints; remove them first", name, (long long)n);
+		store_rollback(s);
+		goto out;
+	}
+	if ((st = store_prepare(s, "DELETE FROM tenants WHERE id = ?",
+	    cause)) == NULL) {
+		store_rollback(s);
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, t.id);
+	n = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (n != SQLITE_DONE) {
+		store_error(s, "removing a tenant", cause);
+		store_rollback(s);
+		goto out;
+	}
+	rc = store_commit(s, cause);
+out:
+	tenant_release(&t);
+	return (rc);
 }
 
 /* Set the quotas of the tenant t->name. */

@@ -146,6 +146,9 @@ int	 store_tenant_add(struct store *, const struct tenant *, char **);
 int	 store_tenant_set(struct store *, const struct tenant *, char **);
 int	 store_tenant_list(struct store *, struct tenant **, size_t *, char **);
 int	 store_tenant_defaults(struct store *, struct tenant *, char **);
+int	 store_tenant_key_get(struct store *, int64_t, char **, char **);
+int	 store_tenant_key_set(struct store *, int64_t, const char *, char **);
+int	 store_tenant_rm(struct store *, const char *, char **);
 int	 store_tenant_defaults_set(struct store *, const struct tenant *,
 	    char **);
 void	 tenant_release(struct tenant *);

@@ -52,7 +52,8 @@ door_secret(struct store_door *d, const struct endpoint *e, char **plain,
 		    "environment", e->name);
 		return (-1);
 	}
-	return (secret_open(store_path(d->store), e->secret, plain, cause));
+	return (secret_open_for(d->store, e->tenant_id, e->secret, plain,
+	    cause));
 }
 
 static int

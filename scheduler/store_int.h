@@ -24,6 +24,7 @@ void		 store_rollback(struct store *);
 int		 store_fail_point(struct store *, const char *, char **);
 void		 store_bind_text(sqlite3_stmt *, int, const char *);
 char		*store_col_text(sqlite3_stmt *, int);
+int64_t		 store_count(struct store *, const char *, int64_t, char **);
 int		 store_log_insert(struct store *, int64_t, const char *,
 		    const char *, const char *, char **);
 

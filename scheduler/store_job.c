@@ -323,7 +323,8 @@ store_log_list(struct store *s, int64_t job, struct job_event **out,
 	return (0);
 }
 
-static int64_t
+/* The one number sql (with ?1 = arg) gives; -1 with *cause. */
+int64_t
 store_count(struct store *s, const char *sql, int64_t arg, char **cause)
 {
 	sqlite3_stmt	*st;

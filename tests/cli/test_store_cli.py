@@ -569,6 +569,19 @@ refused(("job", "create", "huge", "--source", "src", "--target", "kafka",
          "--topic", "t", "--tables", "a.b", "--max-memory", "2T"), 2,
         "1M to 1T")
 
+# Secrets are sealed per tenant; a tenant goes with its key.
+check(b"enc:v2:" in raw_store_bytes(), "passwords sealed under their "
+      "tenant's key (enc:v2)")
+refused(("tenant", "rm", "acme"), 1, "remove them first")
+refused(("tenant", "rm", "default"), 1, "stays")
+ok("tenant", "add", "gone")
+ok("--tenant", "gone", "endpoint", "add", "e", "--mysql",
+   "mysql://u@db.example", "--password-file", pwfile)
+ok("--tenant", "gone", "endpoint", "rm", "e")
+ok("tenant", "rm", "gone")
+check("gone" not in [t["name"] for t in js("tenant", "list")],
+      "the tenant is removed")
+
 # Nothing secret anywhere in the store's files, after all that.
 check(SECRET.encode() not in raw_store_bytes(), "secret in store files")
 subprocess.run(["rm", "-rf", TMP])

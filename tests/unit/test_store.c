@@ -232,6 +232,7 @@ START_TEST(test_migrate_from_1)
 	ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE tokens; "
 	    "ALTER TABLE endpoints DROP COLUMN owner; "
 	    "ALTER TABLE job_stats DROP COLUMN throttled_ms; "
+	    "ALTER TABLE tenants DROP COLUMN secret_key; "
 	    "ALTER TABLE checkpoints DROP COLUMN "
 	    "server_id; ALTER TABLE checkpoints DROP COLUMN server; "
 	    "ALTER TABLE snapshot_gens DROP COLUMN server_id; "
@@ -1076,6 +1077,87 @@ START_TEST(test_concurrent_writers)
 }
 END_TEST
 
+/*
+ * Secrets sealed per tenant: under the tenant's own key (made at its first
+ * secret, wrapped by the store's), bound to the tenant (another tenant's
+ * endpoint cannot open a copied ciphertext); a v1 secret still opens;
+ * removing the tenant removes its key (refused while it has endpoints).
+ */
+START_TEST(test_tenant_keys)
+{
+	struct fixture	 f;
+	struct tenant	 t;
+	char		*stored = NULL, *plain = NULL, *cause = NULL, *w1, *w2;
+	char		*v1 = NULL;
+
+	fixture_open(&f);
+	memset(&t, 0, sizeof t);
+	t.name = (char *)"acme";
+	t.max_jobs = t.max_memory = t.max_rows_per_sec = -1;
+	ck_assert_int_eq(store_tenant_add(f.s, &t, &cause), 0);
+	ck_assert_int_eq(store_tenant_get(f.s, "acme", &t, &cause), 0);
+	ck_assert_int_eq(secret_seal_for(f.s, t.id, "s3cr3t", &stored,
+	    &cause), 0);
+	ck_assert_msg(strncmp(stored, "enc:v2:", 7) == 0, "%s", stored);
+	ck_assert_ptr_null(strstr(stored, "s3cr3t"));
+	ck_assert_str_eq(secret_describe(stored), "encrypted");
+	ck_assert_int_eq(store_tenant_key_get(f.s, t.id, &w1, &cause), 0);
+	ck_assert_msg(w1 != NULL && strncmp(w1, "wk:v1:", 6) == 0, "%s", w1);
+	ck_assert_int_eq(secret_open_for(f.s, t.id, stored, &plain, &cause),
+	    0);
+	ck_assert_str_eq(plain, "s3cr3t");
+	xfree_secret(plain);
+	/* The same key the next time (not made again). */
+	free(stored);
+	ck_assert_int_eq(secret_seal_for(f.s, t.id, "again", &stored,
+	    &cause), 0);
+	ck_assert_int_eq(store_tenant_key_get(f.s, t.id, &w2, &cause), 0);
+	ck_assert_str_eq(w1, w2);
+	free(w2);
+	/* Another tenant cannot open it, even with the id rewritten. */
+	ck_assert_int_ne(secret_open_for(f.s, f.tenant, stored, &plain,
+	    &cause), 0);
+	ck_assert_ptr_nonnull(strstr(cause, "another tenant's"));
+	free(cause);
+	cause = NULL;
+	{
+		char	*moved = xasprintf("enc:v2:%lld:%s",
+		    (long long)f.tenant, strchr(stored + 7, ':') + 1);
+
+		ck_assert_int_ne(secret_open_for(f.s, f.tenant, moved, &plain,
+		    &cause), 0);
+		free(cause);
+		cause = NULL;
+		free(moved);
+	}
+	/* v1 (the store's key) still opens for any tenant. */
+	ck_assert_int_eq(secret_seal(f.path, "old", &v1, &cause), 0);
+	ck_assert_int_eq(secret_open_for(f.s, t.id, v1, &plain, &cause), 0);
+	ck_assert_str_eq(plain, "old");
+	xfree_secret(plain);
+	free(v1);
+	/* Removing the tenant: refused while it has an endpoint; then its
+	 * key is gone. */
+	add_endpoint(f.s, t.id, "e", ENDPOINT_MYSQL);
+	ck_assert_int_ne(store_tenant_rm(f.s, "acme", &cause), 0);
+	ck_assert_ptr_nonnull(strstr(cause, "remove them first"));
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_endpoint_rm(f.s, t.id, "e", &cause), 0);
+	ck_assert_int_eq(store_tenant_rm(f.s, "acme", &cause), 0);
+	ck_assert_int_ne(secret_open_for(f.s, t.id, stored, &plain, &cause),
+	    0);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_ne(store_tenant_rm(f.s, "default", &cause), 0);
+	free(cause);
+	free(w1);
+	free(stored);
+	tenant_release(&t);
+	fixture_close(&f);
+}
+END_TEST
+
 START_TEST(test_secrets)
 {
 	struct buf	 raw = BUF_INITIALIZER;
@@ -1192,6 +1274,7 @@ store_suite(void)
 	tcase_add_test(tc, test_leases);
 	tcase_add_test(tc, test_concurrent_writers);
 	tcase_add_test(tc, test_secrets);
+	tcase_add_test(tc, test_tenant_keys);
 	suite_add_tcase(s, tc);
 	return (s);
 }
