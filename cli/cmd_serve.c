@@ -23,6 +23,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_store.h"
+#include "common/buf.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
@@ -33,9 +34,13 @@ static void
 serve_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: ferry serve [--http HOST:PORT] [--log FILE] [options]\n"
+	    "usage: ferry serve [--config FILE] [--http HOST:PORT] [--log FILE] "
+	    "[options]\n"
 	    "\n"
 	    "Run the store's queued jobs until SIGTERM or SIGINT.\n"
+	    "  --config FILE        settings, a line each: name = value (the "
+	    "options'\n"
+	    "                       names; the command line's win)\n"
 	    "  --http HOST:PORT     serve /healthz, /jobs and /metrics (no "
 	    "authentication:\n"
 	    "                       keep it on loopback)\n"
@@ -81,30 +86,115 @@ serve_usage(FILE *fp)
 	    "server\n");
 }
 
-int
-cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
+static const struct option serve_opts[] = {
+	{ "config", required_argument, NULL, 'F' },
+	{ "http", required_argument, NULL, 'H' },
+	{ "api", required_argument, NULL, 'A' },
+	{ "api-cert", required_argument, NULL, 'T' },
+	{ "api-key", required_argument, NULL, 'K' },
+	{ "tenant-allow", required_argument, NULL, 'a' },
+	{ "tenant-deny", required_argument, NULL, 'd' },
+	{ "max-memory", required_argument, NULL, 'M' },
+	{ "log", required_argument, NULL, 'L' },
+	{ "control", required_argument, NULL, 'C' },
+	{ "poll-ms", required_argument, NULL, 'p' },
+	{ "lease-ms", required_argument, NULL, 'l' },
+	{ "checkpoint-ms", required_argument, NULL, 'c' },
+	{ "retry-min-ms", required_argument, NULL, 'r' },
+	{ "retry-max-ms", required_argument, NULL, 'R' },
+	{ "chunk-rows", required_argument, NULL, 'k' },
+	{ "heartbeat-ms", required_argument, NULL, 'b' },
+	{ "binlog-heartbeat-ms", required_argument, NULL, 'B' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/*
+ * The settings of --config FILE, as the options they are: "name = value"
+ * (or "name" for one that takes none) a line, '#' comments, names the long
+ * options of serve without their dashes.  Given before the command line's
+ * own options, which win.  Returns the new argv (*argcp set), or NULL
+ * having said why.
+ */
+static char **
+serve_config(const char *path, int *argcp, char **argv, int *nmade)
 {
-	static const struct option	 opts[] = {
-		{ "http", required_argument, NULL, 'H' },
-		{ "api", required_argument, NULL, 'A' },
-		{ "api-cert", required_argument, NULL, 'T' },
-		{ "api-key", required_argument, NULL, 'K' },
-		{ "tenant-allow", required_argument, NULL, 'a' },
-		{ "tenant-deny", required_argument, NULL, 'd' },
-		{ "max-memory", required_argument, NULL, 'M' },
-		{ "log", required_argument, NULL, 'L' },
-		{ "control", required_argument, NULL, 'C' },
-		{ "poll-ms", required_argument, NULL, 'p' },
-		{ "lease-ms", required_argument, NULL, 'l' },
-		{ "checkpoint-ms", required_argument, NULL, 'c' },
-		{ "retry-min-ms", required_argument, NULL, 'r' },
-		{ "retry-max-ms", required_argument, NULL, 'R' },
-		{ "chunk-rows", required_argument, NULL, 'k' },
-		{ "heartbeat-ms", required_argument, NULL, 'b' },
-		{ "binlog-heartbeat-ms", required_argument, NULL, 'B' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct buf	 b = BUF_INITIALIZER;
+	char		**v, *cause = NULL, *line, *save = NULL, *eq, *name, *val;
+	const struct option *o;
+	int		 n = 1, cap = 16, lineno = 0, i;
+
+	if (util_read_file(path, 1024 * 1024, &b, &cause) != 0) {
+		cli_error("--config: %s", cause);
+		free(cause);
+		return (NULL);
+	}
+	buf_str(&b);
+	v = xcalloc((size_t)cap, sizeof *v);
+	v[0] = argv[0];
+	for (line = strtok_r((char *)b.data, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		line += strspn(line, " \t");
+		if (*line == '#' || *line == '\0')
+			continue;
+		eq = strchr(line, '=');
+		name = line;
+		val = NULL;
+		if (eq != NULL) {
+			*eq = '\0';
+			val = eq + 1 + strspn(eq + 1, " \t");
+			for (i = (int)strlen(val); i > 0 && (val[i - 1] == ' ' ||
+			    val[i - 1] == '\t' || val[i - 1] == '\r'); i--)
+				val[i - 1] = '\0';
+		}
+		for (i = (int)strlen(name); i > 0 && (name[i - 1] == ' ' ||
+		    name[i - 1] == '\t' || name[i - 1] == '\r'); i--)
+			name[i - 1] = '\0';
+		for (o = serve_opts; o->name != NULL; o++) {
+			if (strcmp(o->name, name) == 0)
+				break;
+		}
+		if (o->name == NULL || strcmp(name, "config") == 0 ||
+		    strcmp(name, "help") == 0) {
+			cli_error("%s:%d: unknown setting '%s'", path, lineno,
+			    name);
+			goto fail;
+		}
+		if ((o->has_arg == required_argument) != (val != NULL &&
+		    *val != '\0')) {
+			cli_error("%s:%d: '%s' %s", path, lineno, name,
+			    o->has_arg == required_argument ? "needs a value "
+			    "(name = value)" : "takes no value");
+			goto fail;
+		}
+		if (n + 3 >= cap) {
+			cap *= 2;
+			v = xreallocarray(v, (size_t)cap, sizeof *v);
+		}
+		v[n++] = xasprintf("--%s", name);
+		if (val != NULL)
+			v[n++] = xstrdup(val);
+	}
+	*nmade = n - 1;
+	v = xreallocarray(v, (size_t)(n + *argcp + 1), sizeof *v);
+	for (i = 1; i < *argcp; i++)
+		v[n++] = argv[i];
+	v[n] = NULL;
+	*argcp = n;
+	buf_release(&b);
+	return (v);
+fail:
+	buf_release(&b);
+	for (i = 1; i < n; i++)
+		free(v[i]);
+	free(v);
+	return (NULL);
+}
+
+static int
+serve_main(struct cli_ctx *ctx, int argc, char **argv)
+{
 	struct daemon_options		 o;
 	const char			*logfile = NULL, *name = NULL;
 	char				*cause = NULL;
@@ -114,8 +204,10 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 	daemon_options_init(&o);
 	o.store_path = ctx->db_path;
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", serve_opts, NULL)) != -1) {
 		switch (ch) {
+		case 'F':
+			continue;	/* read above */
 		case 'H':
 			o.http = optarg;
 			continue;
@@ -235,4 +327,28 @@ cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
 		return (CLI_FAIL);
 	}
 	return (CLI_OK);
+}
+
+int
+cmd_serve(struct cli_ctx *ctx, int argc, char **argv)
+{
+	const char	*config = NULL;
+	char		**v;
+	int		 i, made = 0, rc;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config = argv[i + 1];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			config = argv[i] + 9;
+	}
+	if (config == NULL)
+		return (serve_main(ctx, argc, argv));
+	if ((v = serve_config(config, &argc, argv, &made)) == NULL)
+		return (CLI_USAGE);
+	rc = serve_main(ctx, argc, v);
+	for (i = 1; i <= made; i++)
+		free(v[i]);
+	free(v);
+	return (rc);
 }
