@@ -99,8 +99,9 @@ cli_caller_allows(int argc, char **argv)
 		return (-1);
 	}
 	for (k = 1; k < argc; k++) {
-		if (strcmp(argv[0], "status") == 0 && strncmp(argv[k],
-		    "--watch", 7) == 0) {
+		/* getopt takes --w, --wat ... for --watch. */
+		if (strcmp(argv[0], "status") == 0 && (strncmp(argv[k],
+		    "--w", 3) == 0 || strcmp(argv[k], "-w") == 0)) {
 			cli_error("status --watch needs a terminal; ask for "
 			    "status again instead");
 			return (-1);

@@ -98,12 +98,12 @@ remote_tls(struct remote_conn *c, const char *host, const char *ca,
 	    SSL_set1_host(c->ssl, host) != 1)
 		goto fail;
 	if (SSL_connect(c->ssl) != 1) {
-		long	 v = SSL_get_verify_result(c->ssl);
+		long		 v = SSL_get_verify_result(c->ssl);
+		const char	*why = ERR_reason_error_string(ERR_get_error());
 
 		*cause = xasprintf("TLS with %s failed: %s", host,
 		    v != X509_V_OK ? X509_verify_cert_error_string(v) :
-		    ERR_reason_error_string(ERR_get_error()) != NULL ?
-		    ERR_reason_error_string(ERR_get_error()) : "handshake");
+		    why != NULL ? why : "handshake");
 		return (-1);
 	}
 	return (0);
@@ -233,7 +233,7 @@ remote_result(int status, const char *body, size_t len)
 	}
 	fputs(o->str, stdout);
 	fputs(e->str, stderr);
-	rc = (int)x->num;
+	rc = x->num >= 0 && x->num <= 255 ? (int)x->num : CLI_FAIL;
 	jsonr_free(v);
 	return (rc);
 }
@@ -286,6 +286,14 @@ cli_remote(const char *server, const char *token_file, const char *ca,
 	}
 	port = sep != NULL && *sep == ':' ? xstrndup(sep + 1,
 	    (size_t)(end - sep - 1)) : xstrdup(tls ? "443" : "80");
+	if (!tls && strcmp(host, "localhost") != 0 && strncmp(host, "127.",
+	    4) != 0 && strcmp(host, "::1") != 0) {
+		/* The token would cross the network in the clear. */
+		cli_error("--server http:// is for loopback; give https:// for "
+		    "%s", host);
+		rc = CLI_USAGE;
+		goto out;
+	}
 	if (util_read_secret_file(token_file, &token, &cause) != 0) {
 		cli_error("token file: %s", cause);
 		goto out;

@@ -249,7 +249,11 @@ endpoint_check_address(const struct endpoint_args *a)
 	if (a->mysql != NULL && mysql_conn_opts_from_url(&mo, a->mysql,
 	    &cause) != 0)
 		rc = cli_usage_error("--mysql: %s", cause);
-	else if (a->mysql != NULL && mo.socket != NULL && cli_caller_tenant()) {
+	else if (a->mysql != NULL && mo.tls_ca != NULL && cli_caller_tenant()) {
+		cli_error("--mysql: tls-ca names a file on the daemon's host, "
+		    "which is the operator's to give");
+		rc = CLI_FAIL;
+	} else if (a->mysql != NULL && mo.socket != NULL && cli_caller_tenant()) {
 		/* A socket reaches the daemon's own host, and there a login
 		 * by the daemon's OS identity (unix_socket). */
 		cli_error("--mysql: a Unix socket is the daemon's host's; a "
@@ -475,6 +479,13 @@ endpoint_set(struct cli_ctx *ctx, int argc, char **argv)
 		cli_error("%s", cause);
 		goto out;
 	}
+	if (cli_caller_tenant() && !old.tenant_owned) {
+		/* The operator's endpoint: not confined, perhaps with a
+		 * reference to the daemon's files for a password. */
+		cli_error("endpoint %s is the operator's: a tenant changes "
+		    "only the endpoints it made", a.name);
+		goto out;
+	}
 	if ((status = endpoint_changes(s, &old, &a, &c, &what)) != 0)
 		goto out;
 	status = CLI_FAIL;
@@ -614,6 +625,23 @@ cmd_endpoint(struct cli_ctx *ctx, int argc, char **argv)
 		endpoint_release(&e);
 		status = CLI_OK;
 	} else {
+		if (cli_caller_tenant()) {
+			struct endpoint	 mine;
+
+			if (store_endpoint_get(s, t.id, argv[0], &mine,
+			    &cause) != 0) {
+				cli_error("%s", cause);
+				goto out;
+			}
+			if (!mine.tenant_owned) {
+				cli_error("endpoint %s is the operator's: a "
+				    "tenant removes only the endpoints it "
+				    "made", argv[0]);
+				endpoint_release(&mine);
+				goto out;
+			}
+			endpoint_release(&mine);
+		}
 		if (store_endpoint_rm(s, t.id, argv[0], &cause) != 0) {
 			cli_error("%s", cause);
 			goto out;

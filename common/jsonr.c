@@ -17,12 +17,14 @@
 #include "common/xmalloc.h"
 
 #define JSONR_DEPTH	16
+#define JSONR_NODES	10000	/* values in one document */
 
 struct jsonr_in {
 	const char	*p;
 	const char	*end;
 	const char	*start;
 	char		*why;
+	size_t		 nodes;
 };
 
 static void
@@ -216,6 +218,10 @@ jsonr_value(struct jsonr_in *in, int depth)
 	struct jsonr	*v = xcalloc(1, sizeof *v), *item;
 	char		*key;
 
+	if (++in->nodes > JSONR_NODES) {
+		jsonr_fail(in, "too many values");
+		goto fail;
+	}
 	jsonr_ws(in);
 	if (in->p >= in->end) {
 		jsonr_fail(in, "a value is missing");
@@ -317,6 +323,7 @@ jsonr_parse(const char *s, size_t len, char **cause)
 	in.p = in.start = s;
 	in.end = s + len;
 	in.why = NULL;
+	in.nodes = 0;
 	if ((v = jsonr_value(&in, 0)) != NULL) {
 		jsonr_ws(&in);
 		if (in.p != in.end) {

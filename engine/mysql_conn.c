@@ -227,10 +227,12 @@ mysql_conn_error(MYSQL *m, const char *what)
  * A confined endpoint (a tenant's): every address its host resolves to
  * must be one the network policy allows (a name with one allowed and one
  * forbidden answer is refused: the next lookup may give the other).
- * 0, or -1 with *cause.
+ * numeric is the first of them (len bytes), which a connection without
+ * TLS connects to: no second lookup to rebind.  0, or -1 with *cause.
  */
 static int
-mysql_conn_allowed(const struct mysql_conn_opts *o, char **cause)
+mysql_conn_allowed(const struct mysql_conn_opts *o, char *numeric, size_t len,
+    char **cause)
 {
 	struct addrinfo	 hints, *res, *ai;
 	const char	*why;
@@ -255,6 +257,9 @@ mysql_conn_allowed(const struct mysql_conn_opts *o, char **cause)
 		free(who);
 		return (-1);
 	}
+	if (res != NULL && getnameinfo(res->ai_addr, res->ai_addrlen, numeric,
+	    (socklen_t)len, NULL, 0, NI_NUMERICHOST) != 0)
+		numeric[0] = '\0';
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if ((why = netpolicy_refusal(ai->ai_addr)) != NULL) {
 			char	*what = xasprintf("cannot connect to MySQL %s",
@@ -309,14 +314,19 @@ MYSQL *
 mysql_conn_open(const struct mysql_conn_opts *o, char **cause)
 {
 	MYSQL		*m;
-	char		*who, *what;
-	unsigned int	 proto;
+	char		*who, *what, numeric[NI_MAXHOST];
+	unsigned int	 proto, no = 0;
 	my_bool		 on = 1;
 
-	if (o->confined && mysql_conn_allowed(o, cause) != 0)
+	numeric[0] = '\0';
+	if (o->confined && mysql_conn_allowed(o, numeric, sizeof numeric,
+	    cause) != 0)
 		return (NULL);
 	if ((m = mysql_init(NULL)) == NULL)
 		fatalx("%s: mysql_init failed", __func__);
+	/* ferry never loads a file into a server: a server (or a fake one)
+	 * that asks for one with LOAD DATA LOCAL gets nothing. */
+	mysql_options(m, MYSQL_OPT_LOCAL_INFILE, &no);
 	if (!o->tls)
 		mysql_optionsv(m, MARIADB_OPT_RESTRICTED_AUTH,
 		    MYSQL_CONN_SAFE_AUTH);
@@ -337,7 +347,10 @@ mysql_conn_open(const struct mysql_conn_opts *o, char **cause)
 		if (o->tls_ca != NULL)
 			mysql_optionsv(m, MYSQL_OPT_SSL_CA, o->tls_ca);
 	}
-	if (mysql_real_connect(m, o->socket != NULL ? "localhost" : o->host,
+	/* TLS verifies the name, so it connects by name (and the peer is
+	 * checked below); without it, to the address checked above. */
+	if (mysql_real_connect(m, o->socket != NULL ? "localhost" :
+	    o->confined && !o->tls && numeric[0] != '\0' ? numeric : o->host,
 	    o->user, o->password != NULL ? o->password : "", o->database,
 	    o->socket != NULL ? 0 : o->port, o->socket, 0) == NULL) {
 		who = mysql_conn_describe(o);

@@ -12,8 +12,8 @@
  *	allowed	when a --tenant-allow prefix holds it;
  *	refused	when it is loopback, unspecified, link-local (cloud
  *		metadata services live there), multicast or broadcast, or
- *		one of the host's own addresses (IPv4-mapped IPv6 counts as
- *		its IPv4 address);
+ *		one of the host's own addresses (an IPv4 address inside an
+ *		IPv6 one, mapped, NAT64 or 6to4, counts as itself);
  *	allowed	otherwise.
  *
  * The policy is the daemon's, set once before any job runs
@@ -207,10 +207,18 @@ netpolicy_refusal(const struct sockaddr *sa)
 	else if (family == AF_INET6) {
 		a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)->
 		    sin6_addr;
-		/* ::ffff:a.b.c.d is a.b.c.d. */
-		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
+		/* ::ffff:a.b.c.d is a.b.c.d, and so, through a translator
+		 * or a relay, are NAT64's 64:ff9b::a.b.c.d and 6to4's
+		 * 2002:AABB:CCDD::. */
+		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a) ||
+		    (a[0] == 0x00 && a[1] == 0x64 && a[2] == 0xff &&
+		    a[3] == 0x9b && memcmp(a + 4, "\0\0\0\0\0\0\0\0", 8) ==
+		    0)) {
 			family = AF_INET;
 			a += 12;
+		} else if (a[0] == 0x20 && a[1] == 0x02) {
+			family = AF_INET;
+			a += 2;
 		}
 	} else
 		return ("not an IP address");

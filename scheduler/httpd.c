@@ -172,6 +172,8 @@ httpd_req_free(struct httpd_req *r)
 	free(r->hdrs);
 	free(r->path);
 	free(r->query);
+	if (r->body != NULL)
+		xzero(r->body, r->bodylen);	/* it may hold a password */
 	free(r->body);
 	free(r);
 }
@@ -203,6 +205,7 @@ httpd_send(struct httpd_conn *c, int code, const char *type,
     const char *extra, const void *body, size_t len)
 {
 	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	struct timeval	 wtv;
 
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
 	    "Content-Length: %zu\r\nConnection: close\r\n"
@@ -212,6 +215,11 @@ httpd_send(struct httpd_conn *c, int code, const char *type,
 	c->replying = 1;
 	if (c->deadline != NULL)
 		event_del(c->deadline);
+	/* A client that does not read its reply is let go after
+	 * write_timeout seconds without progress. */
+	wtv.tv_sec = c->h->o.write_timeout;
+	wtv.tv_usec = 0;
+	bufferevent_set_timeouts(c->bev, NULL, &wtv);
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_enable(c->bev, EV_WRITE);
 }
@@ -603,6 +611,7 @@ httpd_tls_new(const char *cert, const char *key, char **cause)
 		return (NULL);
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		*cause = xasprintf("cannot read the TLS certificate %s", cert);
 		SSL_CTX_free(ctx);

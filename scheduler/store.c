@@ -262,6 +262,14 @@ static const char *store_migrations[] = {
 
 #define STORE_SCHEMA	((int)nitems(store_migrations))
 
+/* How long a statement waits for another connection's lock (15 s when
+ * opened). */
+void
+store_set_busy_timeout(struct store *s, int ms)
+{
+	sqlite3_busy_timeout(s->db, ms);
+}
+
 int64_t
 store_now(void)
 {

@@ -139,6 +139,7 @@ struct store	*store_open(const char *, char **);
 void		 store_close(struct store *);
 const char	*store_path(const struct store *);
 void		 store_set_fail_hook(struct store *, int (*)(const char *));
+void		 store_set_busy_timeout(struct store *, int);
 struct jobstore	*store_door_open(void *, int64_t, char **);
 
 int	 store_tenant_get(struct store *, const char *, struct tenant *, char **);

@@ -85,6 +85,14 @@ door_load_targets(struct store_door *d, const struct job *j,
 		if (e.username != NULL)
 			t->kafka.user = xstrdup(e.username);
 		t->kafka.tls = e.tls;
+		if (e.tls_ca != NULL && e.tenant_owned) {
+			*cause = xasprintf("endpoint %s is a tenant's: it "
+			    "cannot name a CA file on the daemon's host",
+			    e.name);
+			endpoint_release(&e);
+			*permanent = 1;
+			return (-1);
+		}
 		if (e.tls_ca != NULL)
 			t->kafka.tls_ca = xstrdup(e.tls_ca);
 		if (e.kafka_version != NULL)
@@ -184,8 +192,17 @@ door_load(struct jobstore *js, struct job_spec *s, int *permanent,
 	}
 	s->source.tls = e.tls;
 	s->source.confined = e.tenant_owned;
-	if (e.tls_ca != NULL)
+	if (e.tls_ca != NULL) {
+		free(s->source.tls_ca);
 		s->source.tls_ca = xstrdup(e.tls_ca);
+	}
+	if (e.tenant_owned && s->source.tls_ca != NULL) {
+		*cause = xasprintf("endpoint %s is a tenant's: it cannot name "
+		    "a CA file on the daemon's host", e.name);
+		endpoint_release(&e);
+		*permanent = 1;
+		goto out;
+	}
 	if (door_secret(d, &e, &plain, cause) != 0) {
 		endpoint_release(&e);
 		*permanent = 1;

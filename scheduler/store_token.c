@@ -74,7 +74,7 @@ store_token_add(struct store *s, const char *tenant, const char *name,
 
 #define TOKEN_COLS \
 	"k.id, t.name, k.name, k.created_at, k.created_by, " \
-	"coalesce(k.revoked_at, 0), coalesce(k.last_used_at, 0)"
+	"coalesce(k.revoked_at, 0), coalesce(k.last_used_at, 0), k.tenant_id"
 
 static void
 token_row(sqlite3_stmt *st, struct token_info *t)
@@ -167,8 +167,16 @@ store_token_find(struct store *s, const char *hash, struct token_info *t,
 		return (-1);
 	store_bind_text(st, 1, hash);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW) {
 		token_row(st, t);
+		/* A tenant's token whose tenant is gone is no token (not
+		 * the operator's). */
+		if (sqlite3_column_type(st, 7) != SQLITE_NULL &&
+		    t->tenant == NULL) {
+			token_info_release(t);
+			rc = SQLITE_DONE;
+		}
+	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_DONE)
 		return (1);

@@ -18,6 +18,11 @@ The attacks of the issue, each refused:
   topic stays empty;
 - a fake MySQL server asking for mysql_clear_password: the password never
   reaches it;
+- a fake server answering a query with LOAD DATA LOCAL for a file of the
+  daemon's host: nothing of it is sent (Debian's libmariadb refuses by
+  default; ferry turns it off for any build: this check guards that);
+- a tenant changing or removing an endpoint the operator made (403), or
+  naming a CA file in its URL (403);
 - a fake broker advertising a loopback address: nothing connects there,
   the job fails naming the broker and the policy;
 - 20,000 connections held open against the health listener while a job
@@ -222,11 +227,21 @@ def main():
     fake_k = fakes.FakeKafka("127.0.0.1", recorder.port,
                              topic=f"ferry-api-fk-{TAG}", host="127.0.0.2")
     log = open(os.path.join(TMP, "serve.log"), "w")
-    d = subprocess.Popen([FERRY, "serve", "--api", f"127.0.0.1:{API_PORT}",
+    # Some settings from a file (--config), the rest on the command line.
+    conf = os.path.join(TMP, "ferry.conf")
+    with open(conf, "w") as f:
+        f.write(f"# the daemon of test_api\nhttp = 127.0.0.1:{HTTP_PORT}\n"
+                f"tenant-allow = 127.0.0.2/32\n\nmax-memory = 100M\n")
+    p = run("serve", "--config", conf + ".missing", check_rc=False)
+    eq(p.returncode, 2, "a missing --config file is a usage error")
+    with open(conf + ".bad", "w") as f:
+        f.write("http = 127.0.0.1:1\nbogus = 1\n")
+    p = run("serve", "--config", conf + ".bad", check_rc=False)
+    check(p.returncode == 2 and ".bad:2: unknown setting 'bogus'" in
+          p.stderr, f"an unknown setting names file and line: {p.stderr}")
+    d = subprocess.Popen([FERRY, "serve", "--config", conf,
+                          "--api", f"127.0.0.1:{API_PORT}",
                           "--api-cert", CERT, "--api-key", KEY,
-                          "--http", f"127.0.0.1:{HTTP_PORT}",
-                          "--tenant-allow", "127.0.0.2/32",
-                          "--max-memory", "100M",
                           "--heartbeat-ms", "1000", "--poll-ms", "200",
                           "--retry-min-ms", "200", "--retry-max-ms", "500",
                           "--checkpoint-ms", "200"],
@@ -363,6 +378,43 @@ def main():
         check(fake_my.connections > 0, "the fake MySQL server was reached")
         check(secret.encode() not in fake_my.received,
               "the password never reached the fake server in the clear")
+
+        # A fake server that asks for a file of the daemon's host with
+        # LOAD DATA LOCAL: it gets nothing.
+        secret_file = os.path.join(TMP, "host-secret")
+        with open(secret_file, "w") as f:
+            f.write(f"host-file-{TAG}\n")
+        fake_in = fakes.FakeMySQLInfile(secret_file, host="127.0.0.2")
+        try:
+            code, r = api("POST", "/v1/endpoints", evil, {
+                "name": "infile", "mysql":
+                f"mysql://u@127.0.0.2:{fake_in.port}", "password": "x"})
+            eq(code, 200, f"an endpoint at the LOCAL INFILE fake: {r}")
+            api("POST", "/v1/jobs", evil, {
+                "name": "inf", "source": "infile", "target": "ek",
+                "topic": evtopic, "tables": ["a.b"]})
+            api("POST", "/v1/jobs/inf/start", evil)
+            until(lambda: fake_in.connections > 0 and job(
+                "inf", "evil")["attempts"] > 0, "the job to ask the fake")
+            time.sleep(1)
+            check(fake_in.connections > 0 and b"\x03" in fake_in.received,
+                  "the fake was asked a query")
+            check(f"host-file-{TAG}".encode() not in fake_in.received,
+                  "no file of the daemon's host reached the fake server")
+            api("POST", "/v1/jobs/inf/stop", evil)
+        finally:
+            fake_in.close()
+
+        # The operator's endpoints are not a tenant's to change.
+        code, r = api("PATCH", "/v1/endpoints/src", acme,
+                      {"mysql": "mysql://root@169.254.169.254"})
+        eq(code, 403, f"a tenant cannot change the operator's endpoint: {r}")
+        eq(api("DELETE", "/v1/endpoints/src", acme)[0], 403,
+           "nor remove it")
+        code, r = api("POST", "/v1/endpoints", evil, {
+            "name": "ca", "mysql": "mysql://u@db.example.com?tls-ca=/etc/"
+            "shadow"})
+        eq(code, 403, f"a CA file in the URL is refused: {r}")
 
         # A fake broker that advertises a loopback address.
         code, r = api("POST", "/v1/endpoints", acme, {

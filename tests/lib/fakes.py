@@ -87,6 +87,48 @@ class FakeMySQL(Listener):
                                        b"denied (fake)"))
 
 
+class FakeMySQLInfile(Listener):
+    """Greets as MySQL 5.7 with mysql_native_password, takes any login,
+    and answers the first query with a LOAD DATA LOCAL request for the
+    file path: a client that allows LOCAL INFILE sends the file's bytes
+    (in .received)."""
+
+    def __init__(self, path, **kw):
+        self.path = path
+        super().__init__(**kw)
+
+    def handle(self, conn):
+        caps = 0x0200 | 0x8000 | 0x0008 | 0x0001 | 0x0004 | 0x2000 | 0x0080
+        caps_hi = 0x0008 | 0x0001
+        scramble = b"abcdefgh" + b"ijklmnopqrst"
+        greet = (b"\x0a" + b"5.7.99-fake\x00" + struct.pack("<I", 8) +
+                 scramble[:8] + b"\x00" + struct.pack("<H", caps) +
+                 b"\x21" + struct.pack("<H", 2) + struct.pack("<H", caps_hi) +
+                 bytes([21]) + b"\x00" * 10 + scramble[8:] + b"\x00" +
+                 b"mysql_native_password\x00")
+        conn.sendall(_mysql_packet(0, greet))
+        if not self.recv(conn):
+            return
+        conn.sendall(_mysql_packet(2, b"\x00\x00\x00\x02\x00\x00\x00"))
+        buf = b""
+        while True:
+            data = self.recv(conn)
+            if not data:
+                return
+            buf += data
+            while len(buf) >= 4:
+                n = buf[0] | buf[1] << 8 | buf[2] << 16
+                if len(buf) < 4 + n:
+                    break
+                seq, body, buf = buf[3], buf[4:4 + n], buf[4 + n:]
+                if seq == 0 and body[:1] == b"\x03":     # COM_QUERY
+                    conn.sendall(_mysql_packet(1, b"\xfb" +
+                                               self.path.encode()))
+                elif n == 0:            # the end of the file sent
+                    conn.sendall(_mysql_packet(
+                        (seq + 1) & 0xff, b"\x00\x00\x00\x02\x00\x00\x00"))
+
+
 class FakeKafka(Listener):
     """A broker that answers ApiVersions and Metadata, advertising itself
     as node 1 at (adv_host, adv_port): the address the client is steered

@@ -115,6 +115,12 @@ START_TEST(test_netpolicy)
 	ck_assert_ptr_nonnull(strstr(refusal("fe80::1"), "link-local"));
 	ck_assert_ptr_nonnull(strstr(refusal("224.0.0.1"), "multicast"));
 	ck_assert_ptr_nonnull(strstr(refusal("ff02::1"), "multicast"));
+	/* An IPv4 address inside IPv6: NAT64 and 6to4 count as it. */
+	ck_assert_ptr_nonnull(strstr(refusal("64:ff9b::127.0.0.1"), "loopback"));
+	ck_assert_ptr_nonnull(strstr(refusal("64:ff9b::a9fe:a9fe"),
+	    "link-local"));
+	ck_assert_ptr_nonnull(strstr(refusal("2002:7f00:1::"), "loopback"));
+	ck_assert_ptr_null(refusal("64:ff9b::cb00:7109"));
 	ck_assert_ptr_null(refusal("10.1.2.3"));
 	ck_assert_ptr_null(refusal("203.0.113.9"));
 	ck_assert_ptr_null(refusal("2001:db8::1"));
