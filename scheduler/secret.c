@@ -104,170 +104,6 @@ out:
 	return (rc);
 }
 
-/* Encrypt plain for the store at store_path: *stored = "enc:v1:...". */
-int
-secret_seal(const char *store_path, const char *plain, char **stored,
-    char **cause)
-{
-	uint8_t		 key[SECRET_KEYLEN], *raw, *b64;
-	EVP_CIPHER_CTX	*ctx;
-	size_t		 len = strlen(plain), rawlen;
-	int		 n, rc = -1;
-
-	if (secret_key(store_path, key, cause) != 0)
-		return (-1);
-	rawlen = SECRET_NONCE + len + SECRET_TAG;
-	raw = xmalloc(rawlen);
-	b64 = xmalloc(4 * ((rawlen + 2) / 3) + 1);
-	if (RAND_bytes(raw, SECRET_NONCE) != 1 ||
-	    (ctx = EVP_CIPHER_CTX_new()) == NULL) {
-		*cause = xstrdup("cannot encrypt the secret");
-		goto out;
-	}
-	if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, raw) != 1 ||
-	    EVP_EncryptUpdate(ctx, NULL, &n, (const uint8_t *)SECRET_AAD,
-	    (int)strlen(SECRET_AAD)) != 1 ||
-	    EVP_EncryptUpdate(ctx, raw + SECRET_NONCE, &n,
-	    (const uint8_t *)plain, (int)len) != 1 ||
-	    EVP_EncryptFinal_ex(ctx, raw + SECRET_NONCE + n, &n) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SECRET_TAG,
-	    raw + SECRET_NONCE + len) != 1) {
-		*cause = xstrdup("cannot encrypt the secret");
-		EVP_CIPHER_CTX_free(ctx);
-		goto out;
-	}
-	EVP_CIPHER_CTX_free(ctx);
-	EVP_EncodeBlock(b64, raw, (int)rawlen);
-	*stored = xasprintf(SECRET_PREFIX "%s", b64);
-	rc = 0;
-out:
-	xzero(key, sizeof key);
-	xzero(raw, rawlen);
-	free(raw);
-	free(b64);
-	return (rc);
-}
-
-/* Check a reference, "env:NAME" or "file:/absolute/path". */
-int
-secret_reference(const char *ref, char **stored, char **cause)
-{
-	const char	*p;
-
-	if (strncmp(ref, "env:", 4) == 0) {
-		for (p = ref + 4; *p != '\0'; p++) {
-			if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' &&
-			    *p <= 'z') || (*p >= '0' && *p <= '9') ||
-			    *p == '_'))
-				break;
-		}
-		if (ref[4] == '\0' || *p != '\0') {
-			*cause = xasprintf("'%s' is not an environment "
-			    "variable reference (env:NAME)", ref);
-			return (-1);
-		}
-	} else if (strncmp(ref, "file:", 5) == 0) {
-		if (ref[5] != '/') {
-			*cause = xasprintf("'%s': a file reference needs an "
-			    "absolute path (file:/path)", ref);
-			return (-1);
-		}
-	} else {
-		*cause = xasprintf("'%s' is not a secret reference (env:NAME "
-		    "or file:/path)", ref);
-		return (-1);
-	}
-	*stored = xstrdup(ref);
-	return (0);
-}
-
-/* What a stored secret is, for people: never the secret. */
-const char *
-secret_describe(const char *stored)
-{
-	if (stored == NULL)
-		return ("none");
-	if (strncmp(stored, "enc:", 4) == 0)
-		return ("encrypted");
-	return (stored);	/* a reference names where, not what */
-}
-
-/*
- * The plain secret of a stored one (a new string: free with
- * xfree_secret()), registered with the logger.
- */
-int
-secret_open(const char *store_path, const char *stored, char **plain,
-    char **cause)
-{
-	uint8_t		 key[SECRET_KEYLEN], *raw = NULL;
-	EVP_CIPHER_CTX	*ctx;
-	const char	*b64;
-	size_t		 len = 0, b64len;
-	char		*out = NULL;
-	int		 n, rawlen, rc = -1;
-
-	if (strncmp(stored, "env:", 4) == 0)
-		return (util_read_secret_env(stored + 4, plain, cause));
-	if (strncmp(stored, "file:", 5) == 0)
-		return (util_read_secret_file(stored + 5, plain, cause));
-	if (strncmp(stored, SECRET_PREFIX, strlen(SECRET_PREFIX)) != 0) {
-		*cause = xstrdup("unknown stored secret form");
-		return (-1);
-	}
-	if (secret_key(store_path, key, cause) != 0)
-		return (-1);
-	b64 = stored + strlen(SECRET_PREFIX);
-	b64len = strlen(b64);
-	raw = xmalloc(b64len + 1);
-	rawlen = EVP_DecodeBlock(raw, (const uint8_t *)b64, (int)b64len);
-	/* EVP_DecodeBlock counts the padding's zero bytes */
-	if (rawlen >= 0 && b64len > 0 && b64[b64len - 1] == '=')
-		rawlen--;
-	if (rawlen >= 0 && b64len > 1 && b64[b64len - 2] == '=')
-		rawlen--;
-	if (rawlen < SECRET_NONCE + SECRET_TAG) {
-		*cause = xstrdup("stored secret is corrupt");
-		goto out;
-	}
-	len = (size_t)rawlen - SECRET_NONCE - SECRET_TAG;
-	out = xmalloc(len + 1);
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL) {
-		*cause = xstrdup("cannot decrypt the secret");
-		goto out;
-	}
-	if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, raw) != 1 ||
-	    EVP_DecryptUpdate(ctx, NULL, &n, (const uint8_t *)SECRET_AAD,
-	    (int)strlen(SECRET_AAD)) != 1 ||
-	    EVP_DecryptUpdate(ctx, (uint8_t *)out, &n, raw + SECRET_NONCE,
-	    (int)len) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SECRET_TAG,
-	    raw + SECRET_NONCE + len) != 1 ||
-	    EVP_DecryptFinal_ex(ctx, (uint8_t *)out + n, &n) != 1) {
-		*cause = xasprintf("cannot decrypt a stored secret: the key "
-		    "%s.key is not the one it was sealed with", store_path);
-		EVP_CIPHER_CTX_free(ctx);
-		goto out;
-	}
-	EVP_CIPHER_CTX_free(ctx);
-	out[len] = '\0';
-	log_add_secret(out);
-	*plain = out;
-	out = NULL;
-	rc = 0;
-out:
-	xzero(key, sizeof key);
-	if (raw != NULL) {
-		xzero(raw, b64len + 1);
-		free(raw);
-	}
-	if (out != NULL) {
-		xzero(out, len + 1);
-		free(out);
-	}
-	return (rc);
-}
-
 /*
  * AES-256-GCM of len bytes of plain under key with aad: a new string,
  * BASE64 of the nonce, the ciphertext and the tag; NULL with *cause.
@@ -357,6 +193,109 @@ out:
 		free(plain);
 	}
 	return (rc);
+}
+
+/* Encrypt plain for the store at store_path: *stored = "enc:v1:...". */
+int
+secret_seal(const char *store_path, const char *plain, char **stored,
+    char **cause)
+{
+	uint8_t	 key[SECRET_KEYLEN];
+	char	*b64;
+
+	if (secret_key(store_path, key, cause) != 0)
+		return (-1);
+	b64 = secret_gcm_seal(key, (const uint8_t *)plain, strlen(plain),
+	    SECRET_AAD, cause);
+	xzero(key, sizeof key);
+	if (b64 == NULL)
+		return (-1);
+	*stored = xasprintf(SECRET_PREFIX "%s", b64);
+	free(b64);
+	return (0);
+}
+
+/* Check a reference, "env:NAME" or "file:/absolute/path". */
+int
+secret_reference(const char *ref, char **stored, char **cause)
+{
+	const char	*p;
+
+	if (strncmp(ref, "env:", 4) == 0) {
+		for (p = ref + 4; *p != '\0'; p++) {
+			if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' &&
+			    *p <= 'z') || (*p >= '0' && *p <= '9') ||
+			    *p == '_'))
+				break;
+		}
+		if (ref[4] == '\0' || *p != '\0') {
+			*cause = xasprintf("'%s' is not an environment "
+			    "variable reference (env:NAME)", ref);
+			return (-1);
+		}
+	} else if (strncmp(ref, "file:", 5) == 0) {
+		if (ref[5] != '/') {
+			*cause = xasprintf("'%s': a file reference needs an "
+			    "absolute path (file:/path)", ref);
+			return (-1);
+		}
+	} else {
+		*cause = xasprintf("'%s' is not a secret reference (env:NAME "
+		    "or file:/path)", ref);
+		return (-1);
+	}
+	*stored = xstrdup(ref);
+	return (0);
+}
+
+/* What a stored secret is, for people: never the secret. */
+const char *
+secret_describe(const char *stored)
+{
+	if (stored == NULL)
+		return ("none");
+	if (strncmp(stored, "enc:", 4) == 0)
+		return ("encrypted");
+	return (stored);	/* a reference names where, not what */
+}
+
+/*
+ * The plain secret of a stored one (a new string: free with
+ * xfree_secret()), registered with the logger.
+ */
+int
+secret_open(const char *store_path, const char *stored, char **plain,
+    char **cause)
+{
+	uint8_t	 key[SECRET_KEYLEN], *out = NULL;
+	char	*why = NULL;
+	size_t	 len = 0;
+	int	 rc;
+
+	if (strncmp(stored, "env:", 4) == 0)
+		return (util_read_secret_env(stored + 4, plain, cause));
+	if (strncmp(stored, "file:", 5) == 0)
+		return (util_read_secret_file(stored + 5, plain, cause));
+	if (strncmp(stored, SECRET_PREFIX, strlen(SECRET_PREFIX)) != 0) {
+		*cause = xstrdup("unknown stored secret form");
+		return (-1);
+	}
+	if (secret_key(store_path, key, cause) != 0)
+		return (-1);
+	rc = secret_gcm_open(key, stored + strlen(SECRET_PREFIX), SECRET_AAD,
+	    &out, &len, &why);
+	xzero(key, sizeof key);
+	if (rc != 0) {
+		*cause = strstr(why, "corrupt") != NULL ? why : xasprintf(
+		    "cannot decrypt a stored secret: the key %s.key is not "
+		    "the one it was sealed with", store_path);
+		if (*cause != why)
+			free(why);
+		return (-1);
+	}
+	log_add_secret((char *)out);
+	*plain = (char *)out;
+	return (0);
 }
 
 #define SECRET_WRAPPED	"wk:v1:"
