@@ -584,6 +584,109 @@ api_segments(const char *path, char seg[4][128])
 	return (*p != '\0' ? 5 : n);
 }
 
+/* What a route takes from the request body. */
+enum api_body {
+	BODY_NONE,
+	BODY_ENDPOINT_ADD,	/* endpoint options, then "name" */
+	BODY_ENDPOINT_SET,	/* endpoint options */
+	BODY_JOB_CREATE,	/* job options, then "name" */
+	BODY_TABLES,		/* "tables", required */
+	BODY_TABLES_OPT,	/* "tables", if given */
+};
+
+/*
+ * The REST routes: method and path ("*" is a name or id, passed to the
+ * command after its words and the body's options), the command's words,
+ * the body it reads and the reply's shape.  docs/API.md lists them.
+ */
+static const struct api_route {
+	const char	*method;
+	const char	*path[3];
+	const char	*words[3];
+	enum api_body	 body;
+	enum api_shape	 shape;
+} api_routes[] = {
+	{ "GET", { "status" }, { "status", "--json" }, BODY_NONE, API_JSON },
+	{ "GET", { "endpoints" }, { "endpoint", "list", "--json" },
+	    BODY_NONE, API_JSON },
+	{ "POST", { "endpoints" }, { "endpoint", "add" },
+	    BODY_ENDPOINT_ADD, API_MESSAGE },
+	{ "GET", { "endpoints", "*" }, { "endpoint", "show", "--json" },
+	    BODY_NONE, API_JSON },
+	{ "PATCH", { "endpoints", "*" }, { "endpoint", "set" },
+	    BODY_ENDPOINT_SET, API_MESSAGE },
+	{ "DELETE", { "endpoints", "*" }, { "endpoint", "rm" },
+	    BODY_NONE, API_MESSAGE },
+	{ "GET", { "jobs" }, { "job", "list", "--json" }, BODY_NONE, API_JSON },
+	{ "POST", { "jobs" }, { "job", "create", "--json" },
+	    BODY_JOB_CREATE, API_CREATED },
+	{ "GET", { "jobs", "*" }, { "job", "show", "--json" },
+	    BODY_NONE, API_JSON },
+	{ "DELETE", { "jobs", "*" }, { "job", "rm" }, BODY_NONE, API_MESSAGE },
+	{ "GET", { "jobs", "*", "log" }, { "job", "log", "--json" },
+	    BODY_NONE, API_JSON },
+	{ "POST", { "jobs", "*", "tables" }, { "job", "add-tables" },
+	    BODY_TABLES, API_MESSAGE },
+	{ "POST", { "jobs", "*", "start" }, { "job", "start" },
+	    BODY_TABLES_OPT, API_MESSAGE },
+	{ "POST", { "jobs", "*", "stop" }, { "job", "stop" },
+	    BODY_TABLES_OPT, API_MESSAGE },
+	{ "POST", { "jobs", "*", "pause" }, { "job", "pause" },
+	    BODY_TABLES_OPT, API_MESSAGE },
+	{ "POST", { "jobs", "*", "resume" }, { "job", "resume" },
+	    BODY_TABLES_OPT, API_MESSAGE },
+	{ "POST", { "jobs", "*", "retry" }, { "job", "retry" },
+	    BODY_TABLES_OPT, API_MESSAGE },
+	{ "POST", { "jobs", "*", "resnapshot" }, { "job", "resnapshot" },
+	    BODY_TABLES_OPT, API_MESSAGE },
+};
+
+/* Does route r serve method m on the n segments seg? */
+static int
+api_route_matches(const struct api_route *r, const char *m,
+    char seg[][128], size_t n)
+{
+	size_t	i;
+
+	if (strcmp(r->method, m) != 0)
+		return (0);
+	for (i = 0; i < nitems(r->path) && r->path[i] != NULL; i++) {
+		if (i >= n || (strcmp(r->path[i], "*") != 0 &&
+		    strcmp(r->path[i], seg[i]) != 0))
+			return (0);
+	}
+	return (i == n);
+}
+
+/* POST /v1/cli: the command's words as they are.  0, or a reply sent. */
+static int
+api_route_cli(struct httpd_req *req, const struct jsonr *body,
+    struct api_argv *a, const char **secret, int *bad)
+{
+	const struct jsonr	*v = jsonr_get(body, "argv");
+	size_t			 i;
+
+	if (v == NULL || v->type != JSONR_ARRAY || v->n == 0) {
+		api_error(req, 400, "the body needs \"argv\": the command's "
+		    "words");
+		return (1);
+	}
+	for (i = 0; i < v->n; i++) {
+		if (v->items[i]->type != JSONR_STRING) {
+			api_error(req, 400, "\"argv\" holds strings");
+			return (1);
+		}
+		api_arg(a, v->items[i]->str);
+	}
+	if (a->v[0][0] == '-') {
+		api_error(req, 400, "\"argv\" starts with the command (global "
+		    "options are the daemon's to set)");
+		return (1);
+	}
+	*secret = api_str(body, "secret", bad);
+	return (0);
+}
+
 /*
  * Route req for caller: the command to run, or a reply already sent
  * (returns 1).
@@ -593,9 +696,7 @@ api_route(struct api *api, struct httpd_req *req, const struct api_caller *c,
     const struct jsonr *body, struct api_argv *a, const char **secret,
     enum api_shape *shape)
 {
-	static const char	*verbs[] = {
-		"start", "stop", "pause", "resume", "retry", "resnapshot",
-	};
+	const struct api_route	*r = NULL;
 	const char		*m = req->method;
 	char			 seg[4][128], *s;
 	size_t			 n, i;
@@ -612,127 +713,52 @@ api_route(struct api *api, struct httpd_req *req, const struct api_caller *c,
 		return (1);
 	}
 	if (n == 1 && strcmp(seg[0], "cli") == 0 && strcmp(m, "POST") == 0) {
-		const struct jsonr	*v = jsonr_get(body, "argv");
-
-		if (v == NULL || v->type != JSONR_ARRAY || v->n == 0) {
-			api_error(req, 400, "the body needs \"argv\": the "
-			    "command's words");
+		if (api_route_cli(req, body, a, secret, &bad) != 0)
 			return (1);
-		}
-		for (i = 0; i < v->n; i++) {
-			if (v->items[i]->type != JSONR_STRING) {
-				api_error(req, 400, "\"argv\" holds strings");
-				return (1);
-			}
-			api_arg(a, v->items[i]->str);
-		}
-		if (a->v[0][0] == '-') {
-			api_error(req, 400, "\"argv\" starts with the command "
-			    "(global options are the daemon's to set)");
-			return (1);
-		}
-		*secret = api_str(body, "secret", &bad);
 		*shape = API_CLI;
-	} else if (n == 1 && strcmp(seg[0], "status") == 0 &&
-	    strcmp(m, "GET") == 0) {
-		api_arg(a, "status");
-		api_arg(a, "--json");
-	} else if (n >= 1 && strcmp(seg[0], "endpoints") == 0) {
-		api_arg(a, "endpoint");
-		if (n == 1 && strcmp(m, "GET") == 0) {
-			api_arg(a, "list");
-			api_arg(a, "--json");
-		} else if (n == 1 && strcmp(m, "POST") == 0) {
-			api_arg(a, "add");
-			api_endpoint_opts(a, body, 0, secret, &bad);
-			if ((s = (char *)api_str(body, "name", &bad)) == NULL) {
-				api_error(req, 400, "the body needs \"name\"");
-				return (1);
-			}
-			api_arg(a, s);
-			*shape = API_MESSAGE;
-		} else if (n == 2 && strcmp(m, "GET") == 0) {
-			api_arg(a, "show");
-			api_arg(a, "--json");
-			api_arg(a, seg[1]);
-		} else if (n == 2 && strcmp(m, "PATCH") == 0) {
-			api_arg(a, "set");
-			api_endpoint_opts(a, body, 1, secret, &bad);
-			api_arg(a, seg[1]);
-			*shape = API_MESSAGE;
-		} else if (n == 2 && strcmp(m, "DELETE") == 0) {
-			api_arg(a, "rm");
-			api_arg(a, seg[1]);
-			*shape = API_MESSAGE;
-		} else
-			goto notfound;
-	} else if (n >= 1 && strcmp(seg[0], "jobs") == 0) {
-		api_arg(a, "job");
-		if (n == 1 && strcmp(m, "GET") == 0) {
-			api_arg(a, "list");
-			api_arg(a, "--json");
-		} else if (n == 1 && strcmp(m, "POST") == 0) {
-			api_arg(a, "create");
-			api_arg(a, "--json");
-			api_job_opts(a, body, &bad);
-			if ((s = (char *)api_str(body, "name", &bad)) == NULL) {
-				api_error(req, 400, "the body needs \"name\"");
-				return (1);
-			}
-			api_arg(a, s);
-			*shape = API_CREATED;
-		} else if (n == 2 && strcmp(m, "GET") == 0) {
-			api_arg(a, "show");
-			api_arg(a, "--json");
-			api_arg(a, seg[1]);
-		} else if (n == 2 && strcmp(m, "DELETE") == 0) {
-			api_arg(a, "rm");
-			api_arg(a, seg[1]);
-			*shape = API_MESSAGE;
-		} else if (n == 3 && strcmp(m, "GET") == 0 &&
-		    strcmp(seg[2], "log") == 0) {
-			api_arg(a, "log");
-			api_arg(a, "--json");
-			api_arg(a, seg[1]);
-		} else if (n == 3 && strcmp(m, "POST") == 0 &&
-		    strcmp(seg[2], "tables") == 0) {
-			api_arg(a, "add-tables");
-			api_arg(a, seg[1]);
-			if ((s = api_list(body, "tables", &bad)) == NULL) {
-				api_error(req, 400, "the body needs "
-				    "\"tables\"");
-				return (1);
-			}
+		goto done;
+	}
+	for (i = 0; i < nitems(api_routes) && r == NULL; i++) {
+		if (api_route_matches(&api_routes[i], m, seg, n))
+			r = &api_routes[i];
+	}
+	if (r == NULL) {
+		api_error(req, 404, "no such resource or method (see "
+		    "docs/API.md)");
+		return (1);
+	}
+	for (i = 0; i < nitems(r->words) && r->words[i] != NULL; i++)
+		api_arg(a, r->words[i]);
+	if (r->body == BODY_ENDPOINT_ADD || r->body == BODY_ENDPOINT_SET)
+		api_endpoint_opts(a, body, r->body == BODY_ENDPOINT_SET,
+		    secret, &bad);
+	else if (r->body == BODY_JOB_CREATE)
+		api_job_opts(a, body, &bad);
+	if (r->body == BODY_ENDPOINT_ADD || r->body == BODY_JOB_CREATE) {
+		if ((s = (char *)api_str(body, "name", &bad)) == NULL) {
+			api_error(req, 400, "the body needs \"name\"");
+			return (1);
+		}
+		api_arg(a, s);
+	} else if (n >= 2)
+		api_arg(a, seg[1]);
+	if (r->body == BODY_TABLES || r->body == BODY_TABLES_OPT) {
+		if ((s = api_list(body, "tables", &bad)) != NULL) {
 			api_arg(a, s);
 			free(s);
-			*shape = API_MESSAGE;
-		} else if (n == 3 && strcmp(m, "POST") == 0) {
-			for (i = 0; i < nitems(verbs); i++) {
-				if (strcmp(seg[2], verbs[i]) == 0)
-					break;
-			}
-			if (i == nitems(verbs))
-				goto notfound;
-			api_arg(a, verbs[i]);
-			api_arg(a, seg[1]);
-			if ((s = api_list(body, "tables", &bad)) != NULL) {
-				api_arg(a, s);
-				free(s);
-			}
-			*shape = API_MESSAGE;
-		} else
-			goto notfound;
-	} else
-		goto notfound;
+		} else if (r->body == BODY_TABLES) {
+			api_error(req, 400, "the body needs \"tables\"");
+			return (1);
+		}
+	}
+	*shape = r->shape;
+done:
 	if (bad) {
 		api_error(req, 400, "a member of the body has the wrong type "
 		    "(see docs/API.md)");
 		return (1);
 	}
 	return (0);
-notfound:
-	api_error(req, 404, "no such resource or method (see docs/API.md)");
-	return (1);
 }
 
 /* GET /v1/metrics: the statistics of the caller's running jobs. */

@@ -324,6 +324,32 @@ def main():
             eq((p.returncode, p.stdout), (0, local("--tenant", "acme",
                                                    *args)),
                f"remote and local agree on {' '.join(args)}")
+        # Every REST route reaches its command (docs/API.md's table).
+        eq(api("GET", "/v1/endpoints/k", acme),
+           (200, json.loads(local("--tenant", "acme", "endpoint", "show",
+                                  "k", "--json"))),
+           "GET /v1/endpoints/k is endpoint show k --json")
+        code, r = api("GET", f"/v1/jobs/{jid}/log", acme)
+        check(code == 200 and isinstance(r, list) and len(r) >= 1,
+              f"GET /v1/jobs/ID/log lists the job's events: {code}")
+        code, r = api("GET", "/v1/status", acme)
+        check(code == 200 and [x.get("name") for x in r] == ["j"],
+              f"GET /v1/status: acme's job: {code} {r}")
+        eq(api("POST", f"/v1/jobs/{jid}/tables", acme, {})[0], 400,
+           "POST tables without \"tables\": 400")
+        code, r = api("POST", f"/v1/jobs/{jid}/tables", acme,
+                      {"tables": ["nodb.nope"]})
+        eq(code, 200, f"POST tables: {r}")
+        check("nodb.nope" in json.dumps(api("GET", f"/v1/jobs/{jid}",
+                                            acme)[1]),
+              "POST tables ran add-tables: the job lists the table")
+        for path, method in ((f"/v1/jobs/{jid}/frob", "POST"),
+                             (f"/v1/jobs/{jid}/log/x", "GET"),
+                             (f"/v1/jobs/{jid}/log", "POST"),
+                             ("/v1/jobs", "PUT"), ("/v1/", "GET"),
+                             ("/v2/jobs", "GET")):
+            eq(api(method, path, acme)[0], 404, f"{method} {path}: 404")
+
         p = remote(acme_f, "job", "show", "nope")
         q = run("--tenant", "acme", "job", "show", "nope", check_rc=False)
         eq((p.returncode, p.stderr), (q.returncode, q.stderr),
