@@ -63,6 +63,18 @@ def _mysql_packet(seq, payload):
     return struct.pack("<I", len(payload))[:3] + bytes([seq]) + payload
 
 
+def _mysql_greeting(thread_id, plugin, extra_caps=0):
+    """A protocol-10 handshake of a MySQL 5.7 offering plugin (bytes)."""
+    caps = 0x0200 | 0x8000 | 0x0008 | 0x0001 | 0x0004 | 0x2000 | extra_caps
+    caps_hi = 0x0008 | 0x0001       # PLUGIN_AUTH, MULTI_STATEMENTS
+    scramble = b"abcdefgh" + b"ijklmnopqrst"
+    return (b"\x0a" + b"5.7.99-fake\x00" + struct.pack("<I", thread_id) +
+            scramble[:8] + b"\x00" + struct.pack("<H", caps) +
+            b"\x21" + struct.pack("<H", 2) + struct.pack("<H", caps_hi) +
+            bytes([21]) + b"\x00" * 10 + scramble[8:] + b"\x00" +
+            plugin + b"\x00")
+
+
 class FakeMySQL(Listener):
     """Greets as MySQL 5.7 whose default authentication is
     mysql_clear_password, then, whatever the client answers, asks it to
@@ -70,15 +82,8 @@ class FakeMySQL(Listener):
     in the clear sends it here (it is in .received)."""
 
     def handle(self, conn):
-        caps = 0x0200 | 0x8000 | 0x0008 | 0x0001 | 0x0004 | 0x2000
-        caps_hi = 0x0008 | 0x0001       # PLUGIN_AUTH, MULTI_STATEMENTS
-        scramble = b"abcdefgh" + b"ijklmnopqrst"
-        greet = (b"\x0a" + b"5.7.99-fake\x00" + struct.pack("<I", 7) +
-                 scramble[:8] + b"\x00" + struct.pack("<H", caps) +
-                 b"\x21" + struct.pack("<H", 2) + struct.pack("<H", caps_hi) +
-                 bytes([21]) + b"\x00" * 10 + scramble[8:] + b"\x00" +
-                 b"mysql_clear_password\x00")
-        conn.sendall(_mysql_packet(0, greet))
+        conn.sendall(_mysql_packet(0, _mysql_greeting(
+            7, b"mysql_clear_password")))
         if not self.recv(conn):
             return
         conn.sendall(_mysql_packet(2, b"\xfemysql_clear_password\x00"))
@@ -98,15 +103,9 @@ class FakeMySQLInfile(Listener):
         super().__init__(**kw)
 
     def handle(self, conn):
-        caps = 0x0200 | 0x8000 | 0x0008 | 0x0001 | 0x0004 | 0x2000 | 0x0080
-        caps_hi = 0x0008 | 0x0001
-        scramble = b"abcdefgh" + b"ijklmnopqrst"
-        greet = (b"\x0a" + b"5.7.99-fake\x00" + struct.pack("<I", 8) +
-                 scramble[:8] + b"\x00" + struct.pack("<H", caps) +
-                 b"\x21" + struct.pack("<H", 2) + struct.pack("<H", caps_hi) +
-                 bytes([21]) + b"\x00" * 10 + scramble[8:] + b"\x00" +
-                 b"mysql_native_password\x00")
-        conn.sendall(_mysql_packet(0, greet))
+        # CLIENT_LOCAL_FILES (0x80) offered
+        conn.sendall(_mysql_packet(0, _mysql_greeting(
+            8, b"mysql_native_password", 0x0080)))
         if not self.recv(conn):
             return
         conn.sendall(_mysql_packet(2, b"\x00\x00\x00\x02\x00\x00\x00"))
