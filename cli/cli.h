@@ -33,6 +33,7 @@ int	cmd_serve(struct cli_ctx *, int, char **);
 int	cmd_status(struct cli_ctx *, int, char **);
 int	cmd_tenant(struct cli_ctx *, int, char **);
 int	cmd_tenant_token(struct cli_ctx *, int, char **);
+int	endpoint_topics(struct cli_ctx *, int, char **);
 
 int	cli_read_secret(const char *, const char *, const char *, int,
 	    char **);

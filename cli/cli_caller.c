@@ -25,6 +25,7 @@
 #include "cli/cli_store.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "engine/netpolicy.h"
 
 static int	 cli_caller_kind = CLI_CALLER_LOCAL;
 static char	 cli_caller_who[160];
@@ -125,4 +126,29 @@ cli_who(void)
 	}
 	snprintf(cli_caller_who, sizeof cli_caller_who, "%s (cli)", u);
 	return (cli_caller_who);
+}
+
+/*
+ * Before a command connects for an endpoint: the network policy a
+ * tenant's endpoint obeys, the daemon's (FERRY_NET_POLICY, given to the
+ * commands it runs for the API) over the defaults.  0, or -1 after
+ * saying why.
+ */
+int
+cli_net_policy(void)
+{
+	static int	 done;
+	const char	*v = getenv("FERRY_NET_POLICY");
+	char		*cause = NULL;
+
+	if (done)
+		return (0);
+	done = 1;
+	netpolicy_init();
+	if (v != NULL && netpolicy_import(v, &cause) != 0) {
+		cli_error("FERRY_NET_POLICY: %s", cause);
+		free(cause);
+		return (-1);
+	}
+	return (0);
 }

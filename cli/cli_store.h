@@ -25,6 +25,7 @@ struct store	*cli_store_open(struct cli_ctx *, struct tenant *);
 const char	*cli_who(void);
 int		 cli_caller_init(struct cli_ctx *, char **);
 int		 cli_caller_tenant(void);
+int		 cli_net_policy(void);
 int		 cli_caller_allows(int, char **);
 void		 cli_wake_daemon(const struct cli_ctx *);
 int		 cli_parse_size(const char *, int64_t *, char **);

@@ -1,6 +1,6 @@
 /*
- * ferry endpoint add|list|show|rm: the MySQL sources and Kafka targets of
- * the current tenant.
+ * ferry endpoint add|set|list|show|topics|rm: the MySQL sources and Kafka
+ * targets of the current tenant.
  *
  * A password never comes from argv: --password-file, --password-env or a
  * prompt on a terminal.  It is stored encrypted under the store's key
@@ -52,6 +52,7 @@ endpoint_usage(FILE *fp)
 	    "             [--kafka-version X.Y.Z]\n"
 	    "       ferry endpoint list [--json]\n"
 	    "       ferry endpoint show NAME [--json]\n"
+	    "       ferry endpoint topics NAME [--json] [--all]\n"
 	    "       ferry endpoint rm NAME\n"
 	    "\n"
 	    "Passwords are stored encrypted (the key is the store's file + "
@@ -66,7 +67,9 @@ endpoint_usage(FILE *fp)
 	    "next reconnect).\n"
 	    "A MySQL endpoint may name a primary and its replicas: a job "
 	    "moves between them\n"
-	    "by GTID when the server it reads is gone.\n");
+	    "by GTID when the server it reads is gone.  topics lists a "
+	    "Kafka endpoint's\n"
+	    "topics and their partitions (internal ones, __*, with --all).\n");
 }
 
 static void
@@ -535,6 +538,8 @@ cmd_endpoint(struct cli_ctx *ctx, int argc, char **argv)
 		return (endpoint_add(ctx, argc - 1, argv + 1));
 	if (strcmp(sub, "set") == 0)
 		return (endpoint_set(ctx, argc - 1, argv + 1));
+	if (strcmp(sub, "topics") == 0)
+		return (endpoint_topics(ctx, argc - 1, argv + 1));
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
 		endpoint_usage(stdout);
 		return (CLI_OK);
@@ -542,7 +547,7 @@ cmd_endpoint(struct cli_ctx *ctx, int argc, char **argv)
 	if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 &&
 	    strcmp(sub, "rm") != 0)
 		return (cli_usage_error("unknown endpoint command '%s' (add, "
-		    "set, list, show, rm)", sub));
+		    "set, list, show, topics, rm)", sub));
 	/* The remaining forms take only NAME and --json. */
 	argc -= 2;
 	argv += 2;

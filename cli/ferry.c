@@ -53,8 +53,8 @@ static const struct cli_cmd cli_cmds[] = {
 	    "DTS Avro records", cmd_binlog },
 	{ "decode", "[options]", "print DTS Avro records from Kafka or files "
 	    "as JSON", cmd_decode },
-	{ "endpoint", "add|list|show|rm", "define the MySQL sources and Kafka "
-	    "targets of jobs", cmd_endpoint },
+	{ "endpoint", "add|set|list|show|topics|rm", "define the MySQL "
+	    "sources and Kafka targets of jobs", cmd_endpoint },
 	{ "help", "[COMMAND]", "show help for ferry or one command", cmd_help },
 	{ "job", "create|list|show|log|start|stop|pause|resume|retry|rm",
 	    "define and control synchronization jobs", cmd_job },

@@ -140,16 +140,18 @@ kafka_client_connect_cb(int fd, const struct sockaddr *sa, int salen,
 {
 	struct kafka_client_state	*st = opaque;
 	const char			*why;
-	char				 addr[64];
+	char				 addr[64], *what;
 
 	if ((why = netpolicy_refusal(sa)) != NULL) {
 		netpolicy_addr_text(sa, addr, sizeof addr);
 		log_warnx("kafka %s: broker %s at %s refused: %s", st->who, id,
 		    addr, why);
+		what = xasprintf("broker %s", id);
 		pthread_mutex_lock(&st->mtx);
 		if (st->refused == NULL)
-			st->refused = netpolicy_cause("Kafka", sa, why);
+			st->refused = netpolicy_cause(what, sa, why);
 		pthread_mutex_unlock(&st->mtx);
+		free(what);
 		return (EACCES);
 	}
 	if (connect(fd, sa, (socklen_t)salen) == -1 && errno != EINPROGRESS)

@@ -132,6 +132,64 @@ netpolicy_add(int allow, const char *prefix, char **cause)
 	return (0);
 }
 
+/* The prefix as text: "A.B.C.D/N" or "IPv6/N". */
+static void
+net_prefix_text(const struct net_prefix *p, char *out, size_t len)
+{
+	char	 host[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(p->family, p->addr, host, sizeof host);
+	snprintf(out, len, "%s/%u", host, p->bits);
+}
+
+/*
+ * The allow and deny lists as one line ("allow=P deny=P ..."), for the
+ * commands the daemon runs for the API's callers (FERRY_NET_POLICY), so
+ * that what they connect to for a tenant obeys the daemon's policy.
+ * Free the result.
+ */
+char *
+netpolicy_export(void)
+{
+	const struct netpolicy	*np = &netpolicy_global;
+	char			 text[INET6_ADDRSTRLEN + 8], *out, *next;
+	size_t			 i;
+
+	out = xstrdup("");
+	for (i = 0; i < np->nallow + np->ndeny; i++) {
+		net_prefix_text(i < np->nallow ? &np->allow[i] :
+		    &np->deny[i - np->nallow], text, sizeof text);
+		next = xasprintf("%s%s%s=%s", out, *out != '\0' ? " " : "",
+		    i < np->nallow ? "allow" : "deny", text);
+		free(out);
+		out = next;
+	}
+	return (out);
+}
+
+/* Add the lists of a line netpolicy_export() wrote: 0, or -1 with *cause. */
+int
+netpolicy_import(const char *line, char **cause)
+{
+	char	*copy = xstrdup(line), *word, *save = NULL;
+	int	 rc = 0;
+
+	for (word = strtok_r(copy, " ", &save); word != NULL && rc == 0;
+	    word = strtok_r(NULL, " ", &save)) {
+		if (strncmp(word, "allow=", 6) == 0)
+			rc = netpolicy_add(1, word + 6, cause);
+		else if (strncmp(word, "deny=", 5) == 0)
+			rc = netpolicy_add(0, word + 5, cause);
+		else {
+			*cause = xasprintf("'%s' is neither allow=PREFIX nor "
+			    "deny=PREFIX", word);
+			rc = -1;
+		}
+	}
+	free(copy);
+	return (rc);
+}
+
 /* Read the host's own addresses (once, before any job runs). */
 void
 netpolicy_init(void)

@@ -14,6 +14,8 @@ struct sockaddr;
 
 void	 netpolicy_init(void);
 int	 netpolicy_add(int, const char *, char **);
+char	*netpolicy_export(void);
+int	 netpolicy_import(const char *, char **);
 const char *netpolicy_refusal(const struct sockaddr *);
 void	 netpolicy_addr_text(const struct sockaddr *, char *, size_t);
 char	*netpolicy_cause(const char *, const struct sockaddr *, const char *);

@@ -11,7 +11,9 @@
  * that takes long or crashes holds neither the daemon's loop nor its
  * memory.  The child gets --db, the caller in FERRY_CALLER (a tenant's
  * command acts as that tenant and only on what a tenant may: cli/
- * cli_caller.c), a request's secret in FERRY_API_SECRET, and nothing
+ * cli_caller.c), a request's secret in FERRY_API_SECRET, the network
+ * policy for tenants' endpoints in FERRY_NET_POLICY (a command that
+ * connects for a tenant obeys it: engine/netpolicy.c), and nothing
  * else of the daemon's environment; its descriptors are closed but its
  * output pipes.
  *
@@ -49,6 +51,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmalloc.h"
+#include "engine/netpolicy.h"
 #include "scheduler/api.h"
 #include "scheduler/httpd.h"
 #include "scheduler/store.h"
@@ -344,8 +347,8 @@ api_run(struct api *api, struct httpd_req *req, const struct api_caller *c,
 {
 	struct api_run	*r;
 	struct timeval	 tv = { API_RUN_SECONDS, 0 };
-	char		*argv[API_ARGS + 8], *envp[4], *caller, *sec = NULL;
-	char		*ctl;
+	char		*argv[API_ARGS + 8], *envp[5], *caller, *sec = NULL;
+	char		*ctl, *policy, *net;
 	int		 out[2], err[2], i, ntenant = 0;
 	size_t		 k, n = 0;
 	pid_t		 pid;
@@ -388,6 +391,9 @@ api_run(struct api *api, struct httpd_req *req, const struct api_caller *c,
 	i = 0;
 	envp[i++] = caller;
 	envp[i++] = ctl;
+	policy = netpolicy_export();
+	envp[i++] = net = xasprintf("FERRY_NET_POLICY=%s", policy);
+	free(policy);
 	if (secret != NULL)
 		envp[i++] = sec = xasprintf("FERRY_API_SECRET=%s", secret);
 	envp[i] = NULL;
@@ -403,6 +409,7 @@ api_run(struct api *api, struct httpd_req *req, const struct api_caller *c,
 	close(err[1]);
 	free(caller);
 	free(ctl);
+	free(net);
 	xfree_secret(sec);
 	if (pid < 0) {
 		close(out[0]);
@@ -617,6 +624,8 @@ static const struct api_route {
 	    BODY_ENDPOINT_SET, API_MESSAGE },
 	{ "DELETE", { "endpoints", "*" }, { "endpoint", "rm" },
 	    BODY_NONE, API_MESSAGE },
+	{ "GET", { "endpoints", "*", "topics" },
+	    { "endpoint", "topics", "--json" }, BODY_NONE, API_JSON },
 	{ "GET", { "jobs" }, { "job", "list", "--json" }, BODY_NONE, API_JSON },
 	{ "POST", { "jobs" }, { "job", "create", "--json" },
 	    BODY_JOB_CREATE, API_CREATED },

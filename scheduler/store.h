@@ -12,6 +12,8 @@
 #include "engine/jobstore.h"	/* the records a job reads and writes */
 
 struct store;
+struct kafka_client_opts;
+struct mysql_conn_opts;
 
 /* A limit that is not set. */
 #define STORE_UNLIMITED	(-1)
@@ -141,6 +143,12 @@ const char	*store_path(const struct store *);
 void		 store_set_fail_hook(struct store *, int (*)(const char *));
 void		 store_set_busy_timeout(struct store *, int);
 struct jobstore	*store_door_open(void *, int64_t, char **);
+int		 store_endpoint_kafka_opts(struct store *,
+		    const struct endpoint *, struct kafka_client_opts *,
+		    char **);
+int		 store_endpoint_mysql_opts(struct store *,
+		    const struct endpoint *, struct mysql_conn_opts *,
+		    char **);
 
 int	 store_tenant_get(struct store *, const char *, struct tenant *, char **);
 int	 store_tenant_add(struct store *, const struct tenant *, char **);

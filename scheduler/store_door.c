@@ -41,7 +41,7 @@ door_close(struct jobstore *js)
 /* The endpoint's secret, opened: 0, or -1 with *cause.  A tenant's
  * endpoint never reads the daemon's files or environment. */
 static int
-door_secret(struct store_door *d, const struct endpoint *e, char **plain,
+endpoint_secret(struct store *st, const struct endpoint *e, char **plain,
     char **cause)
 {
 	if (e->secret == NULL)
@@ -52,16 +52,74 @@ door_secret(struct store_door *d, const struct endpoint *e, char **plain,
 		    "environment", e->name);
 		return (-1);
 	}
-	return (secret_open_for(d->store, e->tenant_id, e->secret, plain,
-	    cause));
+	return (secret_open_for(st, e->tenant_id, e->secret, plain, cause));
+}
+
+/* A tenant's endpoint cannot name a file on the daemon's host. */
+static int
+endpoint_no_ca(const struct endpoint *e, char **cause)
+{
+	if (e->tls_ca == NULL || !e->tenant_owned)
+		return (0);
+	*cause = xasprintf("endpoint %s is a tenant's: it cannot name a CA "
+	    "file on the daemon's host", e->name);
+	return (-1);
+}
+
+/*
+ * What a client needs to reach Kafka endpoint e (o made by
+ * kafka_client_opts_init()): its secret opened, a tenant's confined.
+ * 0, or -1 with *cause (the endpoint cannot be used as it is).
+ */
+int
+store_endpoint_kafka_opts(struct store *st, const struct endpoint *e,
+    struct kafka_client_opts *o, char **cause)
+{
+	o->brokers = xstrdup(e->address);
+	o->confined = e->tenant_owned;
+	if (e->sasl != NULL && kafka_client_parse_sasl(e->sasl,
+	    &o->sasl) != 0) {
+		*cause = xasprintf("endpoint %s: unknown SASL mechanism %s",
+		    e->name, e->sasl);
+		return (-1);
+	}
+	if (e->username != NULL)
+		o->user = xstrdup(e->username);
+	o->tls = e->tls;
+	if (endpoint_no_ca(e, cause) != 0)
+		return (-1);
+	if (e->tls_ca != NULL)
+		o->tls_ca = xstrdup(e->tls_ca);
+	if (e->kafka_version != NULL)
+		o->version = xstrdup(e->kafka_version);
+	return (endpoint_secret(st, e, &o->password, cause));
+}
+
+/* The same for MySQL endpoint e (o made by mysql_conn_opts_init()). */
+int
+store_endpoint_mysql_opts(struct store *st, const struct endpoint *e,
+    struct mysql_conn_opts *o, char **cause)
+{
+	if (mysql_conn_opts_from_url(o, e->address, cause) != 0)
+		return (-1);
+	o->tls = e->tls;
+	o->confined = e->tenant_owned;
+	if (endpoint_no_ca(e, cause) != 0)
+		return (-1);
+	if (e->tls_ca != NULL) {
+		free(o->tls_ca);
+		o->tls_ca = xstrdup(e->tls_ca);
+	}
+	return (endpoint_secret(st, e, &o->password, cause));
 }
 
 static int
 door_load_targets(struct store_door *d, const struct job *j,
-    struct job_spec *s, int *permanent, char **cause)
+    struct job_spec *s, char **cause)
 {
 	struct endpoint	 e;
 	size_t		 i;
+	int		 rc;
 
 	s->targets = xcalloc(j->ntargets + 1, sizeof *s->targets);
 	for (i = 0; i < j->ntargets; i++) {
@@ -72,37 +130,10 @@ door_load_targets(struct store_door *d, const struct job *j,
 		    cause) != 0)
 			return (-1);
 		t->name = xstrdup(e.name);
-		t->kafka.brokers = xstrdup(e.address);
-		t->kafka.confined = e.tenant_owned;
-		if (e.sasl != NULL &&
-		    kafka_client_parse_sasl(e.sasl, &t->kafka.sasl) != 0) {
-			*cause = xasprintf("endpoint %s: unknown SASL mechanism "
-			    "%s", e.name, e.sasl);
-			endpoint_release(&e);
-			*permanent = 1;
-			return (-1);
-		}
-		if (e.username != NULL)
-			t->kafka.user = xstrdup(e.username);
-		t->kafka.tls = e.tls;
-		if (e.tls_ca != NULL && e.tenant_owned) {
-			*cause = xasprintf("endpoint %s is a tenant's: it "
-			    "cannot name a CA file on the daemon's host",
-			    e.name);
-			endpoint_release(&e);
-			*permanent = 1;
-			return (-1);
-		}
-		if (e.tls_ca != NULL)
-			t->kafka.tls_ca = xstrdup(e.tls_ca);
-		if (e.kafka_version != NULL)
-			t->kafka.version = xstrdup(e.kafka_version);
-		if (door_secret(d, &e, &t->kafka.password, cause) != 0) {
-			endpoint_release(&e);
-			*permanent = 1;
-			return (-1);
-		}
+		rc = store_endpoint_kafka_opts(d->store, &e, &t->kafka, cause);
 		endpoint_release(&e);
+		if (rc != 0)
+			return (1);
 	}
 	return (0);
 }
@@ -154,7 +185,6 @@ door_load(struct jobstore *js, struct job_spec *s, int *permanent,
 	struct store_door	*d = DOOR(js);
 	struct job		 j;
 	struct endpoint		 e;
-	char			*plain = NULL;
 	int			 rc = -1;
 
 	*permanent = 0;
@@ -185,32 +215,17 @@ door_load(struct jobstore *js, struct job_spec *s, int *permanent,
 	if (store_endpoint_get_id(d->store, j.source_id, &e, cause) != 0)
 		goto out;
 	s->source_name = xstrdup(e.name);
-	if (mysql_conn_opts_from_url(&s->source, e.address, cause) != 0) {
-		endpoint_release(&e);
-		*permanent = 1;
-		goto out;
-	}
-	s->source.tls = e.tls;
-	s->source.confined = e.tenant_owned;
-	if (e.tls_ca != NULL) {
-		free(s->source.tls_ca);
-		s->source.tls_ca = xstrdup(e.tls_ca);
-	}
-	if (e.tenant_owned && s->source.tls_ca != NULL) {
-		*cause = xasprintf("endpoint %s is a tenant's: it cannot name "
-		    "a CA file on the daemon's host", e.name);
-		endpoint_release(&e);
-		*permanent = 1;
-		goto out;
-	}
-	if (door_secret(d, &e, &plain, cause) != 0) {
-		endpoint_release(&e);
-		*permanent = 1;
-		goto out;
-	}
-	s->source.password = plain;
+	rc = store_endpoint_mysql_opts(d->store, &e, &s->source, cause);
 	endpoint_release(&e);
-	rc = door_load_targets(d, &j, s, permanent, cause);
+	if (rc != 0) {
+		*permanent = 1;
+		rc = -1;
+		goto out;
+	}
+	if ((rc = door_load_targets(d, &j, s, cause)) > 0) {
+		*permanent = 1;
+		rc = -1;
+	}
 out:
 	job_release(&j);
 	return (rc);

@@ -459,11 +459,62 @@ def main():
         check(fake_k.connections > 0, "the fake broker was asked")
         eq(recorder.connections, 0, "nothing connected where the fake "
            "broker pointed")
+        # Its topic list obeys the daemon's policy too (the daemon's
+        # --config allows 127.0.0.2, the defaults would not): the fake
+        # broker is asked, the broker it advertises refused.
+        before = fake_k.connections
+        code, r = api("GET", "/v1/endpoints/fk/topics", acme)
+        check(code == 400 and "as the cluster advertises it" in
+              r.get("error", "") and f"127.0.0.1:{recorder.port}" in
+              r["error"], f"topics of the fake broker: refused, naming the "
+              f"advertised broker: {code} {r}")
+        check(fake_k.connections > before, "the fake broker was asked for "
+              "its topics (the daemon's policy reached the command)")
+        eq(recorder.connections, 0, "and nothing connected where it "
+           "pointed")
+        code, r = api("GET", "/v1/endpoints/k/topics", acme)
+        check(code == 400 and "network policy" in r.get("error", "") and
+              "loopback" in r["error"], f"topics of acme's loopback "
+              f"broker: refused: {code} {r}")
 
         # Resources: a job runs (the operator's, on loopback: not
         # confined), 20,000 connections are held on the health listener.
         local("--tenant", "acme", "endpoint", "add", "ok", "--kafka",
               BROKER)
+        # The topic list of a cluster the operator named: what kcat's
+        # metadata says, internal topics left out, the same remotely.
+        sandbox("topic", os.environ["FERRY_SANDBOX"], f"ferry-api-p3-{TAG}",
+                "3")
+        # A consumer group's coordinator makes __consumer_offsets.
+        try:
+            subprocess.run(["kcat", "-b", BROKER, "-G", f"ferry-api-{TAG}",
+                            "-e", "-q", f"ferry-api-p3-{TAG}"],
+                           capture_output=True, timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        md = json.loads(subprocess.run(
+            ["kcat", "-L", "-J", "-b", BROKER], capture_output=True,
+            text=True, check=True, timeout=60).stdout)
+        want = sorted((t["topic"], len(t["partitions"])) for t in
+                      md["topics"] if not t["topic"].startswith("__"))
+        got = json.loads(local("--tenant", "acme", "endpoint", "topics",
+                               "ok", "--json"))
+        eq([(t["topic"], t["partitions"]) for t in got], want,
+           "endpoint topics is kcat's list, sorted, without __ topics")
+        check((f"ferry-api-p3-{TAG}", 3) in want and any(
+            t.startswith("__") for t in (x["topic"] for x in md["topics"])),
+            "the list holds the 3-partition topic, and kcat saw an internal "
+            "one to leave out")
+        check(len(json.loads(local("--tenant", "acme", "endpoint", "topics",
+                                   "ok", "--json", "--all"))) > len(got),
+              "--all lists the internal topics too")
+        p = remote(acme_f, "endpoint", "topics", "ok", "--json")
+        eq((p.returncode, json.loads(p.stdout or "null")), (0, got),
+           "the remote CLI lists the same topics")
+        p = run("--tenant", "acme", "endpoint", "topics", "src",
+                check_rc=False)
+        check(p.returncode == 1 and "MySQL" in p.stderr,
+              f"topics of a MySQL endpoint: {p.stderr}")
         local("--tenant", "acme", "job", "create", "run", "--source", "src",
               "--target", "ok", "--topic", topic, "--tables",
               f"{schema}.t", "--initial", "none")

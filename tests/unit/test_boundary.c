@@ -103,7 +103,7 @@ refusal(const char *addr)
  */
 START_TEST(test_netpolicy)
 {
-	char	*cause = NULL;
+	char	*cause = NULL, *line;
 
 	ck_assert_ptr_nonnull(strstr(refusal("127.0.0.1"), "loopback"));
 	ck_assert_ptr_nonnull(strstr(refusal("127.255.1.2"), "loopback"));
@@ -143,6 +143,22 @@ START_TEST(test_netpolicy)
 	free(cause);
 	ck_assert_int_eq(netpolicy_add(1, "example.com", &cause), -1);
 	ck_assert_ptr_nonnull(strstr(cause, "not an address"));
+	free(cause);
+
+	/* The lists as the daemon hands them to its API's commands. */
+	line = netpolicy_export();
+	ck_assert_str_eq(line, "allow=127.0.0.2/32 allow=10.9.0.0/16 "
+	    "deny=10.0.0.0/8 deny=2001:db8::/33");
+	/* Imported again, each prefix is there twice: the answers stay. */
+	ck_assert_int_eq(netpolicy_import(line, &cause), 0);
+	free(line);
+	ck_assert_ptr_null(refusal("127.0.0.2"));
+	ck_assert_ptr_nonnull(strstr(refusal("10.1.2.3"), "--tenant-deny"));
+	ck_assert_int_eq(netpolicy_import("allow=10.0.0.0/8 permit=1.2.3.4",
+	    &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "'permit=1.2.3.4'"));
+	free(cause);
+	ck_assert_int_eq(netpolicy_import("deny=nope", &cause), -1);
 	free(cause);
 }
 END_TEST
