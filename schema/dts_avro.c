@@ -289,14 +289,20 @@ dts_geometry_name(const uint8_t *wkb, size_t len)
 	return (t < 8 ? names[t] : "GEOMETRY");
 }
 
-/* The charset name for a character column's Character branch. */
+/*
+ * The charset name for a character column's Character branch: MySQL's
+ * name, but "utf8" for the 3-byte UTF-8 that MariaDB and MySQL 8.0.30+
+ * call utf8mb3 (as the servers DTS's readers were written for call it:
+ * DTS's demo consumer knows no "utf8mb3", and neither does Java).
+ */
 static const char *
 dts_charset(const struct column *col, const struct value *v)
 {
 	const char	*cs;
 
-	if (col->collation != 0 && (cs = charset_name(col->collation)) != NULL)
-		return (cs);
+	if (col->collation != 0 && (cs = charset_name(col->collation)) !=
+	    NULL)
+		return (strcmp(cs, "utf8mb3") == 0 ? "utf8" : cs);
 	/* No metadata: what the bytes look like (docs/dts-avro.md). */
 	return (charset_is_utf8(v->bytes.p, v->bytes.len) ? "utf8mb4" :
 	    "binary");

@@ -401,6 +401,20 @@ def check_convert(path, table, s1, s_mid, s2):
         compare(image(r, "beforeImages"), s2[i], f"delete {i} before")
     pk = [r["tags"].get("pk_uk_info") for r in ours]
     check(all(x == '{"PRIMARY":["id"]}' for x in pk), f"pk_uk_info: {pk[0]}")
+    # Character.charset: the column's declared charset, with MariaDB's
+    # utf8mb3 named utf8 as DTS's readers know it.
+    names = {}
+    for r in ours:
+        for which in ("beforeImages", "afterImages"):
+            if r[which] is None:
+                continue
+            for c, v in image(r, which).items():
+                if isinstance(v, dict) and set(v) == {"charset", "value"}:
+                    names.setdefault(c, set()).add(v["charset"])
+    eq({c: names.get(c) for c in ("c4", "c1", "v4", "v1", "v3", "vgbk")},
+       {"c4": {"utf8mb4"}, "c1": {"latin1"}, "v4": {"utf8mb4"},
+        "v1": {"latin1"}, "v3": {"utf8"}, "vgbk": {"gbk"}},
+       "Character.charset of the declared charsets")
     subprocess.run(["rm", "-rf", out])
 
 
