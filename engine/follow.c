@@ -32,6 +32,7 @@
 #include "engine/follow.h"
 #include "engine/gtid.h"
 #include "engine/job_spec.h"
+#include "schema/ddl.h"
 
 #define FOLLOW_REPORT_POLL_MS	50
 /* How long a query on the second connection (definitions, SHOW BINARY
@@ -111,6 +112,38 @@ follow_selected(void *arg, const char *db, const char *table)
 }
 
 /*
+ * Whether DDL c goes to Kafka (--ddl forward), and under which database.
+ * A statement that names tables goes when one of them is selected, under
+ * that table's database, whatever the session's default database is
+ * (ALTER TABLE shop.orders run with none, or from another one); one that
+ * names no table (CREATE DATABASE ...) or that ferry cannot read goes when
+ * the default database holds selected tables.  NULL: it does not go;
+ * otherwise the database (free it).
+ */
+static char *
+follow_ddl_db(struct follower *f, const struct change *c)
+{
+	const struct job_spec	*spec = f->ctx->spec;
+	struct ddl_stmt		 st;
+	char			*db = NULL;
+	size_t			 i;
+
+	if (ddl_parse((const char *)c->sql, c->sql_len, c->db, &st) == 0 ||
+	    st.kind == DDL_UNKNOWN) {
+		ddl_stmt_free(&st);
+		return (job_spec_db_selected(spec, c->db) ? xstrdup(c->db) :
+		    NULL);
+	}
+	for (i = 0; i < st.ntables && db == NULL; i++) {
+		if (st.tables[i].db != NULL && job_spec_selected(spec,
+		    st.tables[i].db, st.tables[i].table))
+			db = xstrdup(st.tables[i].db);
+	}
+	ddl_stmt_free(&st);
+	return (db);
+}
+
+/*
  * Change callback.  In the window after an initial sync (from its oldest
  * snapshot to its newest), a row change goes only to the targets whose
  * copy of the row predates it, and a transaction none of whose rows goes
@@ -132,11 +165,21 @@ follow_change(void *arg, const struct change *c, char **cause)
 		return (-1);
 	window = window_close_at(f->w, c->file, c->pos);
 	switch (c->kind) {
-	case CHANGE_DDL:
+	case CHANGE_DDL: {
+		struct change	 d;
+		char		*db;
+		int		 rc;
+
 		if (f->ctx->spec->ddl != JOB_DDL_FORWARD ||
-		    !job_spec_db_selected(f->ctx->spec, c->db))
+		    (db = follow_ddl_db(f, c)) == NULL)
 			return (0);
-		break;
+		d = *c;
+		d.db = db;
+		rc = emitter_send(f->em, &d, EMIT_BINLOG, EMIT_ALL, NULL,
+		    cause);
+		free(db);
+		return (rc);
+	}
 	case CHANGE_BEGIN:
 		if (window) {
 			f->pending_begin = *c;

@@ -810,6 +810,43 @@ def add_tables(d):
     return d
 
 
+def ddl_forward(d):
+    """--ddl forward: every DDL that shapes a selected table goes to Kafka,
+    as a DDL record under that table's database, whatever the session's
+    default database: the table's own (USE db; ALTER TABLE t), none
+    (ALTER TABLE db.t), or another; a DDL of a table the job does not
+    carry does not go, even when run from the selected table's database.
+    The records are read with python3-avro."""
+    t = f"ferry-ddlfwd-{TAG}"
+    topic(t, 1)
+    db.sql(f"CREATE TABLE {SCHEMA}.fwd (id INT PRIMARY KEY, a INT); "
+           f"CREATE TABLE {SCHEMA}.fwd_other (id INT PRIMARY KEY)")
+    ferry("job", "create", "fwd", "--source", "src", "--target", "k",
+          "--topic", t, "--tables", f"{SCHEMA}.fwd", "--ddl", "forward",
+          "--initial", "none")
+    ferry("job", "start", "fwd")
+    wait(lambda: job("fwd")["state"] == "incremental", "fwd runs")
+    db.sql(f"ALTER TABLE {SCHEMA}.fwd ADD COLUMN b INT")
+    db.sql(f"USE {SCHEMA}; ALTER TABLE fwd ADD COLUMN c INT")
+    db.sql(f"USE mysql; ALTER TABLE {SCHEMA}.fwd ADD COLUMN e INT")
+    db.sql(f"USE {SCHEMA}; ALTER TABLE fwd_other ADD COLUMN x INT")
+    db.sql(f"ALTER TABLE {SCHEMA}.fwd_other ADD COLUMN y INT")
+    db.sql(f"INSERT INTO {SCHEMA}.fwd VALUES (1, 1, 2, 3, 4)")
+    recs = [r for _, _, _, r in read_topic(t, expect=6)]
+    eq([(r["operation"], r["objectName"]) for r in recs],
+       [("DDL", SCHEMA)] * 3 + [("BEGIN", SCHEMA),
+                                ("INSERT", f"{SCHEMA}.fwd"),
+                                ("COMMIT", SCHEMA)],
+       "three DDL records, each under the table's database, then the row")
+    ddl = [r["afterImages"] for r in recs if r["operation"] == "DDL"]
+    check(len(ddl) == 3 and "ADD COLUMN b" in ddl[0] and "ADD COLUMN c" in
+          ddl[1] and "ADD COLUMN e" in ddl[2],
+          f"the statements, in order: {ddl}")
+    check(not any("fwd_other" in x for x in ddl),
+          "no DDL of the table the job does not carry")
+    ferry("job", "stop", "fwd")
+
+
 def main():
     pw = os.environ["FERRY_TEST_MYSQL_PASSWORD_FILE"]
     ferry("endpoint", "add", "src", "--mysql", os.environ["FERRY_TEST_MYSQL"],
@@ -828,6 +865,7 @@ def main():
         print(f"control socket: {time.time() - t0:.1f} s", flush=True)
         large_rows(d)
         schema_history(d)
+        ddl_forward(d)
         t0 = time.time()
         d = crashes(d)
         print(f"crashes: {time.time() - t0:.1f} s", flush=True)
