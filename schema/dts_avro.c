@@ -543,9 +543,12 @@ dts_encode_once(struct dts_encoder *enc, const struct dts_record *r,
 	aw_long(w, r->source_type);			/* source */
 	aw_string(w, r->source_version != NULL ? r->source_version : "");
 	aw_long(w, r->op);
-	if (r->db == NULL)
-		aw_long(w, 0);			/* objectName: null */
-	else {
+	if (r->db == NULL) {
+		/* A record of no database (a HEARTBEAT): "", not null, which
+		 * DTS's fast SDK reader cannot take (docs/dts-avro.md). */
+		aw_long(w, 1);
+		aw_bytes(w, "", 0);
+	} else {
 		/* Consecutive records mostly share their table. */
 		if (enc->name_db == NULL || strcmp(enc->name_db, r->db) != 0 ||
 		    (enc->name_table == NULL) != (r->table == NULL) ||

@@ -610,12 +610,9 @@ START_TEST(test_other_operations)
 		} else
 			branch(&v, 0);
 		v = field(&rec, "objectName");
-		if (ops[i] == DTS_OP_HEARTBEAT)
-			branch(&v, 0);
-		else {
-			s = branch(&v, 1);
-			ck_assert_str_eq(get_string(&s), "shop");
-		}
+		s = branch(&v, 1);	/* never null: DTS's fast reader */
+		ck_assert_str_eq(get_string(&s), ops[i] == DTS_OP_HEARTBEAT ?
+		    "" : "shop");
 		avro_value_decref(&rec);
 	}
 	buf_release(&b);
