@@ -68,6 +68,7 @@ topics_print(const struct topic_row *rows, size_t n, int json)
 	}
 	buf_addc(&b, ']');
 	cli_print_json(&b);
+	buf_release(&b);
 }
 
 /* Ask the cluster for its topics: 0, or -1 after saying why. */
