@@ -29,6 +29,7 @@ int	cmd_binlog(struct cli_ctx *, int, char **);
 int	cmd_decode(struct cli_ctx *, int, char **);
 int	cmd_endpoint(struct cli_ctx *, int, char **);
 int	cmd_job(struct cli_ctx *, int, char **);
+int	cmd_precheck(struct cli_ctx *, int, char **);
 int	cmd_serve(struct cli_ctx *, int, char **);
 int	cmd_status(struct cli_ctx *, int, char **);
 int	cmd_tenant(struct cli_ctx *, int, char **);

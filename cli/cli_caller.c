@@ -83,7 +83,7 @@ int
 cli_caller_allows(int argc, char **argv)
 {
 	static const char	*tenant_cmds[] = {
-		"endpoint", "job", "status", "version", "help",
+		"endpoint", "job", "precheck", "status", "version", "help",
 	};
 	size_t			 i;
 	int			 k;
@@ -95,8 +95,8 @@ cli_caller_allows(int argc, char **argv)
 			break;
 	}
 	if (i == nitems(tenant_cmds)) {
-		cli_error("a tenant may run endpoint, job and status; '%s' is "
-		    "the operator's", argv[0]);
+		cli_error("a tenant may run endpoint, job, precheck and "
+		    "status; '%s' is the operator's", argv[0]);
 		return (-1);
 	}
 	for (k = 1; k < argc; k++) {

@@ -36,7 +36,7 @@ job_usage(FILE *fp)
 	    "             [--initial schema,full|schema|full|none] "
 	    "[--ddl ignore|forward]\n"
 	    "             [--partition zero|table|pk] [--large-row fail|skip]\n"
-	    "             [--max-memory SIZE] [--json]\n"
+	    "             [--max-memory SIZE] [--allow-no-key] [--json]\n"
 	    "       ferry job list [--json]\n"
 	    "       ferry job show JOB [--json]\n"
 	    "       ferry job log JOB [--json]\n"
@@ -316,6 +316,7 @@ job_create(struct cli_ctx *ctx, int argc, char **argv)
 		{ "partition", required_argument, NULL, 'P' },
 		{ "large-row", required_argument, NULL, 'L' },
 		{ "max-memory", required_argument, NULL, 'M' },
+		{ "allow-no-key", no_argument, NULL, 'K' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -409,6 +410,9 @@ job_create(struct cli_ctx *ctx, int argc, char **argv)
 				    "is 1M to 1T");
 				goto out;
 			}
+			break;
+		case 'K':
+			j.allow_no_key = 1;
 			break;
 		case 'j':
 			json = 1;

@@ -58,6 +58,8 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "help", "[COMMAND]", "show help for ferry or one command", cmd_help },
 	{ "job", "create|list|show|log|start|stop|pause|resume|retry|rm",
 	    "define and control synchronization jobs", cmd_job },
+	{ "precheck", "JOB [--json]", "check what a job needs of its source "
+	    "and targets, every item", cmd_precheck },
 	{ "serve", "[--http HOST:PORT] [--log FILE]", "run the queued jobs "
 	    "(the daemon)", cmd_serve },
 	{ "status", "[--watch]", "show every job's state and progress",

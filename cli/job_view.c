@@ -265,6 +265,8 @@ view_json(struct job_view *v, const struct job *j, struct buf *b,
 	cli_json_str(b, "ddl", j->ddl, 0);
 	cli_json_str(b, "partition", j->partition, 0);
 	cli_json_str(b, "large_row", j->large_row, 0);
+	buf_printf(b, ",\"allow_no_key\":%s", j->allow_no_key ? "true" :
+	    "false");
 	buf_adds(b, ",\"max_memory\":");
 	if (j->max_memory < 0)
 		buf_adds(b, "null");
@@ -416,6 +418,8 @@ cli_job_print(struct store *s, const struct job *j, char **cause)
 	printf("  ddl         %s\n", j->ddl);
 	printf("  partition   %s\n", j->partition);
 	printf("  large rows  %s\n", j->large_row);
+	if (j->allow_no_key)
+		printf("  keys        tables without a key allowed\n");
 	size_text(size, sizeof size, j->max_memory);
 	printf("  memory      %s\n", size);
 	printf("  server_id   %" PRIu32 "\n", j->server_id);

@@ -52,6 +52,8 @@ struct job_spec {
 	int64_t			 max_rows_per_sec; /* the tenant's, shared by
 						   its jobs; <= 0: none */
 	uint32_t		 server_id;	/* replica id at the source */
+	int			 precheck_due;	/* retried after a failure */
+	int			 allow_no_key;	/* keyless tables: a warning */
 	int			 resnapshot_gen;/* INIT records of older
 						   generations do not count
 						   for pending tables */

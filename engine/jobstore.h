@@ -128,6 +128,8 @@ struct jobstore_ops {
 	/* Move the job to a phase: 0, 1 when the user moved it meanwhile
 	 * (paused, stopped, removed: the attempt ends), -1. */
 	int	(*advance)(struct jobstore *, enum job_phase, char **);
+	/* The precheck passed. */
+	int	(*prechecked)(struct jobstore *, char **);
 	int	(*fail)(struct jobstore *, const char *, char **);
 	/* A transient failure: retried at the time given (ms since the
 	 * epoch), with the error. */

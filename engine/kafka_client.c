@@ -45,6 +45,9 @@ struct kafka_client_state {
 	char			*refused;	/* a broker address the network
 						   policy refused, and why */
 	int			 confined;
+	int			 produce_max;	/* the broker's newest Produce
+						   version (with debug
+						   "protocol"); -1: unknown */
 };
 
 static const char *kafka_sasl_names[] = {
@@ -205,6 +208,17 @@ kafka_client_log_cb(const rd_kafka_t *rk, int level, const char *fac,
 	 * failure that matters reaches the user through the error callback
 	 * as one sentence, so these are detail.
 	 */
+	struct kafka_client_state	*st = rd_kafka_opaque(rk);
+	const char			*p;
+
+	/* "... ApiKey Produce (0) Versions 0..9": what the broker speaks. */
+	if (st != NULL && strcmp(fac, "APIVERSION") == 0 &&
+	    (p = strstr(buf, "ApiKey Produce (0) Versions ")) != NULL &&
+	    (p = strstr(p, "..")) != NULL) {
+		pthread_mutex_lock(&st->mtx);
+		st->produce_max = atoi(p + 2);
+		pthread_mutex_unlock(&st->mtx);
+	}
 	if (level <= 3)
 		log_info("kafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
 	else
@@ -296,6 +310,7 @@ kafka_client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf,
 	rd_kafka_conf_set_opaque(conf, st);
 	rd_kafka_conf_set_error_cb(conf, kafka_client_error_cb);
 	st->confined = o->confined;
+	st->produce_max = -1;
 	if (o->confined)
 		rd_kafka_conf_set_connect_cb(conf, kafka_client_connect_cb);
 	if ((rk = rd_kafka_new(type, conf, errstr, sizeof errstr)) == NULL) {
@@ -460,4 +475,79 @@ kafka_client_destroy(rd_kafka_t *rk)
 	st = kafka_client_state(rk);
 	rd_kafka_destroy(rk);
 	kafka_client_state_free(st);
+}
+
+/*
+ * The newest Produce request version the broker said it speaks, when the
+ * handle was made with debug "protocol" and has connected; -1: unknown.
+ */
+int
+kafka_client_produce_version(rd_kafka_t *rk)
+{
+	struct kafka_client_state	*st = kafka_client_state(rk);
+	int				 v;
+
+	pthread_mutex_lock(&st->mtx);
+	v = st->produce_max;
+	pthread_mutex_unlock(&st->mtx);
+	return (v);
+}
+
+/*
+ * A topic's configuration entry (DescribeConfigs, Kafka 0.11 and later)
+ * in *value: 0, or -1 with *cause (an older broker, no permission, no
+ * such entry).
+ */
+int
+kafka_client_topic_config(rd_kafka_t *rk, const char *topic, const char *name,
+    char **value, char **cause)
+{
+	const rd_kafka_DescribeConfigs_result_t	*res;
+	const rd_kafka_ConfigResource_t		**rs;
+	const rd_kafka_ConfigEntry_t		**ce;
+	rd_kafka_ConfigResource_t		*cr;
+	rd_kafka_AdminOptions_t			*ao;
+	rd_kafka_queue_t			*q;
+	rd_kafka_event_t			*ev;
+	const char				*v;
+	char					 errstr[256];
+	size_t					 n, nc, i;
+
+	*value = NULL;
+	q = rd_kafka_queue_new(rk);
+	ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+	rd_kafka_AdminOptions_set_request_timeout(ao, 10000, errstr,
+	    sizeof errstr);
+	cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+	rd_kafka_DescribeConfigs(rk, &cr, 1, ao, q);
+	ev = rd_kafka_queue_poll(q, 15000);
+	if (ev == NULL)
+		*cause = xstrdup("timed out");
+	else if (rd_kafka_event_error(ev) != 0)
+		*cause = xstrdup(rd_kafka_event_error_string(ev));
+	else if ((res = rd_kafka_event_DescribeConfigs_result(ev)) == NULL ||
+	    (rs = rd_kafka_DescribeConfigs_result_resources(res, &n)) ==
+	    NULL || n != 1)
+		*cause = xstrdup("no answer for the topic");
+	else if (rd_kafka_ConfigResource_error(rs[0]) != 0)
+		*cause = xstrdup(rd_kafka_ConfigResource_error_string(rs[0]));
+	else {
+		ce = rd_kafka_ConfigResource_configs(rs[0], &nc);
+		for (i = 0; ce != NULL && i < nc; i++) {
+			if (strcmp(rd_kafka_ConfigEntry_name(ce[i]), name) ==
+			    0 && (v = rd_kafka_ConfigEntry_value(ce[i])) !=
+			    NULL) {
+				*value = xstrdup(v);
+				break;
+			}
+		}
+		if (*value == NULL)
+			*cause = xasprintf("the topic has no %s", name);
+	}
+	if (ev != NULL)
+		rd_kafka_event_destroy(ev);
+	rd_kafka_ConfigResource_destroy(cr);
+	rd_kafka_AdminOptions_destroy(ao);
+	rd_kafka_queue_destroy(q);
+	return (*value != NULL ? 0 : -1);
 }

@@ -1,180 +1,158 @@
 /*
- * The precheck (DESIGN.md §8), run before a job's first checkpoint: the
- * source's settings a binlog reader depends on (log_bin, ROW format, FULL
- * row images; a warning when the binlog names no columns; a replica source
- * must log what it replicates) fail the job with what to change; tables
- * without a key are named in the job log.
- * Tables and topics are checked where they are opened (engine/snapshot.c,
- * engine/route.c).  Runs on the job's thread.
+ * The precheck's report: items in the order they were checked, each with
+ * its result, what was found and what to do.  The checks themselves are
+ * in engine/precheck_source.c (the MySQL side: settings, privileges,
+ * tables) and engine/precheck_kafka.c (the targets).
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "common/util.h"
+#include "common/buf.h"
+#include "common/json.h"
 #include "common/xmalloc.h"
-#include "engine/mysql_conn.h"
 #include "engine/precheck.h"
 
-/* Without FULL row metadata, column names come from the source's current
- * definitions (engine/shapes.c): say so. */
-static void
-precheck_row_metadata(struct jobctx *ctx, MYSQL *m)
-{
-	char	*v = NULL, *msg, *cause = NULL;
-
-	if (mysql_conn_query_string(m, "SELECT @@global.binlog_row_metadata",
-	    &v, &cause) != 0 || v == NULL || strcasecmp(v, "FULL") != 0) {
-		msg = xasprintf("precheck: the source's binlog does not name "
-		    "columns (binlog_row_metadata is %s): ferry takes names, "
-		    "charsets and ENUM/SET labels from the tables' definitions, "
-		    "and a row written before a DDL that ferry reads after it "
-		    "stops the job; binlog_row_metadata=FULL (MySQL 8.0, "
-		    "MariaDB 10.5 and later) avoids that", v != NULL ? v :
-		    "not supported by this server");
-		jobctx_log(ctx, "warn", msg);
-		free(msg);
-	}
-	free(cause);
-	free(v);
-}
-
-/* The value of the named column of a row of res, or NULL. */
-static const char *
-precheck_column(MYSQL_RES *res, MYSQL_ROW row, const char *a, const char *b)
-{
-	MYSQL_FIELD	*f = mysql_fetch_fields(res);
-	unsigned int	 i, n = mysql_num_fields(res);
-
-	for (i = 0; i < n; i++) {
-		if (strcasecmp(f[i].name, a) == 0 || strcasecmp(f[i].name,
-		    b) == 0)
-			return (row[i]);
-	}
-	return (NULL);
-}
-
-/*
- * A source that is itself a replica (the cascade topology A -> B -> ferry)
- * has in its binlog what it replicates only with log_slave_updates (MySQL
- * 8.0.26 and later: log_replica_updates): without it ferry would miss
- * every change made on the primary.  -1 (permanent) then; a replica that
- * logs them is named in the job log.
- */
-static int
-precheck_replica(struct jobctx *ctx, MYSQL *m, char **cause)
-{
-	MYSQL_RES	*res = NULL;
-	MYSQL_ROW	 row;
-	const char	*host, *port;
-	char		*of, *v = NULL, *why = NULL, *msg;
-	int		 rc = 0;
-
-	if ((mysql_query(m, "SHOW SLAVE STATUS") != 0 &&
-	    mysql_query(m, "SHOW REPLICA STATUS") != 0) ||
-	    (res = mysql_store_result(m)) == NULL)
-		return (0);	/* not allowed to look, or not one */
-	if ((row = mysql_fetch_row(res)) == NULL) {
-		mysql_free_result(res);
-		return (0);
-	}
-	host = precheck_column(res, row, "Master_Host", "Source_Host");
-	port = precheck_column(res, row, "Master_Port", "Source_Port");
-	if (host == NULL || *host == '\0') {
-		/* A row with no source (Dolt shows one unconfigured). */
-		mysql_free_result(res);
-		return (0);
-	}
-	of = xasprintf("%s:%s", host, port != NULL ? port : "?");
-	mysql_free_result(res);
-	if (mysql_conn_query_string(m, "SELECT @@global.log_replica_updates",
-	    &v, &why) != 0) {
-		free(why);
-		why = NULL;
-		if (mysql_conn_query_string(m, "SELECT "
-		    "@@global.log_slave_updates", &v, &why) != 0) {
-			free(why);
-			v = NULL;
-		}
-	}
-	if (v == NULL || (strcmp(v, "1") != 0 && strcasecmp(v, "ON") != 0)) {
-		*cause = xasprintf("precheck: the source is a replica (of %s) "
-		    "and log_slave_updates is %s: what it replicates is not in "
-		    "its binlog, so ferry would miss every change made on the "
-		    "primary; start it with log_slave_updates=ON "
-		    "(log_replica_updates on MySQL 8.0.26 and later), or read "
-		    "the primary", of, v != NULL ? "off" : "unknown");
-		ctx->permanent = 1;
-		rc = -1;
-	} else {
-		msg = xasprintf("precheck: the source is a replica of %s, with "
-		    "log_slave_updates on: the primary's changes reach ferry "
-		    "through it (records carry the originating server_id)", of);
-		jobctx_log(ctx, "info", msg);
-		free(msg);
-	}
-	free(v);
-	free(of);
-	return (rc);
-}
-
-/* The source's settings a binlog reader depends on. */
-int
-precheck_source(struct jobctx *ctx, MYSQL *m, char **cause)
-{
-	static const struct {
-		const char	*var;
-		const char	*want;
-		const char	*why;
-	} checks[] = {
-		{ "@@global.log_bin", "1", "the binary log is off on the source "
-		    "(start the server with log_bin)" },
-		{ "@@global.binlog_format", "ROW", "binlog_format must be ROW "
-		    "(SET GLOBAL binlog_format = 'ROW', and in the server's "
-		    "configuration)" },
-		{ "@@global.binlog_row_image", "FULL", "binlog_row_image must "
-		    "be FULL (SET GLOBAL binlog_row_image = 'FULL', and in the "
-		    "server's configuration)" },
-	};
-	char	*v = NULL, *sql;
-	size_t	 i;
-
-	precheck_row_metadata(ctx, m);
-	for (i = 0; i < nitems(checks); i++) {
-		sql = xasprintf("SELECT %s", checks[i].var);
-		if (mysql_conn_query_string(m, sql, &v, cause) != 0) {
-			free(sql);
-			return (-1);
-		}
-		free(sql);
-		if (v == NULL || strcasecmp(v, checks[i].want) != 0) {
-			*cause = xasprintf("precheck: %s; it is %s",
-			    checks[i].why, v != NULL ? v : "unset");
-			free(v);
-			ctx->permanent = 1;
-			return (-1);
-		}
-		free(v);
-	}
-	return (precheck_replica(ctx, m, cause));
-}
-
-/* Tables without a primary or unique key, named in the job log. */
 void
-precheck_keys(struct jobctx *ctx, const struct snap_table *t, size_t n)
+precheck_init(struct precheck *pc)
 {
-	char	*msg;
-	size_t	 i;
+	memset(pc, 0, sizeof *pc);
+}
 
-	for (i = 0; i < n; i++) {
-		if (t[i].nkey != 0)
-			continue;
-		msg = xasprintf("precheck: table %s.%s has no primary or unique "
-		    "key: it is copied in one read, and its updates cannot be "
-		    "told apart by key", t[i].db, t[i].name);
-		jobctx_log(ctx, "warn", msg);
-		free(msg);
+void
+precheck_release(struct precheck *pc)
+{
+	size_t	i;
+
+	for (i = 0; i < pc->n; i++) {
+		free(pc->items[i].name);
+		free(pc->items[i].found);
+		free(pc->items[i].fix);
 	}
+	free(pc->items);
+	precheck_init(pc);
+}
+
+/* Add an item: its result, name, fix (NULL, and always "" on a pass) and
+ * what was found. */
+void
+precheck_add(struct precheck *pc, enum precheck_result r, const char *name,
+    const char *fix, const char *fmt, ...)
+{
+	struct precheck_item	*it;
+	va_list			 ap;
+
+	pc->items = xreallocarray(pc->items, pc->n + 1, sizeof *pc->items);
+	it = &pc->items[pc->n++];
+	memset(it, 0, sizeof *it);
+	it->name = xstrdup(name);
+	it->result = r;
+	va_start(ap, fmt);
+	it->found = xvasprintf(fmt, ap);
+	va_end(ap);
+	it->fix = xstrdup(r == PRECHECK_PASS || fix == NULL ? "" : fix);
+}
+
+/* Everything: the source, then the targets (with the tables found). */
+void
+precheck_run(struct job_spec *spec, const struct precheck_opts *o,
+    struct precheck *pc)
+{
+	struct precheck_table	*t = NULL;
+	size_t			 n = 0;
+
+	precheck_source(spec, o, pc, &t, &n);
+	precheck_targets(spec, t, n, pc);
+	precheck_tables_free(t, n);
+}
+
+size_t
+precheck_count(const struct precheck *pc, enum precheck_result r)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < pc->n; i++)
+		n += pc->items[i].result == r;
+	return (n);
+}
+
+/* 1 when every failing item may pass by itself (a server that is down):
+ * the daemon retries then, instead of failing the job. */
+int
+precheck_transient(const struct precheck *pc)
+{
+	size_t	i;
+
+	for (i = 0; i < pc->n; i++) {
+		if (pc->items[i].result == PRECHECK_FAIL &&
+		    !pc->items[i].transient)
+			return (0);
+	}
+	return (1);
+}
+
+const char *
+precheck_result_name(enum precheck_result r)
+{
+	switch (r) {
+	case PRECHECK_PASS:
+		return ("pass");
+	case PRECHECK_WARN:
+		return ("warn");
+	case PRECHECK_FAIL:
+		break;
+	}
+	return ("fail");
+}
+
+/* The failing items as one sentence each ("name: found; fix: ..."),
+ * joined by " | ", for a job's error. */
+char *
+precheck_failures(const struct precheck *pc)
+{
+	struct buf	 b = BUF_INITIALIZER;
+	size_t		 i, n = precheck_count(pc, PRECHECK_FAIL);
+	char		*s;
+
+	buf_printf(&b, "precheck failed (%zu item%s): ", n, n == 1 ? "" :
+	    "s");
+	for (i = 0, n = 0; i < pc->n; i++) {
+		if (pc->items[i].result != PRECHECK_FAIL)
+			continue;
+		buf_printf(&b, "%s%s: %s", n++ > 0 ? " | " : "",
+		    pc->items[i].name, pc->items[i].found);
+		if (*pc->items[i].fix != '\0')
+			buf_printf(&b, "; fix: %s", pc->items[i].fix);
+	}
+	s = xstrndup((const char *)b.data, b.len);
+	buf_release(&b);
+	return (s);
+}
+
+/* {"job": ID, "ok": BOOL, "items": [{"name", "result", "found", "fix"}]} */
+void
+precheck_json(const struct precheck *pc, int64_t job, struct buf *b)
+{
+	size_t	i;
+
+	buf_printf(b, "{\"job\":%lld,\"ok\":%s,\"items\":[", (long long)job,
+	    precheck_count(pc, PRECHECK_FAIL) == 0 ? "true" : "false");
+	for (i = 0; i < pc->n; i++) {
+		buf_adds(b, i > 0 ? ",{" : "{");
+		json_add_key(b, "name");
+		json_add_cstring(b, pc->items[i].name);
+		buf_addc(b, ',');
+		json_add_key(b, "result");
+		json_add_cstring(b, precheck_result_name(pc->items[i].result));
+		buf_addc(b, ',');
+		json_add_key(b, "found");
+		json_add_cstring(b, pc->items[i].found);
+		buf_addc(b, ',');
+		json_add_key(b, "fix");
+		json_add_cstring(b, pc->items[i].fix);
+		buf_addc(b, '}');
+	}
+	buf_adds(b, "]}");
 }

@@ -142,8 +142,9 @@ router_image_hash(const struct router *rt, const struct table_def *t,
 	return (1);
 }
 
-/* Kafka's topic characters; anything else in a db or table name is '_'. */
-static void
+/* A table's topic from a template ("{db}.{table}"): Kafka's topic
+ * characters; anything else in a db or table name is '_'. */
+void
 route_topic_name(const char *tmpl, const char *db, const char *table,
     struct buf *b)
 {

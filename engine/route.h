@@ -25,6 +25,10 @@ struct route {
 	size_t		 keylen;
 };
 
+struct buf;
+
+void	 route_topic_name(const char *, const char *, const char *,
+	    struct buf *);
 struct router *router_new(struct jobctx *);
 void	 router_free(struct router *);
 void	 router_bind(struct router *, struct sink *);

@@ -292,52 +292,23 @@ sink_free(struct sink *s)
 static size_t
 sink_topic_limit(struct sink_target *t, const char *name)
 {
-	const rd_kafka_DescribeConfigs_result_t	*res;
-	const rd_kafka_ConfigResource_t		**rs;
-	const rd_kafka_ConfigEntry_t		**ce;
-	rd_kafka_ConfigResource_t		*cr;
-	rd_kafka_AdminOptions_t			*ao;
-	rd_kafka_queue_t			*q;
-	rd_kafka_event_t			*ev;
-	const char				*v;
-	char					 errstr[256];
-	size_t					 n, nc, i;
-	size_t					 limit = SINK_DEFAULT_LIMIT;
-	uint64_t				 bytes;
+	size_t		 limit = SINK_DEFAULT_LIMIT;
+	uint64_t	 bytes;
+	char		*v = NULL, *why = NULL;
 
 	if (t->legacy)
 		return (limit - SINK_FRAMING);
-	q = rd_kafka_queue_new(t->rk);
-	ao = rd_kafka_AdminOptions_new(t->rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-	rd_kafka_AdminOptions_set_request_timeout(ao, 10000, errstr,
-	    sizeof errstr);
-	cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name);
-	rd_kafka_DescribeConfigs(t->rk, &cr, 1, ao, q);
-	ev = rd_kafka_queue_poll(q, 15000);
-	if (ev != NULL && rd_kafka_event_error(ev) == 0 &&
-	    (res = rd_kafka_event_DescribeConfigs_result(ev)) != NULL) {
-		rs = rd_kafka_DescribeConfigs_result_resources(res, &n);
-		for (i = 0; n == 1 && rd_kafka_ConfigResource_error(rs[0]) ==
-		    0 && (ce = rd_kafka_ConfigResource_configs(rs[0], &nc)) !=
-		    NULL && i < nc; i++) {
-			if (strcmp(rd_kafka_ConfigEntry_name(ce[i]),
-			    "max.message.bytes") != 0 ||
-			    (v = rd_kafka_ConfigEntry_value(ce[i])) == NULL)
-				continue;
-			bytes = strtoull(v, NULL, 10);
-			if (bytes > SINK_FRAMING)
-				limit = (size_t)bytes;
-		}
+	if (kafka_client_topic_config(t->rk, name, "max.message.bytes", &v,
+	    &why) == 0) {
+		bytes = strtoull(v, NULL, 10);
+		if (bytes > SINK_FRAMING)
+			limit = (size_t)bytes;
 	} else
 		log_info("target %s: the broker does not describe topic %s "
-		    "(%s): records up to %zu bytes", t->name, name,
-		    ev != NULL ? rd_kafka_event_error_string(ev) : "timed out",
+		    "(%s): records up to %zu bytes", t->name, name, why,
 		    (size_t)SINK_DEFAULT_LIMIT - SINK_FRAMING);
-	if (ev != NULL)
-		rd_kafka_event_destroy(ev);
-	rd_kafka_ConfigResource_destroy(cr);
-	rd_kafka_AdminOptions_destroy(ao);
-	rd_kafka_queue_destroy(q);
+	free(v);
+	free(why);
 	if (limit > PRODUCER_MESSAGE_MAX)
 		limit = PRODUCER_MESSAGE_MAX;
 	return (limit - SINK_FRAMING);

@@ -82,6 +82,7 @@ struct sync_job {
 	struct initial		*in;
 	struct follower		*f;
 	struct add_tables	*at;
+	int			 attempts;	/* this thread's, so far */
 };
 
 void
@@ -232,8 +233,6 @@ sync_source(struct sync_job *sj, char **cause)
 		return (-1);
 	free(ctx->server_version);
 	ctx->server_version = xstrdup(mysql_get_server_info(m));
-	if (first && precheck_source(ctx, m, cause) != 0)
-		goto out;
 	sync_tables_free(sj);
 	if (snapshot_tables(m, sj->spec.objects, sj->spec.nobjects,
 	    first ? NULL : &gone, &sj->tables, &sj->ntables, cause) != 0) {
@@ -276,9 +275,61 @@ sync_targets(struct sync_job *sj, int64_t *max_id, char **cause)
 	free(name);
 	if (rc != 0)
 		return (-1);
-	if (watermark_file(sj->wm) == NULL)
-		precheck_keys(&sj->ctx, sj->tables, sj->ntables);
 	return (sink_scan(sink, max_id, cause));
+}
+
+/*
+ * The precheck (engine/precheck.c), before the first checkpoint and at the
+ * first start after a retry from a failure: warnings go to the job log; a
+ * failing item ends the attempt with every failing item in the error,
+ * for good unless each may pass by itself (a server down: retried).
+ */
+static int
+sync_precheck(struct sync_job *sj, char **cause)
+{
+	struct jobctx		*ctx = &sj->ctx;
+	struct precheck_opts	 o;
+	struct precheck		 pc;
+	const struct precheck_item *it;
+	char			*msg;
+	size_t			 i;
+	int			 rc = -1;
+
+	memset(&o, 0, sizeof o);
+	o.allow_no_key = sj->spec.allow_no_key;
+	/* After an attempt of this thread, the server may not yet have
+	 * noticed that its binlog connection is gone. */
+	o.running = sj->attempts > 1;
+	precheck_init(&pc);
+	precheck_run(&sj->spec, &o, &pc);
+	for (i = 0; i < pc.n; i++) {
+		it = &pc.items[i];
+		/* Warnings, and what a replica source means for the job. */
+		if (it->result != PRECHECK_WARN && !(it->result ==
+		    PRECHECK_PASS && strcmp(it->name,
+		    "source.log_slave_updates") == 0))
+			continue;
+		msg = xasprintf("precheck: %s: %s%s%s", it->name, it->found,
+		    *it->fix != '\0' ? "; fix: " : "", it->fix);
+		jobctx_log(ctx, it->result == PRECHECK_WARN ? "warn" : "info",
+		    msg);
+		free(msg);
+	}
+	if (precheck_count(&pc, PRECHECK_FAIL) > 0) {
+		*cause = precheck_failures(&pc);
+		ctx->permanent = !precheck_transient(&pc);
+		goto out;
+	}
+	msg = xasprintf("precheck passed: %zu items, %zu warnings", pc.n,
+	    precheck_count(&pc, PRECHECK_WARN));
+	jobctx_log(ctx, "info", msg);
+	free(msg);
+	if (sj->spec.precheck_due && JOBSTORE(ctx, prechecked, cause) != 0)
+		goto out;
+	rc = 0;
+out:
+	precheck_release(&pc);
+	return (rc);
 }
 
 /* One attempt: returns -1 with *cause (and the permanent flag) when it
@@ -291,8 +342,11 @@ sync_attempt(struct sync_job *sj, char **cause)
 	int		 rc = -1;
 
 	ctx->permanent = 0;
+	sj->attempts++;
 	watermark_reset(sj->wm);
-	if (sync_load(sj, cause) != 0 || sync_source(sj, cause) != 0 ||
+	if (sync_load(sj, cause) != 0 || ((watermark_file(sj->wm) == NULL ||
+	    sj->spec.precheck_due) && sync_precheck(sj, cause) != 0) ||
+	    sync_source(sj, cause) != 0 ||
 	    sync_targets(sj, &max_id, cause) != 0 ||
 	    source_check_written(ctx, sj->wm, &sj->spec.source, max_id,
 	    cause) != 0)

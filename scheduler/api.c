@@ -68,6 +68,8 @@ enum api_shape {
 	API_JSON,		/* its --json output */
 	API_CREATED,		/* the same, 201 */
 	API_MESSAGE,		/* {"message": its line} */
+	API_REPORT,		/* its --json output, also when it exits 1
+				   with one (a precheck that fails) */
 	API_CLI,		/* {"exit", "stdout", "stderr"}: the remote CLI */
 };
 
@@ -247,7 +249,8 @@ api_run_done(struct api_run *r, int wstatus)
 		    b.len);
 		goto out;
 	}
-	if (code != 0) {
+	if (code != 0 && !(r->shape == API_REPORT && code == 1 &&
+	    r->out[0].len > 0)) {
 		msg = api_sentence(&r->out[1]);
 		api_error(r->req, code < 0 ? 500 : api_status(code, msg), msg);
 		free(msg);
@@ -648,6 +651,8 @@ static const struct api_route {
 	    BODY_TABLES_OPT, API_MESSAGE },
 	{ "POST", { "jobs", "*", "resnapshot" }, { "job", "resnapshot" },
 	    BODY_TABLES_OPT, API_MESSAGE },
+	{ "GET", { "jobs", "*", "precheck" }, { "precheck", "--json" },
+	    BODY_NONE, API_REPORT },
 };
 
 /* Does route r serve method m on the n segments seg? */

@@ -258,6 +258,10 @@ static const char *store_migrations[] = {
 	"ALTER TABLE job_stats ADD COLUMN throttled_ms INTEGER NOT NULL "
 	"  DEFAULT 0;"
 	"ALTER TABLE tenants ADD COLUMN secret_key TEXT;",
+	/* 9: the precheck at a start after a retry; keyless tables allowed */
+	"ALTER TABLE jobs ADD COLUMN precheck_due INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN allow_no_key INTEGER NOT NULL "
+	"  DEFAULT 0;",
 };
 
 #define STORE_SCHEMA	((int)nitems(store_migrations))

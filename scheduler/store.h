@@ -107,6 +107,10 @@ struct job {
 	int64_t			 started_at;
 	int64_t			 revision;	/* bumped by add-tables */
 	int			 resnapshot_gen;/* of the last re-snapshot */
+	int			 precheck_due;	/* retried after a failure: the
+						   precheck runs at its start */
+	int			 allow_no_key;	/* a table without a key is a
+						   warning, not a failure */
 	struct job_object	*objects;
 	size_t			 nobjects;
 };
@@ -205,6 +209,7 @@ int	 store_job_resnapshot(struct store *, int64_t,
 	    char **);
 int	 store_job_set_state(struct store *, int64_t, enum job_state,
 	    const char *, const char *, char **);
+int	 store_job_prechecked(struct store *, int64_t, char **);
 int	 store_job_advance(struct store *, int64_t, enum job_state,
 	    const char *, char **);
 int	 store_job_schedule_retry(struct store *, int64_t, int64_t,

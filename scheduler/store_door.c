@@ -206,6 +206,8 @@ door_load(struct jobstore *js, struct job_spec *s, int *permanent,
 		goto out;
 	s->server_id = j.server_id;
 	s->resnapshot_gen = j.resnapshot_gen;
+	s->precheck_due = j.precheck_due;
+	s->allow_no_key = j.allow_no_key;
 	s->objects = j.objects;		/* taken over */
 	s->nobjects = j.nobjects;
 	j.objects = NULL;
@@ -252,6 +254,12 @@ door_advance(struct jobstore *js, enum job_phase p, char **cause)
 {
 	return (store_job_advance(DOOR(js)->store, DOOR(js)->job,
 	    door_state(p), NULL, cause));
+}
+
+static int
+door_prechecked(struct jobstore *js, char **cause)
+{
+	return (store_job_prechecked(DOOR(js)->store, DOOR(js)->job, cause));
 }
 
 static int
@@ -460,6 +468,7 @@ static const struct jobstore_ops door_ops = {
 	.close = door_close,
 	.load = door_load,
 	.advance = door_advance,
+	.prechecked = door_prechecked,
 	.fail = door_fail,
 	.retry_at = door_retry_at,
 	.log = door_log,

@@ -96,7 +96,8 @@ job_list_free(struct job *jobs, size_t n)
 #define JOB_COLS "id, tenant_id, name, source_id, topic, topic_template, " \
 	"partition_policy, initial_schema, initial_full, ddl, large_row, " \
 	"max_memory, server_id, state, error, attempts, next_attempt_at, " \
-	"created_at, updated_at, started_at, revision, resnapshot_gen"
+	"created_at, updated_at, started_at, revision, resnapshot_gen, " \
+	"precheck_due, allow_no_key"
 
 static void
 job_row(sqlite3_stmt *st, struct job *j)
@@ -127,6 +128,8 @@ job_row(sqlite3_stmt *st, struct job *j)
 	j->started_at = sqlite3_column_int64(st, 19);
 	j->revision = sqlite3_column_int64(st, 20);
 	j->resnapshot_gen = sqlite3_column_int(st, 21);
+	j->precheck_due = sqlite3_column_int(st, 22);
+	j->allow_no_key = sqlite3_column_int(st, 23);
 }
 
 /* Targets and selected objects of j. */
@@ -424,8 +427,8 @@ store_job_create(struct store *s, struct job *j, const char *who,
 	if ((st = store_prepare(s, "INSERT INTO jobs (tenant_id, name, "
 	    "source_id, topic, topic_template, partition_policy, "
 	    "initial_schema, initial_full, ddl, large_row, max_memory, "
-	    "server_id, state, created_at, updated_at) VALUES "
-	    "(?,?,?,?,?,?,?,?,?,?,?,0,'created',?,?)", cause)) == NULL)
+	    "server_id, state, created_at, updated_at, allow_no_key) VALUES "
+	    "(?,?,?,?,?,?,?,?,?,?,?,0,'created',?,?,?)", cause)) == NULL)
 		goto fail;
 	j->created_at = j->updated_at = store_now();
 	sqlite3_bind_int64(st, 1, j->tenant_id);
@@ -441,6 +444,7 @@ store_job_create(struct store *s, struct job *j, const char *who,
 	sqlite3_bind_int64(st, 11, j->max_memory);
 	sqlite3_bind_int64(st, 12, j->created_at);
 	sqlite3_bind_int64(st, 13, j->updated_at);
+	sqlite3_bind_int(st, 14, j->allow_no_key);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	st = NULL;
@@ -703,6 +707,7 @@ store_job_action(struct store *s, int64_t id, enum job_action a,
 	if ((st = store_prepare(s, "UPDATE jobs SET state = ?, updated_at = ?, "
 	    "error = CASE WHEN ? THEN NULL ELSE error END, "
 	    "attempts = CASE WHEN ? THEN 0 ELSE attempts END, "
+	    "precheck_due = CASE WHEN ? THEN 1 ELSE precheck_due END, "
 	    "next_attempt_at = NULL WHERE id = ?", cause)) == NULL) {
 		job_release(&j);
 		goto fail;
@@ -711,7 +716,9 @@ store_job_action(struct store *s, int64_t id, enum job_action a,
 	sqlite3_bind_int64(st, 2, store_now());
 	sqlite3_bind_int(st, 3, a == JOB_RETRY || a == JOB_START);
 	sqlite3_bind_int(st, 4, a == JOB_RETRY || a == JOB_START);
-	sqlite3_bind_int64(st, 5, id);
+	/* A failure fixed by hand: the precheck says whether it is. */
+	sqlite3_bind_int(st, 5, a == JOB_RETRY);
+	sqlite3_bind_int64(st, 6, id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -1222,4 +1229,18 @@ jobs_where(struct store *s, const char *cond, struct job **out, size_t *n,
 		return (store_error(s, "listing jobs", cause));
 	}
 	return (0);
+}
+
+/* The precheck passed: the next start after a failure runs it again. */
+int
+store_job_prechecked(struct store *s, int64_t id, char **cause)
+{
+	char	*sql;
+	int	 rc;
+
+	sql = xasprintf("UPDATE jobs SET precheck_due = 0 WHERE id = %" PRId64,
+	    id);
+	rc = store_exec(s, sql, cause);
+	free(sql);
+	return (rc);
 }

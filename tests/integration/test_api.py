@@ -420,8 +420,10 @@ def main():
                 "name": "inf", "source": "infile", "target": "ek",
                 "topic": evtopic, "tables": ["a.b"]})
             api("POST", "/v1/jobs/inf/start", evil)
-            until(lambda: fake_in.connections > 0 and job(
-                "inf", "evil")["attempts"] > 0, "the job to ask the fake")
+            until(lambda: fake_in.connections > 0 and (lambda x: x[
+                "state"] == "failed" or x["attempts"] > 0)(job("inf",
+                                                              "evil")),
+                "the job to ask the fake")
             time.sleep(1)
             check(fake_in.connections > 0 and b"\x03" in fake_in.received,
                   "the fake was asked a query")
@@ -476,6 +478,21 @@ def main():
         check(code == 400 and "network policy" in r.get("error", "") and
               "loopback" in r["error"], f"topics of acme's loopback "
               f"broker: refused: {code} {r}")
+        # The precheck through the API, under the daemon's policy: a
+        # report (200, "ok": false) whose failing item names the refused
+        # broker; nothing connects where the fake broker points; another
+        # tenant does not see the job.
+        code, r = api("GET", "/v1/jobs/steer/precheck", acme)
+        fails = {i["name"]: i for i in r.get("items", [])
+                 if i["result"] == "fail"}
+        check(code == 200 and r.get("ok") is False and
+              "target.connect fk" in fails and "network policy" in
+              fails["target.connect fk"]["found"],
+              f"the precheck of the steered job: {code} {r}")
+        eq(recorder.connections, 0, "the precheck connected nowhere the "
+           "fake broker pointed")
+        code, r = api("GET", "/v1/jobs/steer/precheck", evil)
+        check(code == 404, f"another tenant's precheck: {code} {r}")
 
         # Resources: a job runs (the operator's, on loopback: not
         # confined), 20,000 connections are held on the health listener.
