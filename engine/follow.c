@@ -159,7 +159,8 @@ follow_change(void *arg, const struct change *c, char **cause)
 	if ((c->kind == CHANGE_ROW || c->kind == CHANGE_BEGIN) &&
 	    shapes_fill(f->sh, c, cause) != 0)
 		return (-1);
-	if (c->kind == CHANGE_ROW && shapes_check(f->sh, c, cause) != 0)
+	if (c->kind == CHANGE_ROW && (shapes_check(f->sh, c, cause) != 0 ||
+	    shapes_keys(f->sh, c, cause) != 0))
 		return (-1);
 	if (c->kind == CHANGE_DDL && shapes_ddl(f->sh, c, cause) != 0)
 		return (-1);

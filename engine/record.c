@@ -203,7 +203,32 @@ record_maker_meta_version(struct record_maker *m, const struct table_def *t)
 	return (m->metas[i].text);
 }
 
-/* {"PRIMARY":["a","b"]}, or {} when the key is unknown. */
+/* A key's column names as a JSON array (@N where a name is unknown). */
+static void
+record_key_columns(struct buf *b, const struct table_def *t,
+    const uint32_t *cols, uint32_t n)
+{
+	char		 tmp[16];
+	const char	*name;
+	uint32_t	 i;
+
+	buf_addc(b, '[');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(b, ',');
+		if ((name = t->cols[cols[i]].name) == NULL) {
+			snprintf(tmp, sizeof tmp, "@%" PRIu32, cols[i] + 1);
+			name = tmp;
+		}
+		json_add_cstring(b, name);
+	}
+	buf_addc(b, ']');
+}
+
+/*
+ * {"PRIMARY":["a","b"],"uk_name":["c"]}: the primary key, then each unique
+ * key (as DTS lists them); {} when no key is known.
+ */
 static const char *
 record_pk_info(struct record_maker *m, const struct table_def *t)
 {
@@ -214,23 +239,15 @@ record_pk_info(struct record_maker *m, const struct table_def *t)
 	buf_reset(&m->pk);
 	buf_addc(&m->pk, '{');
 	if (t->npk > 0) {
-		buf_adds(&m->pk, "\"PRIMARY\":[");
-		for (i = 0; i < t->npk; i++) {
-			const char	*n = t->cols[t->pk[i]].name;
-
-			if (i > 0)
-				buf_addc(&m->pk, ',');
-			if (n != NULL)
-				json_add_cstring(&m->pk, n);
-			else {
-				char	 tmp[16];
-
-				snprintf(tmp, sizeof tmp, "@%" PRIu32,
-				    t->pk[i] + 1);
-				json_add_cstring(&m->pk, tmp);
-			}
-		}
-		buf_addc(&m->pk, ']');
+		json_add_key(&m->pk, "PRIMARY");
+		record_key_columns(&m->pk, t, t->pk, t->npk);
+	}
+	for (i = 0; i < t->nuk; i++) {
+		if (t->npk > 0 || i > 0)
+			buf_addc(&m->pk, ',');
+		json_add_key(&m->pk, t->uks[i].name);
+		record_key_columns(&m->pk, t, t->uks[i].cols,
+		    t->uks[i].ncols);
 	}
 	buf_addc(&m->pk, '}');
 	return (buf_str(&m->pk));

@@ -48,6 +48,8 @@ struct shape {
 	char		*ddl;		/* the DDL read since, and where */
 	char		*ddl_file;
 	uint64_t	 ddl_pos;
+	int64_t		 keys_gen;	/* its unique keys were read at this
+					   generation (-1: a DDL named it) */
 };
 
 struct shapes {
@@ -63,6 +65,8 @@ struct shapes {
 	size_t			 last;		/* the last one looked up */
 	int			 ddl_unknown;	/* one was read: all may
 						   change */
+	int64_t			 keys_gen;	/* DDL read that may change
+						   any table's keys */
 };
 
 struct shapes *
@@ -111,6 +115,7 @@ shapes_reset(struct shapes *sh, struct snap_table *tables, size_t n)
 	sh->tables = tables;
 	sh->ntables = n;
 	sh->ddl_unknown = 0;
+	sh->keys_gen = 0;
 }
 
 /* The definitions read from the source since are dropped. */
@@ -420,8 +425,14 @@ shapes_ddl(struct shapes *sh, const struct change *c, char **cause)
 	size_t			 i;
 	int			 rc;
 
-	if (ddl_parse((const char *)c->sql, c->sql_len, c->db, &st) == 0)
+	if (ddl_parse((const char *)c->sql, c->sql_len, c->db, &st) == 0) {
+		/* CREATE INDEX, DROP INDEX, ...: any table's keys may change
+		 * (read again when next needed). */
+		sh->keys_gen++;
 		return (0);
+	}
+	if (st.kind == DDL_UNKNOWN)
+		sh->keys_gen++;
 	for (i = 0; i < st.ntables || (st.kind == DDL_UNKNOWN && i == 0);
 	    i++) {
 		if (st.kind == DDL_UNKNOWN) {
@@ -437,6 +448,7 @@ shapes_ddl(struct shapes *sh, const struct change *c, char **cause)
 			return (-1);
 		}
 		e->changing = 1;
+		e->keys_gen = -1;
 		free(e->ddl);
 		free(e->ddl_file);
 		e->ddl = xstrndup((const char *)c->sql, c->sql_len);
@@ -526,5 +538,41 @@ shapes_check(struct shapes *sh, const struct change *c, char **cause)
 	e->hash = h;
 	e->ncols = t->ncols;
 	e->changing = 0;
+	return (0);
+}
+
+/*
+ * Give a row image's definition the table's unique keys (pk_uk_info): the
+ * binlog carries only the primary key, so they come from the table's
+ * definition on the source, read again after a DDL that may change them,
+ * and only when its columns are the image's.  Once per definition.
+ */
+int
+shapes_keys(struct shapes *sh, const struct change *c, char **cause)
+{
+	struct table_def	*def = (struct table_def *)c->table;
+	struct snap_table	*ref = NULL;
+	struct shape		*e;
+
+	if (def == NULL || (def->known & TABLE_KNOWN_UNIQUE) != 0)
+		return (0);
+	if ((e = shapes_get(sh, def->db, def->name, cause)) == NULL)
+		return (-1);
+	if (e->keys_gen == sh->keys_gen) {
+		ref = shapes_find_table(sh->extra, sh->nextra, def->db,
+		    def->name);
+		if (ref == NULL)
+			ref = shapes_find_table(sh->tables, sh->ntables,
+			    def->db, def->name);
+	}
+	if (ref == NULL || !shapes_same(def, ref->def)) {
+		if ((ref = shapes_reload(sh, def->db, def->name,
+		    cause)) == NULL)
+			return (-1);
+		e->keys_gen = sh->keys_gen;
+	}
+	if (shapes_same(def, ref->def))
+		table_def_set_uks(def, ref->def->uks, ref->def->nuk);
+	def->known |= TABLE_KNOWN_UNIQUE;
 	return (0);
 }

@@ -24,6 +24,7 @@ void	 shapes_reset(struct shapes *, struct snap_table *, size_t);
 void	 shapes_forget(struct shapes *);
 int	 shapes_fill(struct shapes *, const struct change *, char **);
 int	 shapes_check(struct shapes *, const struct change *, char **);
+int	 shapes_keys(struct shapes *, const struct change *, char **);
 int	 shapes_ddl(struct shapes *, const struct change *, char **);
 char	*shapes_definition(const struct table_def *);
 

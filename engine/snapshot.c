@@ -325,6 +325,74 @@ snap_select_expr(struct buf *b, const char *qname, uint8_t how)
 	}
 }
 
+/*
+ * The table's unique keys other than PRIMARY (pk_uk_info lists them with
+ * it), by name, each with its columns in the key's order.  A key on an
+ * expression (MySQL 8's functional indexes) names no column: left out.
+ */
+static int
+snap_unique_keys(MYSQL *m, struct snap_table *t, char **cause)
+{
+	struct buf	 sql = BUF_INITIALIZER;
+	struct table_key *k = NULL;
+	MYSQL_RES	*res;
+	MYSQL_ROW	 r;
+	uint32_t	 n = 0, i, c;
+	int		 bad = 0;
+
+	buf_adds(&sql, "SELECT s.INDEX_NAME, s.COLUMN_NAME FROM "
+	    "information_schema.STATISTICS s WHERE s.NON_UNIQUE = 0 AND "
+	    "s.INDEX_NAME <> 'PRIMARY' AND s.TABLE_SCHEMA = ");
+	snap_literal(m, &sql, t->db);
+	buf_adds(&sql, " AND s.TABLE_NAME = ");
+	snap_literal(m, &sql, t->name);
+	buf_adds(&sql, " ORDER BY s.INDEX_NAME, s.SEQ_IN_INDEX");
+	res = snap_query(m, buf_str(&sql), cause);
+	buf_release(&sql);
+	if (res == NULL)
+		return (-1);
+	while ((r = mysql_fetch_row(res)) != NULL) {
+		if (r[0] == NULL)
+			continue;
+		if (n == 0 || strcmp(k[n - 1].name, r[0]) != 0) {
+			if (bad) {	/* the previous one: not columns */
+				n--;
+				free(k[n].name);
+				free(k[n].cols);
+			}
+			bad = 0;
+			k = xreallocarray(k, n + 1, sizeof *k);
+			memset(&k[n], 0, sizeof k[n]);
+			k[n++].name = xstrdup(r[0]);
+		}
+		for (c = 0; r[1] != NULL && c < t->def->ncols; c++) {
+			if (strcmp(t->def->cols[c].name, r[1]) == 0)
+				break;
+		}
+		if (r[1] == NULL || c == t->def->ncols) {
+			bad = 1;
+			continue;
+		}
+		k[n - 1].cols = xreallocarray(k[n - 1].cols,
+		    k[n - 1].ncols + 1, sizeof *k[n - 1].cols);
+		k[n - 1].cols[k[n - 1].ncols++] = c;
+	}
+	mysql_free_result(res);
+	if (bad) {
+		n--;
+		free(k[n].name);
+		free(k[n].cols);
+	}
+	table_def_set_uks(t->def, k, n);
+	t->def->known |= TABLE_KNOWN_UNIQUE;
+	for (i = 0; i < n; i++) {
+		free(k[i].name);
+		free(k[i].cols);
+	}
+	free(k);
+	return (0);
+}
+
 /* Definition, key and statements of one table. */
 static int
 snap_table_load(MYSQL *m, struct snap_table *t, int mariadb, char **cause)
@@ -435,6 +503,8 @@ snap_table_load(MYSQL *m, struct snap_table *t, int mariadb, char **cause)
 		free(chosen);
 	}
 	mysql_free_result(res);
+	if (snap_unique_keys(m, t, cause) != 0)
+		goto out;
 
 	/* The estimate, for progress only. */
 	buf_reset(&sql);

@@ -13,6 +13,7 @@
 
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/xmalloc.h"
 #include "schema/coltype.h"
@@ -51,9 +52,36 @@ table_def_free(struct table_def *t)
 	}
 	free(t->cols);
 	free(t->pk);
+	table_def_set_uks(t, NULL, 0);
 	free(t->db);
 	free(t->name);
 	free(t);
+}
+
+/* Replace t's unique keys with a copy of the n keys k. */
+void
+table_def_set_uks(struct table_def *t, const struct table_key *k, uint32_t n)
+{
+	uint32_t	i;
+
+	for (i = 0; i < t->nuk; i++) {
+		free(t->uks[i].name);
+		free(t->uks[i].cols);
+	}
+	free(t->uks);
+	t->uks = NULL;
+	t->nuk = 0;
+	if (n == 0)
+		return;
+	t->uks = xcalloc(n, sizeof *t->uks);
+	for (i = 0; i < n; i++) {
+		t->uks[i].name = xstrdup(k[i].name);
+		t->uks[i].cols = xcalloc(k[i].ncols, sizeof *k[i].cols);
+		memcpy(t->uks[i].cols, k[i].cols, k[i].ncols *
+		    sizeof *k[i].cols);
+		t->uks[i].ncols = k[i].ncols;
+	}
+	t->nuk = n;
 }
 
 /*

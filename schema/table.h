@@ -38,6 +38,16 @@ struct column {
 #define TABLE_KNOWN_NAMES	0x04
 #define TABLE_KNOWN_LABELS	0x08
 #define TABLE_KNOWN_KEY		0x10
+#define TABLE_KNOWN_UNIQUE	0x20	/* uks: the source's definition said
+					   (the binlog does not carry them) */
+
+/* A unique key other than the primary key: its name and columns, in the
+ * key's order. */
+struct table_key {
+	char		*name;
+	uint32_t	*cols;
+	uint32_t	 ncols;
+};
 
 struct table_def {
 	uint64_t	 serial;	/* unique per definition made */
@@ -48,6 +58,8 @@ struct table_def {
 	struct column	*cols;
 	uint32_t	*pk;		/* column indexes of the primary key */
 	uint32_t	 npk;
+	struct table_key *uks;		/* unique keys, the source's order */
+	uint32_t	 nuk;
 	uint16_t	 map_flags;	/* the TABLE_MAP's flags */
 	uint16_t	 known;		/* TABLE_KNOWN_* */
 	uint32_t	 njson;		/* JSON columns (partial updates) */
@@ -55,6 +67,8 @@ struct table_def {
 
 struct table_def *table_def_new(uint32_t);
 void	 table_def_free(struct table_def *);
+void	 table_def_set_uks(struct table_def *, const struct table_key *,
+	    uint32_t);
 int	 table_column_init(struct column *, uint8_t, const uint8_t *, char **);
 
 #endif

@@ -847,6 +847,40 @@ def ddl_forward(d):
     ferry("job", "stop", "fwd")
 
 
+def unique_keys(d):
+    """pk_uk_info names the primary key and every unique key, each with
+    its columns in the key's order (DTS's shape), in INIT records and in
+    binlog records (the binlog carries only the primary key), and follows
+    the keys through ALTER TABLE ... ADD UNIQUE and DROP INDEX.  Read with
+    python3-avro; the expected keys are the ones the SQL below made."""
+    t = f"ferry-uk-{TAG}"
+    topic(t, 1)
+    db.sql(f"CREATE TABLE {SCHEMA}.uk (id INT PRIMARY KEY, a INT NOT NULL, "
+           f"b INT NOT NULL, v_u VARCHAR(10), c INT, "
+           f"UNIQUE KEY uk_vu (v_u), UNIQUE KEY uk_ba (b, a), KEY k_c (c)); "
+           f"INSERT INTO {SCHEMA}.uk VALUES (1, 1, 1, 'x', 1)")
+    ferry("job", "create", "uk", "--source", "src", "--target", "k",
+          "--topic", t, "--tables", f"{SCHEMA}.uk", "--initial", "full")
+    ferry("job", "start", "uk")
+    wait(lambda: job("uk")["state"] == "incremental", "uk runs")
+    db.sql(f"INSERT INTO {SCHEMA}.uk VALUES (2, 2, 2, 'y', 2)")
+    db.sql(f"ALTER TABLE {SCHEMA}.uk ADD UNIQUE KEY uk_c (c)")
+    db.sql(f"UPDATE {SCHEMA}.uk SET v_u = 'z' WHERE id = 2")
+    db.sql(f"DROP INDEX uk_vu ON {SCHEMA}.uk")
+    db.sql(f"DELETE FROM {SCHEMA}.uk WHERE id = 1")
+    recs = [r for _, _, _, r in read_topic(t, expect=10)]
+    rows = [(r["operation"], json.loads(r["tags"]["pk_uk_info"]))
+            for r in recs if r["operation"] in
+            ("INIT", "INSERT", "UPDATE", "DELETE")]
+    before = {"PRIMARY": ["id"], "uk_ba": ["b", "a"], "uk_vu": ["v_u"]}
+    added = dict(before, uk_c=["c"])
+    dropped = {"PRIMARY": ["id"], "uk_ba": ["b", "a"], "uk_c": ["c"]}
+    eq(rows, [("INIT", before), ("INSERT", before), ("UPDATE", added),
+              ("DELETE", dropped)],
+       "pk_uk_info: the keys as the SQL made them, row by row")
+    ferry("job", "stop", "uk")
+
+
 def main():
     pw = os.environ["FERRY_TEST_MYSQL_PASSWORD_FILE"]
     ferry("endpoint", "add", "src", "--mysql", os.environ["FERRY_TEST_MYSQL"],
@@ -866,6 +900,7 @@ def main():
         large_rows(d)
         schema_history(d)
         ddl_forward(d)
+        unique_keys(d)
         t0 = time.time()
         d = crashes(d)
         print(f"crashes: {time.time() - t0:.1f} s", flush=True)
