@@ -10,7 +10,8 @@
  *	Integer		a JSON number (the text, exact)
  *	Decimal		a string, "12.50"
  *	Float		a number
- *	Timestamp	"2024-02-29 13:05:09.123456" (UTC)
+ *	Timestamp	"2024-02-29 13:05:09.123456" (UTC); 0 is
+ *			"0000-00-00 00:00:00", MySQL's zero TIMESTAMP
  *	DateTime	"2024-02-29", "-838:59:59.000000", "2024-02-29 13:05:09",
  *			or the year alone, from the parts present
  *	Character	text decoded from its charset; {"hex":...} for binary
@@ -32,6 +33,7 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/util.h"
 #include "common/json.h"
 #include "common/xmalloc.h"
 #include "schema/charset.h"
@@ -274,11 +276,16 @@ rd_value(struct rd *r, struct buf *out, struct buf *tmp)
 		if (rd_long(r, &l) != 0 || rd_int(r, &i32) != 0)
 			return (-1);
 		t = (time_t)l;
-		if (gmtime_r(&t, &tm) == NULL)
+		if (l == 0 && i32 == 0)
+			/* MySQL's zero TIMESTAMP: its range starts one second
+			 * after the epoch (docs/dts-avro.md). */
+			util_strlcpy(s, "0000-00-00 00:00:00", sizeof s);
+		else if (gmtime_r(&t, &tm) == NULL)
 			return (rd_fail(r, "Timestamp out of range"));
-		snprintf(s, sizeof s, "%04d-%02d-%02d %02d:%02d:%02d",
-		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		    tm.tm_min, tm.tm_sec);
+		else
+			snprintf(s, sizeof s, "%04d-%02d-%02d %02d:%02d:%02d",
+			    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			    tm.tm_hour, tm.tm_min, tm.tm_sec);
 		if (i32 != 0)
 			snprintf(s + strlen(s), sizeof s - strlen(s), ".%06d",
 			    (int)i32);
