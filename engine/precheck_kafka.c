@@ -357,8 +357,8 @@ pk_topic(struct precheck *pc, const char *target, rd_kafka_t *rk,
 		    mt->err != 0 ? rd_kafka_err2str(mt->err) : "");
 	else
 		precheck_add(pc, PRECHECK_PASS, item, NULL, "%d partition%s, "
-		    "each with a leader", mt->partition_cnt,
-		    mt->partition_cnt == 1 ? "" : "s");
+		    "%s a leader", mt->partition_cnt, mt->partition_cnt == 1 ?
+		    "" : "s", mt->partition_cnt == 1 ? "with" : "each with");
 	free(item);
 	if (mt->partition_cnt > 0 && nl == 0) {
 		pk_message_size(pc, target, rk, t, tp);

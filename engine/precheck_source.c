@@ -136,13 +136,22 @@ src_connect(struct src *s)
 static void
 src_version(struct src *s)
 {
-	const char	*info = mysql_get_server_info(s->m), *p = info;
-	char		*end;
-	enum precheck_result r = PRECHECK_PASS;
-	const char	*fix = NULL, *note = "";
+	static const struct {
+		const char	*name;
+		unsigned int	 min_major, min_minor;	/* the oldest */
+		unsigned int	 next_major;		/* not yet tested */
+		const char	*tested;
+	} flavours[] = {
+		{ "MySQL", 5, 1, 10, "5.1 to 9.x" },
+		{ "MariaDB", 5, 5, 12, "5.5 to 11.x" },
+	};
+	const char		*info = mysql_get_server_info(s->m), *p;
+	enum precheck_result	 r = PRECHECK_PASS;
+	char			*end, *fix = NULL, *note = NULL;
 
 	if (info == NULL)
-		info = p = "";
+		info = "";
+	p = info;
 	s->mariadb = strstr(info, "MariaDB") != NULL;
 	if (s->mariadb && strncmp(p, "5.5.5-", 6) == 0)
 		p += 6;		/* the replication-protocol prefix */
@@ -150,32 +159,30 @@ src_version(struct src *s)
 	s->minor = *end == '.' ? (unsigned int)strtoul(end + 1, NULL, 10) : 0;
 	if (strstr(info, "TiDB") != NULL) {
 		r = PRECHECK_FAIL;
-		note = ": TiDB writes no MySQL binary log";
-		fix = "read TiDB's changes with TiCDC; ferry reads MySQL and "
-		    "MariaDB";
-	} else if (s->mariadb) {
-		if (s->major < 5 || (s->major == 5 && s->minor < 5)) {
-			r = PRECHECK_FAIL;
-			note = ": before MariaDB 5.5";
-			fix = "upgrade to MariaDB 5.5 or later";
-		} else if (s->major >= 12) {
-			r = PRECHECK_WARN;
-			note = ": newer than the MariaDB versions ferry was "
-			    "tested with (5.5 to 11.x)";
-			fix = "none needed if the job runs; report what fails";
-		}
-	} else if (s->major < 5 || (s->major == 5 && s->minor < 1)) {
+		note = xstrdup(": TiDB writes no MySQL binary log");
+		fix = xstrdup("read TiDB's changes with TiCDC; ferry reads MySQL "
+		    "and MariaDB");
+	} else if (s->major < flavours[s->mariadb].min_major ||
+	    (s->major == flavours[s->mariadb].min_major &&
+	    s->minor < flavours[s->mariadb].min_minor)) {
 		r = PRECHECK_FAIL;
-		note = ": before MySQL 5.1 (no row-based binary log)";
-		fix = "upgrade to MySQL 5.1 or later";
-	} else if (s->major >= 10) {
+		note = xasprintf(": older than %s %u.%u",
+		    flavours[s->mariadb].name, flavours[s->mariadb].min_major,
+		    flavours[s->mariadb].min_minor);
+		fix = xasprintf("upgrade to %s %u.%u or later",
+		    flavours[s->mariadb].name, flavours[s->mariadb].min_major,
+		    flavours[s->mariadb].min_minor);
+	} else if (s->major >= flavours[s->mariadb].next_major) {
 		r = PRECHECK_WARN;
-		note = ": newer than the MySQL versions ferry was tested with "
-		    "(5.1 to 9.x)";
-		fix = "none needed if the job runs; report what fails";
+		note = xasprintf(": newer than the %s versions ferry was tested "
+		    "with (%s)", flavours[s->mariadb].name,
+		    flavours[s->mariadb].tested);
+		fix = xstrdup("none needed if the job runs; report what fails");
 	}
 	precheck_add(s->pc, r, "source.version", fix, "%s %s%s",
-	    s->mariadb ? "MariaDB" : "MySQL", info, note);
+	    flavours[s->mariadb].name, info, note != NULL ? note : "");
+	free(note);
+	free(fix);
 }
 
 /* One setting that must have a value. */

@@ -326,6 +326,29 @@ snap_select_expr(struct buf *b, const char *qname, uint8_t how)
 }
 
 /*
+ * The columns of the table's unique keys, PRIMARY first, then by key name,
+ * each key's in its order: (INDEX_NAME, COLUMN_NAME, NULLABLE) rows.
+ */
+static MYSQL_RES *
+snap_unique_rows(MYSQL *m, const struct snap_table *t, char **cause)
+{
+	struct buf	 sql = BUF_INITIALIZER;
+	MYSQL_RES	*res;
+
+	buf_adds(&sql, "SELECT s.INDEX_NAME, s.COLUMN_NAME, s.NULLABLE FROM "
+	    "information_schema.STATISTICS s WHERE s.NON_UNIQUE = 0 AND "
+	    "s.TABLE_SCHEMA = ");
+	snap_literal(m, &sql, t->db);
+	buf_adds(&sql, " AND s.TABLE_NAME = ");
+	snap_literal(m, &sql, t->name);
+	buf_adds(&sql, " ORDER BY s.INDEX_NAME <> 'PRIMARY', s.INDEX_NAME, "
+	    "s.SEQ_IN_INDEX");
+	res = snap_query(m, buf_str(&sql), cause);
+	buf_release(&sql);
+	return (res);
+}
+
+/*
  * The table's unique keys other than PRIMARY (pk_uk_info lists them with
  * it), by name, each with its columns in the key's order.  A key on an
  * expression (MySQL 8's functional indexes) names no column: left out.
@@ -333,26 +356,16 @@ snap_select_expr(struct buf *b, const char *qname, uint8_t how)
 static int
 snap_unique_keys(MYSQL *m, struct snap_table *t, char **cause)
 {
-	struct buf	 sql = BUF_INITIALIZER;
 	struct table_key *k = NULL;
 	MYSQL_RES	*res;
 	MYSQL_ROW	 r;
 	uint32_t	 n = 0, i, c;
 	int		 bad = 0;
 
-	buf_adds(&sql, "SELECT s.INDEX_NAME, s.COLUMN_NAME FROM "
-	    "information_schema.STATISTICS s WHERE s.NON_UNIQUE = 0 AND "
-	    "s.INDEX_NAME <> 'PRIMARY' AND s.TABLE_SCHEMA = ");
-	snap_literal(m, &sql, t->db);
-	buf_adds(&sql, " AND s.TABLE_NAME = ");
-	snap_literal(m, &sql, t->name);
-	buf_adds(&sql, " ORDER BY s.INDEX_NAME, s.SEQ_IN_INDEX");
-	res = snap_query(m, buf_str(&sql), cause);
-	buf_release(&sql);
-	if (res == NULL)
+	if ((res = snap_unique_rows(m, t, cause)) == NULL)
 		return (-1);
 	while ((r = mysql_fetch_row(res)) != NULL) {
-		if (r[0] == NULL)
+		if (r[0] == NULL || strcmp(r[0], "PRIMARY") == 0)
 			continue;
 		if (n == 0 || strcmp(k[n - 1].name, r[0]) != 0) {
 			if (bad) {	/* the previous one: not columns */
@@ -449,16 +462,7 @@ snap_table_load(MYSQL *m, struct snap_table *t, int mariadb, char **cause)
 	    TABLE_KNOWN_NAMES | TABLE_KNOWN_LABELS | TABLE_KNOWN_KEY;
 
 	/* The key: PRIMARY, else the first unique key without NULLs. */
-	buf_reset(&sql);
-	buf_adds(&sql, "SELECT s.INDEX_NAME, s.COLUMN_NAME, s.NULLABLE FROM "
-	    "information_schema.STATISTICS s WHERE s.NON_UNIQUE = 0 AND "
-	    "s.TABLE_SCHEMA = ");
-	snap_literal(m, &sql, t->db);
-	buf_adds(&sql, " AND s.TABLE_NAME = ");
-	snap_literal(m, &sql, t->name);
-	buf_adds(&sql, " ORDER BY s.INDEX_NAME <> 'PRIMARY', s.INDEX_NAME, "
-	    "s.SEQ_IN_INDEX");
-	if ((res = snap_query(m, buf_str(&sql), cause)) == NULL)
+	if ((res = snap_unique_rows(m, t, cause)) == NULL)
 		goto out;
 	{
 		char	*chosen = NULL;

@@ -294,6 +294,17 @@ def main():
     daemon(db, topic)
 
 
+def wait_for(name, pred, timeout=60):
+    """Poll job NAME until pred(its job show --json) holds, or the time
+    runs out: the last job show (a failed job is an answer here)."""
+    end = time.time() + timeout
+    j = P.job(name)
+    while time.time() < end and not pred(j):
+        time.sleep(0.2)
+        j = P.job(name)
+    return j
+
+
 def daemon(db, topic):
     """The precheck the daemon runs: before the first start, and at the
     first start after a retry from a failure."""
@@ -306,11 +317,7 @@ def daemon(db, topic):
                           "--poll-ms", "200", "--retry-min-ms", "200"],
                          env=P.fenv, stdout=log, stderr=log)
     try:
-        end = time.time() + 60
-        j = P.job("d")
-        while time.time() < end and j["state"] != "failed":
-            time.sleep(0.2)
-            j = P.job("d")
+        j = wait_for("d", lambda j: j["state"] == "failed")
         eq(j["state"], "failed", "a job whose precheck fails")
         err = j["error"] or ""
         for name in ("source.binlog_format", "table.exists pc.nokey2",
@@ -352,22 +359,14 @@ def daemon(db, topic):
         for (tid,) in db.sql("SELECT ID FROM information_schema.PROCESSLIST "
                              "WHERE USER = 'rot'"):
             db.sql(f"KILL {tid}")
-        end = time.time() + 60
-        j = P.job("r")
-        while time.time() < end and j["state"] != "failed":
-            time.sleep(0.2)
-            j = P.job("r")
+        j = wait_for("r", lambda j: j["state"] == "failed")
         eq(j["state"], "failed", "the rotated password fails job r")
         with open(pw, "w") as f:
             f.write("Secret-2\n")
         P.ferry("endpoint", "set", "rot", "--password-file", pw)
         P.ferry("job", "retry", "r")
-        end = time.time() + 60
-        j = P.job("r")
-        while time.time() < end and not (
-                j["state"] == "failed" and "precheck" in (j["error"] or "")):
-            time.sleep(0.2)
-            j = P.job("r")
+        j = wait_for("r", lambda j: j["state"] == "failed" and
+                     "precheck" in (j["error"] or ""))
         check("privilege.replication_slave" in (j["error"] or ""),
               f"the retry is prechecked: {j['state']} {j['error']}")
         db.sql("GRANT REPLICATION SLAVE ON *.* TO rot@'%'")
