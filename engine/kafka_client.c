@@ -551,3 +551,16 @@ kafka_client_topic_config(rd_kafka_t *rk, const char *topic, const char *name,
 	rd_kafka_queue_destroy(q);
 	return (*value != NULL ? 0 : -1);
 }
+
+/* The partitions of a topic's metadata without a leader (a topic just
+ * made has none for a moment). */
+int
+kafka_client_leaderless(const struct rd_kafka_metadata_topic *mt)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < mt->partition_cnt; i++)
+		n += mt->partitions[i].err != RD_KAFKA_RESP_ERR_NO_ERROR ||
+		    mt->partitions[i].leader < 0;
+	return (n);
+}

@@ -152,18 +152,6 @@ pk_find(const struct rd_kafka_metadata *md, const char *name)
 	return (NULL);
 }
 
-/* Partitions of t without a leader. */
-static int
-pk_leaderless(const struct rd_kafka_metadata_topic *t)
-{
-	int	i, n = 0;
-
-	for (i = 0; i < t->partition_cnt; i++)
-		n += t->partitions[i].err != RD_KAFKA_RESP_ERR_NO_ERROR ||
-		    t->partitions[i].leader < 0;
-	return (n);
-}
-
 /*
  * Every topic of the cluster, waiting a little while one of the job's
  * topics still lacks a leader (just made): NULL with *cause.
@@ -189,7 +177,7 @@ pk_metadata(rd_kafka_t *rk, const struct pk_topic *tp, size_t n,
 		}
 		for (i = 0, waiting = 0; i < n; i++) {
 			t = pk_find(md, tp[i].name);
-			if (t != NULL && (t->err != 0 || pk_leaderless(t) > 0))
+			if (t != NULL && (t->err != 0 || kafka_client_leaderless(t) > 0))
 				waiting = 1;
 		}
 		if (!waiting || util_mono_us() >= end)
@@ -346,7 +334,7 @@ pk_topic(struct precheck *pc, const char *target, rd_kafka_t *rk,
 		free(item);
 		return;
 	}
-	nl = mt->err != 0 ? mt->partition_cnt : pk_leaderless(mt);
+	nl = mt->err != 0 ? mt->partition_cnt : kafka_client_leaderless(mt);
 	if (mt->partition_cnt == 0 || nl > 0)
 		precheck_add(pc, PRECHECK_FAIL, item, "wait for the cluster "
 		    "to elect leaders (kafka-topics.sh --describe shows them), "

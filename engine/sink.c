@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -60,6 +61,7 @@
 #define SINK_MSG_OVERHEAD	512
 #define SINK_DEFAULT_LIMIT	1048588
 #define SINK_FRAMING		4096
+#define SINK_LEADER_WAIT_MS	5000	/* a topic just made: its leaders */
 
 /* What the last message of this job in a partition says. */
 struct sink_tail {
@@ -315,6 +317,66 @@ sink_topic_limit(struct sink_target *t, const char *name)
 }
 
 /*
+ * The metadata of topic tp on target t, once every partition has a
+ * leader: a topic just made has none for a moment (LEADER_NOT_AVAILABLE),
+ * which is waited for up to SINK_LEADER_WAIT_MS and then is a transient
+ * failure; a topic the cluster does not know fails the job ("does not
+ * exist").  NULL with *cause.
+ */
+static const struct rd_kafka_metadata *
+sink_topic_metadata(struct sink_target *t, struct sink_topic *tp,
+    char **cause)
+{
+	const struct rd_kafka_metadata		*md;
+	const struct rd_kafka_metadata_topic	*mt;
+	rd_kafka_resp_err_t			 err;
+	uint64_t				 end;
+	int					 nl;
+
+	end = util_mono_us() + SINK_LEADER_WAIT_MS * 1000ULL;
+	for (;;) {
+		err = rd_kafka_metadata(t->rk, 0, tp->rkt, &md, 10000);
+		if (err != 0) {
+			*cause = xasprintf("target %s: cannot read the metadata "
+			    "of topic %s: %s", t->name, tp->name,
+			    rd_kafka_err2str(err));
+			return (NULL);
+		}
+		mt = md->topic_cnt == 1 ? &md->topics[0] : NULL;
+		if (mt == NULL || mt->err ==
+		    RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+		    (mt->err == 0 && mt->partition_cnt < 1)) {
+			*cause = xasprintf("topic %s does not exist on target "
+			    "%s (ferry does not create topics: create it, "
+			    "then retry the job)", tp->name, t->name);
+			break;
+		}
+		if (mt->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+			*cause = xasprintf("target %s: not authorized to see "
+			    "topic %s (its ACLs must allow this user Describe "
+			    "and Write)", t->name, tp->name);
+			break;
+		}
+		nl = mt->err != 0 ? mt->partition_cnt : kafka_client_leaderless(mt);
+		if (mt->err == 0 && nl == 0)
+			return (md);
+		if (util_mono_us() >= end) {
+			*cause = xasprintf("topic %s on target %s: %d of %d "
+			    "partitions without a leader after %d s (%s); "
+			    "retried", tp->name, t->name, nl,
+			    mt->partition_cnt, SINK_LEADER_WAIT_MS / 1000,
+			    rd_kafka_err2str(mt->err != 0 ? mt->err :
+			    RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE));
+			break;
+		}
+		rd_kafka_metadata_destroy(md);
+		usleep(200 * 1000);
+	}
+	rd_kafka_metadata_destroy(md);
+	return (NULL);
+}
+
+/*
  * The index of topic name, looked up on every target the first time: a
  * topic missing on a target is an error (ferry does not create topics).
  */
@@ -324,7 +386,6 @@ sink_topic(struct sink *s, const char *name, char **cause)
 	const struct rd_kafka_metadata	*md;
 	struct sink_target		*t;
 	struct sink_topic		*tp;
-	rd_kafka_resp_err_t		 err;
 	size_t				 i;
 
 	for (i = 0; i < s->nnames; i++) {
@@ -340,21 +401,8 @@ sink_topic(struct sink *s, const char *name, char **cause)
 		tp->name = xstrdup(name);
 		t->ntopics++;
 		tp->rkt = rd_kafka_topic_new(t->rk, name, NULL);
-		err = rd_kafka_metadata(t->rk, 0, tp->rkt, &md, 10000);
-		if (err != 0) {
-			*cause = xasprintf("target %s: cannot read the metadata "
-			    "of topic %s: %s", t->name, name,
-			    rd_kafka_err2str(err));
+		if ((md = sink_topic_metadata(t, tp, cause)) == NULL)
 			return (-1);
-		}
-		if (md->topic_cnt < 1 || md->topics[0].err != 0 ||
-		    md->topics[0].partition_cnt < 1) {
-			*cause = xasprintf("topic %s does not exist on target "
-			    "%s (ferry does not create topics: create it, "
-			    "then retry the job)", name, t->name);
-			rd_kafka_metadata_destroy(md);
-			return (-1);
-		}
 		tp->nparts = md->topics[0].partition_cnt;
 		tp->tail = xcalloc((size_t)tp->nparts, sizeof *tp->tail);
 		rd_kafka_metadata_destroy(md);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -400,6 +401,60 @@ START_TEST(test_tail_init_headers)
 }
 END_TEST
 
+static void *
+leader_elected(void *arg)
+{
+	struct mock	*m = arg;
+
+	usleep(1000 * 1000);
+	rd_kafka_mock_partition_set_leader(m->mc, "fresh", 1, 1);
+	return (NULL);
+}
+
+/*
+ * A topic just made has no leader for a moment (a partition's leader is
+ * -1, LEADER_NOT_AVAILABLE, in its metadata): the sink waits for one instead of calling the topic
+ * missing, which failed a job started right after its topic was created
+ * for good.  One that keeps no leader is a transient failure that says
+ * so, never "does not exist".
+ */
+START_TEST(test_topic_leader_not_yet)
+{
+	struct sink_target_opts	 t;
+	struct reports		 r;
+	struct mock		 m;
+	struct sink		*s;
+	pthread_t		 th;
+	char			*cause = NULL;
+
+	mock_start(&m, 1);
+	ck_assert_int_eq(rd_kafka_mock_topic_create(m.mc, "fresh", 2, 1), 0);
+	ck_assert_int_eq(rd_kafka_mock_topic_create(m.mc, "stuck", 1, 1), 0);
+	ck_assert_int_eq(rd_kafka_mock_partition_set_leader(m.mc, "fresh", 1,
+	    -1), 0);
+	ck_assert_int_eq(rd_kafka_mock_partition_set_leader(m.mc, "stuck", 0,
+	    -1), 0);
+	memset(&r, 0, sizeof r);
+	memset(&t, 0, sizeof t);
+	t.name = "k";
+	kafka_client_opts_init(&t.kafka);
+	t.kafka.brokers = m.bootstraps;
+	s = sink_new(7, &t, 1, delivered, NULL, &r, &cause);
+	ck_assert_msg(s != NULL, "sink_new: %s", cause);
+	ck_assert_int_eq(pthread_create(&th, NULL, leader_elected, &m), 0);
+	ck_assert_msg(sink_topic(s, "fresh", &cause) >= 0, "sink_topic: %s",
+	    cause);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(sink_partitions(s, 0, 0), 2);
+	ck_assert_int_lt(sink_topic(s, "stuck", &cause), 0);
+	ck_assert_msg(strstr(cause, "without a leader") != NULL &&
+	    strstr(cause, "does not exist") == NULL, "cause: %s", cause);
+	free(cause);
+	sink_free(s);
+	mock_stop(&m);
+}
+END_TEST
+
 /*
  * kafka_client_conf() turns KIP-714's metrics push off: with it on, every
  * job start (its tail reader is destroyed) and every stop waited up to a
@@ -442,6 +497,7 @@ main(void)
 	tcase_add_test(tc, test_stop_while_cluster_down);
 	tcase_add_test(tc, test_tail_init_headers);
 	tcase_add_test(tc, test_no_metrics_push);
+	tcase_add_test(tc, test_topic_leader_not_yet);
 	suite_add_tcase(s, tc);
 	return (testutil_run(s));
 }
