@@ -564,3 +564,37 @@ kafka_client_leaderless(const struct rd_kafka_metadata_topic *mt)
 		    mt->partitions[i].leader < 0;
 	return (n);
 }
+
+/*
+ * Whether the cluster of o takes Produce requests of version 3 or later
+ * (Kafka 0.11: record headers and the idempotent producer): 1 yes, 0 no,
+ * -1 with *cause when it cannot be reached (or cancel(arg) said to stop).
+ * Asked with a short-lived client that logs the brokers' API versions; a
+ * broker that does not say counts as yes, as librdkafka itself assumes.
+ */
+int
+kafka_client_headers(const struct kafka_client_opts *o, int timeout_ms,
+    int (*cancel)(void *), void *arg, char **cause)
+{
+	rd_kafka_conf_t	*conf;
+	rd_kafka_t	*rk;
+	int		 v;
+
+	if ((conf = kafka_client_conf(o, cause)) == NULL)
+		return (-1);
+	if (kafka_client_set(conf, "debug", "feature", cause) != 0) {
+		rd_kafka_conf_destroy(conf);
+		return (-1);
+	}
+	if ((rk = kafka_client_new(RD_KAFKA_PRODUCER, conf, o, NULL,
+	    cause)) == NULL)
+		return (-1);
+	if (kafka_client_check_until(rk, timeout_ms, cancel, arg,
+	    cause) != 0) {
+		kafka_client_destroy(rk);
+		return (-1);
+	}
+	v = kafka_client_produce_version(rk);
+	kafka_client_destroy(rk);
+	return (v < 0 || v >= 3);
+}

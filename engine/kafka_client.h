@@ -44,6 +44,8 @@ int	 kafka_client_check_until(rd_kafka_t *, int, int (*)(void *), void *,
 void	 kafka_client_destroy(rd_kafka_t *);
 int	 kafka_client_produce_version(rd_kafka_t *);
 int	 kafka_client_leaderless(const struct rd_kafka_metadata_topic *);
+int	 kafka_client_headers(const struct kafka_client_opts *, int,
+	    int (*)(void *), void *, char **);
 int	 kafka_client_topic_config(rd_kafka_t *, const char *, const char *,
 	    char **, char **);
 

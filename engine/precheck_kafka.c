@@ -128,12 +128,12 @@ pk_version(struct precheck *pc, const char *item,
 	}
 	kafka = v <= 2 ? "0.10" : v <= 4 ? "0.11" : v == 5 ? "1.x" :
 	    v == 6 ? "2.0" : "2.1 or later";
-	if (v <= 2 && (t->kafka.version == NULL ||
-	    strncmp(t->kafka.version, "0.10", 4) != 0))
-		precheck_add(pc, PRECHECK_WARN, item, "ferry endpoint set NAME "
-		    "--kafka-version 0.10.1 (or the broker's own release)",
-		    "Kafka %s (Produce v%d): records carry no headers; the "
-		    "endpoint does not say so", kafka, v);
+	if (v <= 2)
+		precheck_add(pc, PRECHECK_WARN, item, "upgrade the brokers to "
+		    "Kafka 0.11 or later for exactly-once", "Kafka %s (Produce "
+		    "v%d): ferry writes without record headers and without "
+		    "the idempotent producer, and a restart after a crash may "
+		    "write some records a second time", kafka, v);
 	else
 		precheck_add(pc, PRECHECK_PASS, item, NULL, "Kafka %s (Produce "
 		    "requests up to v%d)", kafka, v);
@@ -153,8 +153,9 @@ pk_find(const struct rd_kafka_metadata *md, const char *name)
 }
 
 /*
- * Every topic of the cluster, waiting a little while one of the job's
- * topics still lacks a leader (just made): NULL with *cause.
+ * Every topic of the cluster, waiting a little (PK_LEADER_WAIT_MS) while
+ * one of the job's topics is missing or lacks a leader, as one just made
+ * may: NULL with *cause.
  */
 static const struct rd_kafka_metadata *
 pk_metadata(rd_kafka_t *rk, const struct pk_topic *tp, size_t n,
@@ -175,9 +176,13 @@ pk_metadata(rd_kafka_t *rk, const struct pk_topic *tp, size_t n,
 			    "topics: %s", rd_kafka_err2str(err));
 			return (NULL);
 		}
+		/* A topic just made may not be listed yet (a ZooKeeper-mode
+		 * broker learns of it from its controller), or listed
+		 * without leaders. */
 		for (i = 0, waiting = 0; i < n; i++) {
 			t = pk_find(md, tp[i].name);
-			if (t != NULL && (t->err != 0 || kafka_client_leaderless(t) > 0))
+			if (t == NULL || t->err != 0 ||
+			    kafka_client_leaderless(t) > 0)
 				waiting = 1;
 		}
 		if (!waiting || util_mono_us() >= end)

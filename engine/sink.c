@@ -163,6 +163,7 @@ sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
 	struct sink		*s;
 	struct sink_target	*t;
 	size_t			 i;
+	int			 rc;
 
 	s = xcalloc(1, sizeof *s);
 	s->job = job;
@@ -193,7 +194,17 @@ sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
 			t->opts.tls_ca = xstrdup(targets[i].kafka.tls_ca);
 		if (targets[i].kafka.version != NULL)
 			t->opts.version = xstrdup(targets[i].kafka.version);
-		t->legacy = sink_legacy(t->opts.version);
+		/* The endpoint's --kafka-version overrides; else the
+		 * brokers say whether they take headers (0.11 and later). */
+		if (t->opts.version != NULL)
+			t->legacy = sink_legacy(t->opts.version);
+		else if ((rc = kafka_client_headers(&t->opts, 10000, cancel,
+		    arg, cause)) < 0)
+			goto fail;
+		else if ((t->legacy = !rc))
+			log_info("job %" PRId64 ": target %s is a Kafka before "
+			    "0.11: records go without headers and without "
+			    "the idempotent producer", job, t->name);
 		if ((t->p = producer_get(&t->opts, t->legacy, cause)) == NULL)
 			goto fail;
 		t->rk = producer_handle(t->p);
@@ -319,9 +330,10 @@ sink_topic_limit(struct sink_target *t, const char *name)
 /*
  * The metadata of topic tp on target t, once every partition has a
  * leader: a topic just made has none for a moment (LEADER_NOT_AVAILABLE),
- * which is waited for up to SINK_LEADER_WAIT_MS and then is a transient
- * failure; a topic the cluster does not know fails the job ("does not
- * exist").  NULL with *cause.
+ * or is not known yet to a ZooKeeper-mode broker, which is waited for up
+ * to SINK_LEADER_WAIT_MS; then a topic still without leaders is a
+ * transient failure, and one the cluster does not know fails the job
+ * ("does not exist").  NULL with *cause.
  */
 static const struct rd_kafka_metadata *
 sink_topic_metadata(struct sink_target *t, struct sink_topic *tp,
@@ -346,6 +358,13 @@ sink_topic_metadata(struct sink_target *t, struct sink_topic *tp,
 		if (mt == NULL || mt->err ==
 		    RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
 		    (mt->err == 0 && mt->partition_cnt < 1)) {
+			/* Perhaps just made: a ZooKeeper-mode broker learns
+			 * of a new topic from its controller. */
+			if (util_mono_us() < end) {
+				rd_kafka_metadata_destroy(md);
+				usleep(200 * 1000);
+				continue;
+			}
 			*cause = xasprintf("topic %s does not exist on target "
 			    "%s (ferry does not create topics: create it, "
 			    "then retry the job)", tp->name, t->name);

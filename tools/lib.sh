@@ -14,7 +14,29 @@ FERRY_RDKAFKA=${FERRY_RDKAFKA:-$FERRY_CACHE/librdkafka-$FERRY_RDKAFKA_VERSION}
 FERRY_DOLT_MODULE=github.com/dolthub/dolt/go/cmd/dolt
 FERRY_DOLT_VERSION=v0.40.5-0.20260715172757-a6690826d767
 FERRY_DOLT=${FERRY_DOLT:-$FERRY_CACHE/dolt-$FERRY_DOLT_VERSION/dolt}
+# Older brokers, ZooKeeper mode, for the version matrix (tools/sandbox
+# start --kafka VERSION): each with the Scala build Maven Central has.
+FERRY_KAFKA_LEGACY=${FERRY_KAFKA_LEGACY:-"0.10.1.0 0.10.2.2 0.11.0.3 1.0.2 2.8.2"}
 export FERRY_CACHE FERRY_KAFKA_VERSION FERRY_KAFKA_LIB FERRY_RDKAFKA FERRY_DOLT
+export FERRY_KAFKA_LEGACY
+
+# The jar directory of Kafka VERSION (the default's, or a legacy one's).
+ferry_kafka_lib() {
+	if [ "$1" = "$FERRY_KAFKA_VERSION" ]; then
+		echo "$FERRY_KAFKA_LIB"
+	else
+		echo "$FERRY_CACHE/kafka-$1/lib"
+	fi
+}
+
+# The Scala build Maven Central has of Kafka VERSION.
+ferry_kafka_scala() {
+	case $1 in
+	0.*) echo 2.11 ;;
+	1.*|2.*) echo 2.12 ;;
+	*) echo 2.13 ;;
+	esac
+}
 
 # configure finds the librdkafka tools/deps built before the system's.
 FERRY_PKG_CONFIG_PATH=$FERRY_RDKAFKA/lib/pkgconfig

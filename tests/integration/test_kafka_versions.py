@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""The same job on real brokers of every Kafka the sandbox knows besides
+4.4 (ZooKeeper mode, from Maven Central: tools/sandbox start --kafka V),
+with no --kafka-version hint: the precheck names the broker's release from
+its API versions, the job reaches incremental, and the topic, read with
+kcat and python3-avro, holds each row of the source once (the INIT copy,
+then the inserts made while it follows the binlog), equal to SELECT.
+Where the broker has SCRAM (0.10.2 on), the SCRAM listener takes the
+endpoint's login.  Runs in the debug pass only (FERRY_TEST_SANDBOX_
+LIFECYCLE=0 in the sanitizer pass): a broker start per version.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.environ["FERRY_SRCDIR"], "tests", "lib"))
+sys.path.insert(0, os.path.join(os.environ["FERRY_SRCDIR"], "tests",
+                                "integration"))
+from ferrytest import FERRY, check, eq, finish, missing  # noqa: E402
+import ferrytest  # noqa: E402
+import test_binlog_live as tbl  # noqa: E402
+
+if os.environ.get("FERRY_TEST_SANDBOX_LIFECYCLE", "1") == "0":
+    print("SKIP: the broker matrix runs in the debug pass only")
+    sys.exit(77)
+for v in ("FERRY_TEST_MYSQL_SOCKET", "FERRY_TEST_MYSQL"):
+    if not os.environ.get(v):
+        missing(f"{v} is not set (start tools/sandbox)")
+try:
+    import avro.io  # noqa: F401
+except ImportError:
+    missing("python3-avro is not installed")
+import dtstopic  # noqa: E402
+
+SRC = os.environ["FERRY_SRCDIR"]
+SB = os.path.join(SRC, "tools", "sandbox")
+VERSIONS = subprocess.run(
+    ["bash", "-c", f". {SRC}/tools/lib.sh && echo $FERRY_KAFKA_LEGACY"],
+    capture_output=True, text=True, check=True).stdout.split()
+# The release each broker is, as the precheck names it from the newest
+# Produce request version it takes (Kafka's protocol: v2 in 0.10, v3 in
+# 0.11, v5 in 1.0, v7 from 2.1).
+RELEASE = {"0.10.1.0": "Kafka 0.10 ", "0.10.2.2": "Kafka 0.10 ",
+           "0.11.0.3": "Kafka 0.11 ", "1.0.2": "Kafka 1.x ",
+           "2.8.2": "Kafka 2.1 or later "}
+TAG = f"{os.getpid()}_{int(time.time())}"
+TMP = tempfile.mkdtemp(prefix="ferry-kafka-versions.", dir="/tmp")
+FENV = dict(os.environ, FERRY_DB=os.path.join(TMP, "ferry.db"))
+
+
+def ferry(*args, ok=True):
+    p = subprocess.run([FERRY, *args], capture_output=True, text=True,
+                       env=FENV, timeout=120)
+    if ok and p.returncode != 0:
+        raise RuntimeError(f"ferry {' '.join(args)}: {p.stderr}")
+    return p
+
+
+def sandbox(*args):
+    p = subprocess.run([SB, *args], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"sandbox {' '.join(args)}: {p.stderr.strip()}")
+    return p.stdout
+
+
+def wait_state(name, want, timeout=90):
+    end = time.time() + timeout
+    j = {}
+    while time.time() < end:
+        j = json.loads(ferry("job", "show", name, "--json").stdout)
+        if j["state"] in (want, "failed"):
+            break
+        time.sleep(0.3)
+    return j
+
+
+def one_version(db, v, n):
+    d = os.path.join(TMP, f"kafka-{v}")
+    t0 = time.time()
+    sandbox("start", "--only", "kafka", "--kafka", v, d)
+    env = dict(line.split("=", 1) for line in sandbox("env", d)
+               .replace("export ", "").splitlines())
+    try:
+        broker = env["FERRY_TEST_KAFKA"]
+        topic = f"ferry-kv-{TAG}"
+        sandbox("topic", d, topic, "2")
+        ep = f"k{n}"
+        ferry("endpoint", "add", ep, "--kafka", broker)
+        table = f"kv.t{n}"
+        db.sql(f"CREATE TABLE {table} (id INT PRIMARY KEY, v VARCHAR(20)); "
+               f"INSERT INTO {table} VALUES (1, 'one'), (2, 'two')")
+        job = f"j{n}"
+        ferry("job", "create", job, "--source", "src", "--target", ep,
+              "--topic", topic, "--tables", table, "--initial", "full")
+        rep = json.loads(ferry("precheck", job, "--json", ok=False).stdout)
+        items = {i["name"]: i for i in rep["items"]}
+        ver = items.get(f"target.version {ep}", {})
+        check(ver.get("found", "").startswith(RELEASE[v]),
+              f"{v}: the precheck names the release: {ver}")
+        eq(rep["ok"], True, f"{v}: precheck ok ({[i for i in rep['items'] if i['result'] == 'fail']})")
+        if env.get("FERRY_TEST_KAFKA_SCRAM"):
+            ferry("endpoint", "add", f"s{n}", "--kafka",
+                  env["FERRY_TEST_KAFKA_SCRAM"], "--sasl", "scram-sha-256",
+                  "--username", env["FERRY_TEST_KAFKA_USER"],
+                  "--password-file", env["FERRY_TEST_KAFKA_PASSWORD_FILE"])
+            ferry("job", "create", f"s{n}", "--source", "src", "--target",
+                  f"s{n}", "--topic", topic, "--tables", table)
+            rep = json.loads(ferry("precheck", f"s{n}", "--json",
+                                   ok=False).stdout)
+            c = {i["name"]: i for i in rep["items"]}.get(
+                f"target.connect s{n}", {})
+            eq(c.get("result"), "pass", f"{v}: SCRAM-SHA-256 login ({c})")
+        ferry("job", "start", job)
+        j = wait_state(job, "incremental")
+        eq(j["state"], "incremental", f"{v}: the job runs without a hint "
+           f"({j.get('error')})")
+        db.sql(f"INSERT INTO {table} VALUES (3, 'three'); "
+               f"UPDATE {table} SET v = 'TWO' WHERE id = 2")
+        recs = [r for _, _, _, r in dtstopic.read(broker, topic, expect=8,
+                                                  timeout=60)]
+        rows = [(r["operation"], dtstopic.image(
+            r, "afterImages")["id"]["value"]) for r in recs
+                if r["operation"] in ("INIT", "INSERT", "UPDATE")]
+        eq(sorted(rows), sorted([("INIT", "1"), ("INIT", "2"),
+                                 ("INSERT", "3"), ("UPDATE", "2")]),
+           f"{v}: every change once")
+        up = [r for r in recs if r["operation"] == "UPDATE"]
+        if up:
+            eq(dtstopic.image(up[0], "afterImages")["v"]["value"], b"TWO",
+               f"{v}: the update's value")
+        ferry("job", "stop", job)
+        wait_state(job, "stopped")
+    finally:
+        sandbox("stop", d)
+    print(f"Kafka {v}: {time.time() - t0:.1f} s", flush=True)
+
+
+def main():
+    db = tbl.DB(os.environ["FERRY_TEST_MYSQL_SOCKET"],
+                os.environ["FERRY_TEST_MYSQL_PASSWORD_FILE"])
+    db.sql("DROP DATABASE IF EXISTS kv; CREATE DATABASE kv")
+    ferry("endpoint", "add", "src", "--mysql", os.environ["FERRY_TEST_MYSQL"],
+          "--password-file", os.environ["FERRY_TEST_MYSQL_PASSWORD_FILE"])
+    log = open(os.path.join(TMP, "serve.log"), "w")
+    d = subprocess.Popen([FERRY, "serve", "--heartbeat-ms", "0",
+                          "--poll-ms", "200", "--retry-min-ms", "200"],
+                         env=FENV, stdout=log, stderr=log)
+    try:
+        for n, v in enumerate(VERSIONS):
+            try:
+                one_version(db, v, n)
+            except RuntimeError as e:
+                check(False, f"{v}: {e}")
+    finally:
+        d.send_signal(signal.SIGTERM)
+        d.wait(timeout=60)
+        log.close()
+
+
+try:
+    main()
+finally:
+    if ferrytest.failures:
+        print(f"kept {TMP}", file=sys.stderr)
+    else:
+        subprocess.run(["rm", "-rf", TMP])
+finish()
