@@ -52,6 +52,9 @@ struct emitter {
 	int64_t			 budget;
 	struct throttle		*throttle;	/* the tenant's rows/s, or NULL */
 	int64_t			 rows;		/* drawn from it, not yet sent */
+	int			 tagged;	/* a target without headers: the
+						   resume reads tags */
+	char			 job_text[24];
 };
 
 struct emitter *
@@ -125,6 +128,8 @@ emitter_open_sink(struct emitter *em, char **cause)
 	    NULL || strstr(*cause, NETPOLICY_WORDS) != NULL))
 		em->ctx->permanent = 1;
 	router_bind(em->rt, em->sink);
+	em->tagged = em->sink != NULL && !sink_headers(em->sink);
+	util_fmt_i64(em->job_text, em->ctx->id);
 	return (em->sink);
 }
 
@@ -242,15 +247,25 @@ emitter_send(struct emitter *em, const struct change *c, enum emit_part part,
 	struct jobctx	*ctx = em->ctx;
 	struct route	 r;
 	int64_t		 id = record_maker_next_id(em->maker);
-	size_t		 sent, limit;
+	size_t		 sent, limit, initlen;
 	uint64_t	 seq;
+	char		 small[256], *init;
+	int		 rc;
 
 	if (router_route(em->rt, c, &r, cause) != 0)
 		return (-1);
 	if (r.topic < 0)
 		return (0);	/* no topic for records without a table */
 	buf_reset(&em->out);
-	if (record_make(em->maker, c, em->enc, &em->out, cause) != 0) {
+	init = NULL;
+	if (em->tagged && meta != NULL)
+		init = sink_meta_text(meta, small, sizeof small, &initlen);
+	record_maker_set_ferry(em->maker, em->tagged ? em->job_text : NULL,
+	    init);
+	rc = record_make(em->maker, c, em->enc, &em->out, cause);
+	if (init != small)
+		free(init);
+	if (rc != 0) {
 		ctx->permanent = 1;
 		return (-1);
 	}

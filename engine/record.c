@@ -55,6 +55,10 @@ struct record_maker {
 	size_t			 last_meta;
 	uint32_t		 last_sid, last_tid;
 	int64_t			 last_ms;
+	/* For targets without headers: the job and an INIT record's
+	 * generation, key and table, as tags (borrowed, the next record's). */
+	const char		*ferry_job;
+	const char		*ferry_init;
 };
 
 /* v in decimal at p; returns the end. */
@@ -93,6 +97,20 @@ record_maker_new(int64_t first_id)
 	m->next_id = first_id;
 	buf_init(&m->pk);
 	return (m);
+}
+
+/*
+ * The next record carries the job's id (and, for an INIT record, its
+ * generation, key and table, as "<gen>/<key in hex>/<db.table>") as the
+ * tags ferry.job and ferry.init: what a resume reads on a broker whose
+ * records have no headers (engine/sink.c).  Borrowed until record_make().
+ */
+void
+record_maker_set_ferry(struct record_maker *m, const char *job,
+    const char *init)
+{
+	m->ferry_job = job;
+	m->ferry_init = init;
 }
 
 void
@@ -346,6 +364,14 @@ record_make(struct record_maker *m, const struct change *c,
 	}
 	tags[n].key = "readerThroughoutTime";
 	tags[n++].value = m->ts;
+	if (m->ferry_job != NULL) {
+		tags[n].key = "ferry.job";
+		tags[n++].value = m->ferry_job;
+		if (m->ferry_init != NULL) {
+			tags[n].key = "ferry.init";
+			tags[n++].value = m->ferry_init;
+		}
+	}
 	r.tags = tags;
 	r.ntags = n;
 	if (dts_encode(enc, &r, out, cause) != 0)

@@ -16,10 +16,14 @@
  * partition in id order, so every id at or below the last one found is
  * already in that partition.
  *
- * Brokers older than 0.11 (a --kafka-version hint of 0.10.x) have neither
- * headers nor idempotence: there ferry writes with one request in flight
- * (order kept), finds nothing on resume and may repeat what it wrote after
- * its last checkpoint.
+ * Brokers older than 0.11 (the brokers say so, or a --kafka-version hint
+ * of 0.10.x) have neither headers nor idempotence: there ferry writes with
+ * one request in flight (order kept), the records carry the job's id and
+ * the INIT part as the tags ferry.job and ferry.init (engine/emit.c), and
+ * the resume reads the record's id and those tags instead of headers.
+ * What remains: a produce request whose answer is lost and that librdkafka
+ * sends again within one session can put a record twice, adjacent, with
+ * the same id (no idempotence to drop it).
  */
 #include "config.h"
 
@@ -39,6 +43,7 @@
 #include "common/xmalloc.h"
 #include "engine/producer.h"
 #include "engine/sink.h"
+#include "schema/dts_reader.h"
 
 /*
  * Record sizes.  The producer may send messages up to PRODUCER_MESSAGE_MAX;
@@ -471,17 +476,67 @@ sink_unhex(const char *h, size_t len, uint8_t **out, size_t *outlen)
 }
 
 /*
+ * An INIT record's "<gen>/<key in hex>/<db.table>" (the table last: it is
+ * the only part that can hold a '/'), in small when it fits (else
+ * allocated: free it when it is not small); its length in *len.
+ */
+char *
+sink_meta_text(const struct sink_meta *meta, char *small, size_t smallsz,
+    size_t *len)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	size_t			 n = 24 + meta->keylen * 2 + meta->tbllen + 1, k;
+	char			*init, *p;
+
+	init = n <= smallsz ? small : xmalloc(n);
+	p = init + util_fmt_i64(init, meta->gen);
+	*p++ = '/';
+	for (k = 0; k < meta->keylen; k++) {
+		*p++ = digits[meta->key[k] >> 4];
+		*p++ = digits[meta->key[k] & 15];
+	}
+	*p++ = '/';
+	memcpy(p, meta->tbl, meta->tbllen);
+	p[meta->tbllen] = '\0';
+	*len = (size_t)(p - init) + meta->tbllen;
+	return (init);
+}
+
+/* A tail's INIT part from "<gen>/<key in hex>/<db.table>". */
+static void
+sink_tail_init_text(struct sink_tail *t, const char *v, size_t len)
+{
+	const char	*key, *tbl, *end = v + len;
+	char		 tmp[12];
+
+	if ((key = memchr(v, '/', len)) == NULL ||
+	    (size_t)(key - v) >= sizeof tmp ||
+	    (tbl = memchr(key + 1, '/', (size_t)(end - key - 1))) == NULL)
+		return;
+	memcpy(tmp, v, (size_t)(key - v));
+	tmp[key - v] = '\0';
+	key++;
+	if (sink_unhex(key, (size_t)(tbl - key), &t->key, &t->keylen) != 0)
+		return;
+	tbl++;
+	t->tbl = xstrndup(tbl, (size_t)(end - tbl));
+	t->gen = atoi(tmp);
+}
+
+/*
  * Keep what the last message of this job in a partition says: its id and,
  * for an INIT record, its generation, sortable key and table.  These come
  * in one header, ferry.init ("<gen>/<key in hex>/<db.table>"); earlier
  * builds wrote three (ferry.gen, ferry.key, ferry.tbl), which a partition
  * written before an upgrade may still end with.  One header instead of
- * three is cheaper to send: librdkafka spends about 0.7 us on each.
+ * three is cheaper to send: librdkafka spends about 0.7 us on each.  On a
+ * broker without headers, init is the record's ferry.init tag (or NULL).
  */
 static void
-sink_tail_set(struct sink_tail *t, rd_kafka_message_t *m, int64_t id)
+sink_tail_set(struct sink_tail *t, rd_kafka_message_t *m, int64_t id,
+    const char *init, size_t initlen)
 {
-	const char	*v, *key, *tbl, *end;
+	const char	*v, *key, *tbl;
 	size_t		 len, keylen = 0;
 	char		 tmp[12];
 
@@ -489,33 +544,51 @@ sink_tail_set(struct sink_tail *t, rd_kafka_message_t *m, int64_t id)
 	free(t->key);
 	memset(t, 0, sizeof *t);
 	t->id = id;
-	if ((v = sink_header_raw(m, "ferry.init", &len)) != NULL) {
-		end = v + len;
-		if ((key = memchr(v, '/', len)) == NULL ||
-		    (size_t)(key - v) >= sizeof tmp ||
-		    (tbl = memchr(key + 1, '/', (size_t)(end - key - 1))) ==
-		    NULL)
-			return;
-		memcpy(tmp, v, (size_t)(key - v));
-		tmp[key - v] = '\0';
-		key++;
-		keylen = (size_t)(tbl - key);
-		tbl++;
-		len = (size_t)(end - tbl);
-	} else {
-		if ((tbl = sink_header_raw(m, "ferry.tbl", &len)) == NULL ||
-		    (v = sink_header_raw(m, "ferry.gen", &keylen)) == NULL ||
-		    keylen >= sizeof tmp)
-			return;
-		memcpy(tmp, v, keylen);
-		tmp[keylen] = '\0';
-		if ((key = sink_header_raw(m, "ferry.key", &keylen)) == NULL)
-			return;
+	if (init != NULL) {
+		sink_tail_init_text(t, init, initlen);
+		return;
 	}
+	if ((v = sink_header_raw(m, "ferry.init", &len)) != NULL) {
+		sink_tail_init_text(t, v, len);
+		return;
+	}
+	if ((tbl = sink_header_raw(m, "ferry.tbl", &len)) == NULL ||
+	    (v = sink_header_raw(m, "ferry.gen", &keylen)) == NULL ||
+	    keylen >= sizeof tmp)
+		return;
+	memcpy(tmp, v, keylen);
+	tmp[keylen] = '\0';
+	if ((key = sink_header_raw(m, "ferry.key", &keylen)) == NULL)
+		return;
 	if (sink_unhex(key, keylen, &t->key, &t->keylen) != 0)
 		return;
 	t->tbl = xstrndup(tbl, len);
 	t->gen = atoi(tmp);
+}
+
+/* The ferry.job and ferry.init tags of a record, as the scan wants them. */
+struct sink_tags {
+	int64_t		 job;
+	const char	*init;
+	size_t		 initlen;
+};
+
+static int
+sink_tag(void *arg, const uint8_t *k, size_t klen, const uint8_t *v,
+    size_t vlen)
+{
+	struct sink_tags	*tg = arg;
+	char			 tmp[24];
+
+	if (klen == 9 && memcmp(k, "ferry.job", 9) == 0 && vlen < sizeof tmp) {
+		memcpy(tmp, v, vlen);
+		tmp[vlen] = '\0';
+		tg->job = strtoll(tmp, NULL, 10);
+	} else if (klen == 10 && memcmp(k, "ferry.init", 10) == 0) {
+		tg->init = (const char *)v;
+		tg->initlen = vlen;
+	}
+	return (0);
 }
 
 /* The value of header name as a number, or -1. */
@@ -537,6 +610,29 @@ sink_header(rd_kafka_message_t *m, const char *name)
 }
 
 /*
+ * Whether message m is this job's, and its id: from the headers, or on a
+ * broker without them from the record itself (its id and ferry.job tag;
+ * the tags come before the images, so a partial read is enough).
+ */
+static int
+sink_message_id(const struct sink *s, const struct sink_target *t,
+    rd_kafka_message_t *m, int64_t *id, struct sink_tags *tags)
+{
+	memset(tags, 0, sizeof *tags);
+	if (!t->legacy) {
+		if (sink_header(m, "ferry.job") != s->job)
+			return (0);
+		*id = sink_header(m, "ferry.id");
+		return (1);
+	}
+	tags->job = -1;
+	if (m->payload == NULL || dts_read_head(m->payload, m->len, id,
+	    sink_tag, tags) != 0)
+		return (0);
+	return (tags->job == s->job);
+}
+
+/*
  * The last id of this job in partition part of topic, reading backwards
  * from the end in growing windows; 0 when the job has nothing there.
  */
@@ -550,6 +646,7 @@ sink_scan_partition(struct sink *s, struct sink_target *t, rd_kafka_t *c,
 	rd_kafka_message_t	*m;
 	rd_kafka_resp_err_t	 err;
 	int64_t			 lo, hi, start, end, window = 256, id;
+	struct sink_tags	 tags;
 	uint64_t		 deadline;
 	int			 done;
 
@@ -590,11 +687,11 @@ sink_scan_partition(struct sink *s, struct sink_target *t, rd_kafka_t *c,
 				rd_kafka_consume_stop(rkt, part);
 				return (-1);
 			} else {
-				if (m->offset < end && sink_header(m,
-				    "ferry.job") == s->job && (id =
-				    sink_header(m, "ferry.id")) > *last) {
+				if (m->offset < end && sink_message_id(s, t,
+				    m, &id, &tags) && id > *last) {
 					*last = id;
-					sink_tail_set(tail, m, id);
+					sink_tail_set(tail, m, id, tags.init,
+					    tags.initlen);
 				}
 				done = m->offset >= end - 1;
 			}
@@ -628,8 +725,6 @@ sink_scan(struct sink *s, int64_t *max_id, char **cause)
 	*max_id = 0;
 	for (i = 0; i < s->ntargets && rc == 0; i++) {
 		t = &s->targets[i];
-		if (t->legacy)
-			continue;	/* no headers to find anything by */
 		if ((conf = kafka_client_conf(&t->opts, cause)) == NULL)
 			return (-1);
 		if (kafka_client_set(conf, "enable.partition.eof", "true",
@@ -737,34 +832,19 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
     size_t keylen, const void *value, size_t len, int64_t id, int64_t ts_ms,
     uint64_t unit, size_t *sent, char **cause)
 {
-	static const char	 digits[] = "0123456789abcdef";
 	struct sink_target	*t;
 	struct sink_topic	*tp;
 	rd_kafka_headers_t	*hdrs;
 	rd_kafka_resp_err_t	 err;
 	char			 idtext[24], small[256];
-	char			*init = NULL, *p;
-	size_t			 idlen, initlen = 0, tbllen, i, k;
+	char			*init = NULL;
+	size_t			 idlen, initlen = 0, i;
 	int32_t			 part;
 
 	*sent = 0;
 	idlen = util_fmt_i64(idtext, id);
-	if (meta != NULL) {
-		/* ferry.init: "<gen>/<key in hex>/<db.table>" (the table
-		 * last: it is the only part that can hold a '/'). */
-		tbllen = meta->tbllen;
-		initlen = 24 + meta->keylen * 2 + tbllen;
-		init = initlen < sizeof small ? small : xmalloc(initlen);
-		p = init + util_fmt_i64(init, meta->gen);
-		*p++ = '/';
-		for (k = 0; k < meta->keylen; k++) {
-			*p++ = digits[meta->key[k] >> 4];
-			*p++ = digits[meta->key[k] & 15];
-		}
-		*p++ = '/';
-		memcpy(p, meta->tbl, tbllen);
-		initlen = (size_t)(p - init) + tbllen;
-	}
+	if (meta != NULL)
+		init = sink_meta_text(meta, small, sizeof small, &initlen);
 	for (i = 0; i < s->ntargets; i++) {
 		if (i < 32 && (mask & (1u << i)) == 0)
 			continue;
@@ -908,6 +988,19 @@ size_t
 sink_inflight_bytes(const struct sink *s)
 {
 	return (atomic_load(&s->inflight));
+}
+
+/* 1 when every target takes record headers (Kafka 0.11 and later). */
+int
+sink_headers(const struct sink *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->ntargets; i++) {
+		if (s->targets[i].legacy)
+			return (0);
+	}
+	return (1);
 }
 
 size_t

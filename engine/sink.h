@@ -52,5 +52,7 @@ void	 sink_poll(struct sink *, int);
 int	 sink_flush(struct sink *, int);
 size_t	 sink_inflight_bytes(const struct sink *);
 size_t	 sink_max_message(const struct sink *, int);
+int	 sink_headers(const struct sink *);
+char	*sink_meta_text(const struct sink_meta *, char *, size_t, size_t *);
 
 #endif

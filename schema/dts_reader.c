@@ -533,3 +533,68 @@ fail:
 	buf_release(&names);
 	return (-1);
 }
+
+/*
+ * The head of a record, up to and including its tags: its id, and each
+ * tag given to cb (key, value, as the record has them; borrowed), which
+ * returns 0 to go on.  What a resume needs of a record on a broker without
+ * headers (engine/sink.c).  0, or -1 when the bytes are not a record's
+ * head.
+ */
+int
+dts_read_head(const uint8_t *p, size_t len, int64_t *id,
+    int (*cb)(void *, const uint8_t *, size_t, const uint8_t *, size_t),
+    void *arg)
+{
+	struct rd	 r = { p, p + len, p, NULL };
+	const uint8_t	*k, *v;
+	size_t		 klen, vlen;
+	int64_t		 l, idx, n, i;
+	int32_t		 version;
+	int		 k2;
+	int		 rc = -1;
+
+	if (rd_int(&r, &version) != 0 || rd_long(&r, id) != 0 ||
+	    rd_long(&r, &l) != 0)
+		goto out;
+	for (k2 = 0; k2 < 3; k2++) {	/* positions, txid */
+		if (rd_bytes(&r, &v, &vlen) != 0)
+			goto out;
+	}
+	if (rd_union(&r, 12, &idx) != 0 || rd_bytes(&r, &v, &vlen) != 0 ||
+	    rd_union(&r, 16, &idx) != 0 || rd_union(&r, 1, &idx) != 0 ||
+	    (idx == 1 && rd_bytes(&r, &v, &vlen) != 0) ||
+	    rd_union(&r, 1, &idx) != 0)
+		goto out;
+	if (idx == 1) {			/* processTimestamps */
+		for (;;) {
+			if (rd_block(&r, &n) != 0)
+				goto out;
+			if (n == 0)
+				break;
+			for (i = 0; i < n; i++) {
+				if (rd_long(&r, &l) != 0)
+					goto out;
+			}
+		}
+	}
+	for (;;) {
+		if (rd_block(&r, &n) != 0)
+			goto out;
+		if (n == 0)
+			break;
+		for (i = 0; i < n; i++) {
+			if (rd_bytes(&r, &k, &klen) != 0 ||
+			    rd_bytes(&r, &v, &vlen) != 0)
+				goto out;
+			if (cb(arg, k, klen, v, vlen) != 0) {
+				rc = 0;
+				goto out;
+			}
+		}
+	}
+	rc = 0;
+out:
+	free(r.err);
+	return (rc);
+}

@@ -10,5 +10,8 @@
 struct buf;
 
 int	 dts_read_json(const uint8_t *, size_t, struct buf *, char **);
+int	 dts_read_head(const uint8_t *, size_t, int64_t *,
+	    int (*)(void *, const uint8_t *, size_t, const uint8_t *, size_t),
+	    void *);
 
 #endif

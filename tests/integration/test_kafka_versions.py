@@ -4,7 +4,10 @@
 with no --kafka-version hint: the precheck names the broker's release from
 its API versions, the job reaches incremental, and the topic, read with
 kcat and python3-avro, holds each row of the source once (the INIT copy,
-then the inserts made while it follows the binlog), equal to SELECT.
+then the inserts made while it follows the binlog), equal to SELECT, and
+200 inserts written while ferry serve is killed twice (SIGKILL) are each
+in the topic once: on 0.10, whose records have no headers, the resume
+finds what is there by the records' own ids and ferry.* tags.
 Where the broker has SCRAM (0.10.2 on), the SCRAM listener takes the
 endpoint's login.  Runs in the debug pass only (FERRY_TEST_SANDBOX_
 LIFECYCLE=0 in the sanitizer pass): a broker start per version.
@@ -78,6 +81,76 @@ def wait_state(name, want, timeout=90):
     return j
 
 
+class Daemon:
+    """ferry serve on the test's store; kill() is a SIGKILL."""
+
+    def __init__(self):
+        self.log = open(os.path.join(TMP, "serve.log"), "a")
+        self.p = None
+        self.start()
+
+    def start(self):
+        self.p = subprocess.Popen(
+            [FERRY, "serve", "--heartbeat-ms", "0", "--poll-ms", "200",
+             "--retry-min-ms", "200", "--lease-ms", "2000"], env=FENV,
+            stdout=self.log, stderr=self.log)
+
+    def kill(self):
+        self.p.kill()
+        self.p.wait(timeout=30)
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        self.p.wait(timeout=60)
+        self.log.close()
+
+
+DAEMON = None
+
+
+def kills(db, d, broker, topic, table, job, v):
+    """Rows in 100 transactions while ferry serve is killed twice: each
+    insert in the topic once (on 0.10, found by the records' own ids and
+    tags, the brokers having no headers)."""
+    ids = list(range(100, 300))
+
+    def writer():
+        for i in range(0, len(ids), 2):
+            db.sql(f"BEGIN; INSERT INTO {table} VALUES ({ids[i]}, 'w'); "
+                   f"INSERT INTO {table} VALUES ({ids[i + 1]}, 'w'); "
+                   "COMMIT")
+            time.sleep(0.02)
+
+    import threading
+    w = threading.Thread(target=writer)
+    w.start()
+    for _ in range(2):
+        time.sleep(1.0)
+        DAEMON.kill()
+        time.sleep(0.3)
+        DAEMON.start()
+    w.join()
+    want = {str(i) for i in ids}
+    end = time.time() + 90
+    got = []
+    while time.time() < end:
+        recs = [r for _, _, _, r in dtstopic.read(broker, topic)]
+        got = [dtstopic.image(r, "afterImages")["id"]["value"] for r in recs
+               if r["operation"] == "INSERT" and
+               r["objectName"] == table]
+        if want <= set(got):
+            break
+        time.sleep(1)
+    missing_ids = sorted(want - set(got), key=int)
+    dup = sorted({i for i in got if got.count(i) > 1}, key=int)
+    check(not missing_ids, f"{v}: inserts missing after two SIGKILLs: "
+          f"{missing_ids[:10]}")
+    check(not dup, f"{v}: inserts written twice after two SIGKILLs: "
+          f"{len(dup)}, e.g. {dup[:10]}")
+    j = wait_state(job, "incremental")
+    eq(j["state"], "incremental", f"{v}: the job runs after the kills")
+
+
 def one_version(db, v, n):
     d = os.path.join(TMP, f"kafka-{v}")
     t0 = time.time()
@@ -132,6 +205,7 @@ def one_version(db, v, n):
         if up:
             eq(dtstopic.image(up[0], "afterImages")["v"]["value"], b"TWO",
                f"{v}: the update's value")
+        kills(db, d, broker, topic, table, job, v)
         ferry("job", "stop", job)
         wait_state(job, "stopped")
     finally:
@@ -145,10 +219,8 @@ def main():
     db.sql("DROP DATABASE IF EXISTS kv; CREATE DATABASE kv")
     ferry("endpoint", "add", "src", "--mysql", os.environ["FERRY_TEST_MYSQL"],
           "--password-file", os.environ["FERRY_TEST_MYSQL_PASSWORD_FILE"])
-    log = open(os.path.join(TMP, "serve.log"), "w")
-    d = subprocess.Popen([FERRY, "serve", "--heartbeat-ms", "0",
-                          "--poll-ms", "200", "--retry-min-ms", "200"],
-                         env=FENV, stdout=log, stderr=log)
+    global DAEMON
+    DAEMON = Daemon()
     try:
         for n, v in enumerate(VERSIONS):
             try:
@@ -156,9 +228,7 @@ def main():
             except RuntimeError as e:
                 check(False, f"{v}: {e}")
     finally:
-        d.send_signal(signal.SIGTERM)
-        d.wait(timeout=60)
-        log.close()
+        DAEMON.stop()
 
 
 try:
