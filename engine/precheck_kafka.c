@@ -130,10 +130,12 @@ pk_version(struct precheck *pc, const char *item,
 	    v == 6 ? "2.0" : "2.1 or later";
 	if (v <= 2)
 		precheck_add(pc, PRECHECK_WARN, item, "upgrade the brokers to "
-		    "Kafka 0.11 or later for exactly-once", "Kafka %s (Produce "
-		    "v%d): ferry writes without record headers and without "
-		    "the idempotent producer, and a restart after a crash may "
-		    "write some records a second time", kafka, v);
+		    "Kafka 0.11 or later for the idempotent producer", "Kafka "
+		    "%s (Produce v%d): no record headers and no idempotent "
+		    "producer; ferry sends one request at a time and resumes "
+		    "by the records' own ids and tags, but a request whose "
+		    "answer is lost and that is sent again can write a record "
+		    "twice, adjacent, with the same id", kafka, v);
 	else
 		precheck_add(pc, PRECHECK_PASS, item, NULL, "Kafka %s (Produce "
 		    "requests up to v%d)", kafka, v);
