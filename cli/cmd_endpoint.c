@@ -43,13 +43,13 @@ endpoint_usage(FILE *fp)
 	    "             [--sasl plain|scram-sha-256|scram-sha-512 --username U\n"
 	    "              --password-file F | --password-env VAR | "
 	    "--password-ref REF]\n"
-	    "             [--tls] [--tls-ca FILE] [--kafka-version X.Y.Z]\n"
+	    "             [--tls] [--tls-ca FILE] [--kafka-version X.Y.Z|auto]\n"
 	    "       ferry endpoint set NAME [--password-file F | --password-env VAR |\n"
 	    "             --password-ref REF | --prompt] [--tls | --no-tls] "
 	    "[--tls-ca FILE]\n"
 	    "             [--mysql URL | --kafka BROKERS] [--username U] "
 	    "[--sasl MECH]\n"
-	    "             [--kafka-version X.Y.Z]\n"
+	    "             [--kafka-version X.Y.Z|auto]\n"
 	    "       ferry endpoint list [--json]\n"
 	    "       ferry endpoint show NAME [--json]\n"
 	    "       ferry endpoint topics NAME [--json] [--all]\n"
@@ -183,13 +183,19 @@ endpoint_args(int argc, char **argv, int set, struct endpoint_args *a)
 			a->sasl_given = 1;
 			break;
 		case 'v':
+			/* auto: no hint, the brokers say (the default). */
+			if (strcmp(optarg, "auto") == 0) {
+				a->kafka_version = "";
+				break;
+			}
 			for (p = optarg; *p != '\0'; p++) {
 				if ((*p < '0' || *p > '9') && *p != '.')
 					break;
 			}
 			if (*optarg < '0' || *optarg > '9' || *p != '\0')
 				return (cli_usage_error("--kafka-version takes "
-				    "a version like 2.8.1, not '%s'", optarg));
+				    "a version like 2.8.1, or auto, not '%s'",
+				    optarg));
 			a->kafka_version = optarg;
 			break;
 		case 'h':
@@ -351,8 +357,8 @@ endpoint_add(struct cli_ctx *ctx, int argc, char **argv)
 	e.username = a.username != NULL ? xstrdup(a.username) : NULL;
 	e.tls = a.tls == 1;
 	e.tls_ca = a.tls_ca != NULL ? xstrdup(a.tls_ca) : NULL;
-	e.kafka_version = a.kafka_version != NULL ? xstrdup(a.kafka_version) :
-	    NULL;
+	e.kafka_version = a.kafka_version != NULL && *a.kafka_version != '\0' ?
+	    xstrdup(a.kafka_version) : NULL;
 	if (a.sasl_given)
 		e.sasl = endpoint_sasl_name(a.sasl);
 	status = CLI_FAIL;
@@ -432,7 +438,8 @@ endpoint_changes(struct store *s, const struct endpoint *old,
 		*what |= ENDPOINT_SET_TLS_CA;
 	}
 	if (a->kafka_version != NULL) {
-		c->kafka_version = xstrdup(a->kafka_version);
+		c->kafka_version = *a->kafka_version != '\0' ?
+		    xstrdup(a->kafka_version) : NULL;
 		*what |= ENDPOINT_SET_VERSION;
 	}
 	if (a->pwfile != NULL || a->pwenv != NULL || a->pwref != NULL ||

@@ -294,8 +294,11 @@ emitter_send(struct emitter *em, const struct change *c, enum emit_part part,
 		seq = watermark_unit(em->wm, c->timestamp);
 	if (sink_produce(em->sink, r.topic, r.hash, r.hashed, mask, meta,
 	    r.key, r.keylen, em->out.data, em->out.len, id,
-	    record_maker_time_ms(em->maker), seq, &sent, cause) != 0)
+	    record_maker_time_ms(em->maker), seq, &sent, cause) != 0) {
+		if (sink_permanent(em->sink))
+			ctx->permanent = 1;
 		return (-1);
+	}
 	watermark_sent(em->wm, seq, sent);
 	if (part != EMIT_HEARTBEAT) {
 		watermark_heartbeat_forfeit(em->wm);	/* ids increase */

@@ -117,6 +117,7 @@ struct sink {
 	size_t			 capreports;
 	struct sink_report	*taken;		/* the job thread's */
 	size_t			 captaken;
+	int			 permanent;	/* a failure retrying cannot help */
 };
 
 struct sink_report {
@@ -148,6 +149,9 @@ sink_report(void *arg, uint64_t unit, size_t len, int err)
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mtx);
 }
+
+static char	*sink_send_error(struct sink *, struct sink_target *,
+		    const char *, rd_kafka_resp_err_t);
 
 static int
 sink_legacy(const char *version)
@@ -894,8 +898,7 @@ sink_produce(struct sink *s, int topic, uint32_t hash, int hash_it,
 			sink_wait(s, 100);
 		}
 		if (err != 0) {
-			*cause = xasprintf("target %s: cannot send to %s: %s",
-			    t->name, tp->name, rd_kafka_err2str(err));
+			*cause = sink_send_error(s, t, tp->name, err);
 			if (init != small)
 				free(init);
 			return (-1);
@@ -988,6 +991,55 @@ size_t
 sink_inflight_bytes(const struct sink *s)
 {
 	return (atomic_load(&s->inflight));
+}
+
+/*
+ * Why a message could not be sent to topic of target t.  A fatal error of
+ * the producer says librdkafka's own reason; the ones retrying cannot
+ * help (the brokers refuse the idempotent producer, or an ACL it needs)
+ * set s->permanent, with what to do.
+ */
+static char *
+sink_send_error(struct sink *s, struct sink_target *t, const char *topic,
+    rd_kafka_resp_err_t err)
+{
+	rd_kafka_resp_err_t	 ferr;
+	char			 reason[512];
+
+	if (err != RD_KAFKA_RESP_ERR__FATAL)
+		return (xasprintf("target %s: cannot send to %s: %s", t->name,
+		    topic, rd_kafka_err2str(err)));
+	ferr = rd_kafka_fatal_error(t->rk, reason, sizeof reason);
+	switch (ferr) {
+	case RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE:
+	case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
+	case RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT:
+		s->permanent = 1;
+		return (xasprintf("target %s: the brokers refuse the idempotent "
+		    "producer (%s): they are older than Kafka 0.11 while the "
+		    "endpoint's --kafka-version says otherwise; run: ferry "
+		    "endpoint set %s --kafka-version auto, then ferry job "
+		    "retry", t->name, reason, t->name));
+	case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+		s->permanent = 1;
+		return (xasprintf("target %s: not authorized for idempotent "
+		    "writes (%s): brokers before Kafka 2.8 ask for the "
+		    "IdempotentWrite ACL on the cluster: kafka-acls.sh --add "
+		    "--allow-principal User:%s --operation IdempotentWrite "
+		    "--cluster, then ferry job retry", t->name, reason,
+		    t->opts.user != NULL ? t->opts.user : "ANONYMOUS"));
+	default:
+		return (xasprintf("target %s: the producer failed for good (%s, "
+		    "%s): a new one takes over at the next attempt", t->name,
+		    rd_kafka_err2name(ferr), reason));
+	}
+}
+
+/* 1 when a failure of the sink cannot pass by itself (see above). */
+int
+sink_permanent(const struct sink *s)
+{
+	return (s->permanent);
 }
 
 /* 1 when every target takes record headers (Kafka 0.11 and later). */

@@ -151,6 +151,32 @@ def kills(db, d, broker, topic, table, job, v):
     eq(j["state"], "incremental", f"{v}: the job runs after the kills")
 
 
+def wrong_hint(broker, topic, table, v, n):
+    """An endpoint that says 2.0.0 of a 0.10 cluster: the idempotent
+    producer is refused, and the job fails for good with librdkafka's
+    reason and the command that fixes it (it retried for ever with
+    "Local: Fatal error" before); with the hint set to auto it runs."""
+    ep, job = f"h{n}", f"h{n}"
+    ferry("endpoint", "add", ep, "--kafka", broker, "--kafka-version",
+          "2.0.0")
+    ferry("job", "create", job, "--source", "src", "--target", ep,
+          "--topic", topic, "--tables", table, "--initial", "full")
+    ferry("job", "start", job)
+    j = wait_state(job, "incremental")
+    err = j.get("error") or ""
+    check(j["state"] == "failed" and "idempotent" in err and
+          f"ferry endpoint set {ep} --kafka-version auto" in err,
+          f"{v}: a wrong hint fails the job, saying what to do: "
+          f"{j['state']} {err}")
+    ferry("endpoint", "set", ep, "--kafka-version", "auto")
+    ferry("job", "retry", job)
+    j = wait_state(job, "incremental")
+    eq(j["state"], "incremental", f"{v}: the job runs once the hint is "
+       f"auto ({j.get('error')})")
+    ferry("job", "stop", job)
+    wait_state(job, "stopped")
+
+
 def one_version(db, v, n):
     d = os.path.join(TMP, f"kafka-{v}")
     t0 = time.time()
@@ -208,6 +234,8 @@ def one_version(db, v, n):
         kills(db, d, broker, topic, table, job, v)
         ferry("job", "stop", job)
         wait_state(job, "stopped")
+        if v.startswith("0.10."):
+            wrong_hint(broker, topic, table, v, n)
     finally:
         sandbox("stop", d)
     print(f"Kafka {v}: {time.time() - t0:.1f} s", flush=True)
