@@ -44,12 +44,13 @@ endpoint_usage(FILE *fp)
 	    "              --password-file F | --password-env VAR | "
 	    "--password-ref REF]\n"
 	    "             [--tls] [--tls-ca FILE] [--kafka-version X.Y.Z|auto]\n"
+	    "             [--compression none|gzip|snappy|lz4|zstd]\n"
 	    "       ferry endpoint set NAME [--password-file F | --password-env VAR |\n"
 	    "             --password-ref REF | --prompt] [--tls | --no-tls] "
 	    "[--tls-ca FILE]\n"
 	    "             [--mysql URL | --kafka BROKERS] [--username U] "
 	    "[--sasl MECH]\n"
-	    "             [--kafka-version X.Y.Z|auto]\n"
+	    "             [--kafka-version X.Y.Z|auto] [--compression CODEC]\n"
 	    "       ferry endpoint list [--json]\n"
 	    "       ferry endpoint show NAME [--json]\n"
 	    "       ferry endpoint topics NAME [--json] [--all]\n"
@@ -87,6 +88,9 @@ endpoint_json(struct buf *b, const struct endpoint *e)
 	cli_json_str(b, "tls_ca", e->tls_ca, 0);
 	cli_json_str(b, "sasl", e->sasl, 0);
 	cli_json_str(b, "kafka_version", e->kafka_version, 0);
+	if (e->kind == ENDPOINT_KAFKA)
+		cli_json_str(b, "compression", e->compression != NULL ?
+		    e->compression : "none", 0);
 	cli_json_str(b, "owner", e->tenant_owned ? "tenant" : "operator", 0);
 	if (e->updated_at != 0) {
 		cli_json_int(b, "updated_at", e->updated_at, 0);
@@ -111,6 +115,7 @@ struct endpoint_args {
 	enum kafka_sasl	 sasl;
 	int		 sasl_given;
 	const char	*kafka_version;
+	const char	*compression;
 	const char	*name;
 };
 
@@ -141,6 +146,7 @@ endpoint_args(int argc, char **argv, int set, struct endpoint_args *a)
 		{ "no-tls", no_argument, NULL, 'N' },
 		{ "tls-ca", required_argument, NULL, 'C' },
 		{ "kafka-version", required_argument, NULL, 'v' },
+		{ "compression", required_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -181,6 +187,13 @@ endpoint_args(int argc, char **argv, int set, struct endpoint_args *a)
 				    "scram-sha-256 or scram-sha-512, not '%s'",
 				    optarg));
 			a->sasl_given = 1;
+			break;
+		case 'z':
+			if (!kafka_client_compression_ok(optarg))
+				return (cli_usage_error("--compression takes "
+				    "none, gzip, snappy, lz4 or zstd, not '%s'",
+				    optarg));
+			a->compression = optarg;
 			break;
 		case 'v':
 			/* auto: no hint, the brokers say (the default). */
@@ -226,9 +239,11 @@ endpoint_args(int argc, char **argv, int set, struct endpoint_args *a)
 	if (a->mysql != NULL && a->kafka != NULL)
 		return (cli_usage_error("give --mysql or --kafka, not both"));
 	if (a->mysql != NULL && (a->sasl_given || a->username != NULL ||
+	    a->compression != NULL ||
 	    a->kafka_version != NULL))
-		return (cli_usage_error("--sasl, --username and "
-		    "--kafka-version are for Kafka endpoints (the MySQL user "
+		return (cli_usage_error("--sasl, --username, "
+		    "--kafka-version and --compression are for Kafka "
+		    "endpoints (the MySQL user "
 		    "is in the URL)"));
 	if (cli_caller_tenant() && (a->pwfile != NULL || a->pwref != NULL ||
 	    a->prompt || (a->pwenv != NULL && strcmp(a->pwenv,
@@ -359,6 +374,8 @@ endpoint_add(struct cli_ctx *ctx, int argc, char **argv)
 	e.tls_ca = a.tls_ca != NULL ? xstrdup(a.tls_ca) : NULL;
 	e.kafka_version = a.kafka_version != NULL && *a.kafka_version != '\0' ?
 	    xstrdup(a.kafka_version) : NULL;
+	e.compression = a.compression != NULL && strcmp(a.compression,
+	    "none") != 0 ? xstrdup(a.compression) : NULL;
 	if (a.sasl_given)
 		e.sasl = endpoint_sasl_name(a.sasl);
 	status = CLI_FAIL;
@@ -404,9 +421,10 @@ endpoint_changes(struct store *s, const struct endpoint *old,
 		return (cli_usage_error("endpoint %s is a Kafka endpoint: "
 		    "--mysql does not apply (give --kafka BROKERS)", old->name));
 	if (!kafka && (a->sasl_given || a->username != NULL ||
-	    a->kafka_version != NULL))
-		return (cli_usage_error("--sasl, --username and "
-		    "--kafka-version are for Kafka endpoints (the MySQL user "
+	    a->kafka_version != NULL || a->compression != NULL))
+		return (cli_usage_error("--sasl, --username, "
+		    "--kafka-version and --compression are for Kafka "
+		    "endpoints (the MySQL user "
 		    "is in the URL)"));
 	if ((status = endpoint_check_address(a)) != 0)
 		return (status);
@@ -441,6 +459,11 @@ endpoint_changes(struct store *s, const struct endpoint *old,
 		c->kafka_version = *a->kafka_version != '\0' ?
 		    xstrdup(a->kafka_version) : NULL;
 		*what |= ENDPOINT_SET_VERSION;
+	}
+	if (a->compression != NULL) {
+		c->compression = strcmp(a->compression, "none") != 0 ?
+		    xstrdup(a->compression) : NULL;
+		*what |= ENDPOINT_SET_COMPRESSION;
 	}
 	if (a->pwfile != NULL || a->pwenv != NULL || a->pwref != NULL ||
 	    a->prompt) {

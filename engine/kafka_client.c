@@ -63,6 +63,7 @@ kafka_client_opts_init(struct kafka_client_opts *o)
 void
 kafka_client_opts_release(struct kafka_client_opts *o)
 {
+	free(o->compression);
 	free(o->brokers);
 	free(o->user);
 	xfree_secret(o->password);
@@ -597,4 +598,19 @@ kafka_client_headers(const struct kafka_client_opts *o, int timeout_ms,
 	v = kafka_client_produce_version(rk);
 	kafka_client_destroy(rk);
 	return (v < 0 || v >= 3);
+}
+
+/* 1 when codec is one the producer can use (librdkafka's names). */
+int
+kafka_client_compression_ok(const char *codec)
+{
+	static const char	*codecs[] = { "none", "gzip", "snappy", "lz4",
+				    "zstd" };
+	size_t			 i;
+
+	for (i = 0; i < sizeof codecs / sizeof codecs[0]; i++) {
+		if (strcmp(codec, codecs[i]) == 0)
+			return (1);
+	}
+	return (0);
 }

@@ -141,6 +141,28 @@ pk_version(struct precheck *pc, const char *item,
 		    "requests up to v%d)", kafka, v);
 }
 
+/* The endpoint's codec against what the brokers take: zstd came with
+ * Produce v7 (Kafka 2.1); the others every version ferry supports. */
+static void
+pk_compression(struct precheck *pc, const struct sink_target_opts *t, int v)
+{
+	const char	*codec = t->kafka.compression != NULL ?
+			    t->kafka.compression : "none";
+	char		*item, *fix;
+
+	item = xasprintf("target.compression %s", t->name);
+	if (strcmp(codec, "zstd") == 0 && v >= 0 && v < 7) {
+		fix = xasprintf("ferry endpoint set %s --compression lz4 (or "
+		    "gzip, snappy)", t->name);
+		precheck_add(pc, PRECHECK_FAIL, item, fix, "zstd, which these "
+		    "brokers do not take (Produce v%d: Kafka 2.1 and later "
+		    "do)", v);
+		free(fix);
+	} else
+		precheck_add(pc, PRECHECK_PASS, item, NULL, "%s", codec);
+	free(item);
+}
+
 /* The topic's metadata in md, or NULL. */
 static const struct rd_kafka_metadata_topic *
 pk_find(const struct rd_kafka_metadata *md, const char *name)
@@ -452,6 +474,7 @@ precheck_targets(const struct job_spec *spec, const struct precheck_table *t,
 		item = xasprintf("target.version %s", tg->name);
 		pk_version(pc, item, tg, rk);
 		free(item);
+		pk_compression(pc, tg, kafka_client_produce_version(rk));
 		cause = NULL;
 		if ((md = pk_metadata(rk, tp, ntp, &cause)) == NULL) {
 			item = xasprintf("target.topic %s", tg->name);

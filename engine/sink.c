@@ -203,6 +203,9 @@ sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
 			t->opts.tls_ca = xstrdup(targets[i].kafka.tls_ca);
 		if (targets[i].kafka.version != NULL)
 			t->opts.version = xstrdup(targets[i].kafka.version);
+		if (targets[i].kafka.compression != NULL)
+			t->opts.compression =
+			    xstrdup(targets[i].kafka.compression);
 		/* The endpoint's --kafka-version overrides; else the
 		 * brokers say whether they take headers (0.11 and later). */
 		if (t->opts.version != NULL)

@@ -262,6 +262,8 @@ static const char *store_migrations[] = {
 	"ALTER TABLE jobs ADD COLUMN precheck_due INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE jobs ADD COLUMN allow_no_key INTEGER NOT NULL "
 	"  DEFAULT 0;",
+	/* 10: a Kafka endpoint's compression codec */
+	"ALTER TABLE endpoints ADD COLUMN compression TEXT;",
 };
 
 #define STORE_SCHEMA	((int)nitems(store_migrations))

@@ -44,6 +44,7 @@ struct endpoint {
 	char		*tls_ca;
 	char		*sasl;		/* Kafka: plain, scram-sha-256, ... */
 	char		*kafka_version;
+	char		*compression;	/* Kafka: gzip, ...; NULL: none */
 	int64_t		 created_at;
 	int64_t		 updated_at;	/* last ferry endpoint set; 0: never */
 	char		*updated_by;
@@ -60,6 +61,7 @@ struct endpoint {
 #define ENDPOINT_SET_TLS_CA	0x10
 #define ENDPOINT_SET_SASL	0x20
 #define ENDPOINT_SET_VERSION	0x40
+#define ENDPOINT_SET_COMPRESSION 0x80
 
 enum job_state {
 	JOB_CREATED = 0,

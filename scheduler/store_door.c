@@ -92,6 +92,8 @@ store_endpoint_kafka_opts(struct store *st, const struct endpoint *e,
 		o->tls_ca = xstrdup(e->tls_ca);
 	if (e->kafka_version != NULL)
 		o->version = xstrdup(e->kafka_version);
+	if (e->compression != NULL)
+		o->compression = xstrdup(e->compression);
 	return (endpoint_secret(st, e, &o->password, cause));
 }
 

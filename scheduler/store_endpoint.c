@@ -18,7 +18,7 @@
 
 #define ENDPOINT_COLS "id, tenant_id, name, kind, address, username, " \
 	"secret, tls, tls_ca, sasl, kafka_version, created_at, updated_at, " \
-	"updated_by, owner"
+	"updated_by, owner, compression"
 
 void
 endpoint_release(struct endpoint *e)
@@ -30,6 +30,7 @@ endpoint_release(struct endpoint *e)
 	free(e->tls_ca);
 	free(e->sasl);
 	free(e->kafka_version);
+	free(e->compression);
 	free(e->updated_by);
 	memset(e, 0, sizeof *e);
 }
@@ -57,6 +58,7 @@ endpoint_row(sqlite3_stmt *st, struct endpoint *e)
 	e->updated_by = store_col_text(st, 13);
 	e->tenant_owned = sqlite3_column_text(st, 14) != NULL &&
 	    strcmp((const char *)sqlite3_column_text(st, 14), "tenant") == 0;
+	e->compression = store_col_text(st, 15);
 }
 
 /* Add e (its id is set).  A name the tenant already uses is refused. */
@@ -68,8 +70,8 @@ store_endpoint_add(struct store *s, struct endpoint *e, char **cause)
 
 	if ((st = store_prepare(s, "INSERT INTO endpoints (tenant_id, name, "
 	    "kind, address, username, secret, tls, tls_ca, sasl, "
-	    "kafka_version, created_at, owner) VALUES (?,?,?,?,?,?,?,?,?,?,?,"
-	    "?)", cause)) == NULL)
+	    "kafka_version, created_at, owner, compression) VALUES "
+	    "(?,?,?,?,?,?,?,?,?,?,?,?,?)", cause)) == NULL)
 		return (-1);
 	e->created_at = store_now();
 	sqlite3_bind_int64(st, 1, e->tenant_id);
@@ -84,6 +86,7 @@ store_endpoint_add(struct store *s, struct endpoint *e, char **cause)
 	store_bind_text(st, 10, e->kafka_version);
 	sqlite3_bind_int64(st, 11, e->created_at);
 	store_bind_text(st, 12, e->tenant_owned ? "tenant" : "operator");
+	store_bind_text(st, 13, e->compression);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_CONSTRAINT) {
@@ -234,6 +237,7 @@ endpoint_set_names(unsigned int what)
 		{ ENDPOINT_SET_TLS_CA, "tls CA" },
 		{ ENDPOINT_SET_SASL, "sasl" },
 		{ ENDPOINT_SET_VERSION, "kafka version" },
+		{ ENDPOINT_SET_COMPRESSION, "compression" },
 	};
 	struct buf	 b = BUF_INITIALIZER;
 	size_t		 i;
@@ -290,10 +294,12 @@ store_endpoint_set(struct store *s, int64_t tenant, const char *name,
 		endpoint_take(&e.sasl, c->sasl);
 	if (what & ENDPOINT_SET_VERSION)
 		endpoint_take(&e.kafka_version, c->kafka_version);
+	if (what & ENDPOINT_SET_COMPRESSION)
+		endpoint_take(&e.compression, c->compression);
 	if ((st = store_prepare(s, "UPDATE endpoints SET address = ?, "
 	    "username = ?, secret = ?, tls = ?, tls_ca = ?, sasl = ?, "
-	    "kafka_version = ?, updated_at = ?, updated_by = ? WHERE id = ?",
-	    cause)) == NULL)
+	    "kafka_version = ?, updated_at = ?, updated_by = ?, "
+	    "compression = ? WHERE id = ?", cause)) == NULL)
 		goto fail_e;
 	store_bind_text(st, 1, e.address);
 	store_bind_text(st, 2, e.username);
@@ -304,7 +310,8 @@ store_endpoint_set(struct store *s, int64_t tenant, const char *name,
 	store_bind_text(st, 7, e.kafka_version);
 	sqlite3_bind_int64(st, 8, store_now());
 	store_bind_text(st, 9, who);
-	sqlite3_bind_int64(st, 10, e.id);
+	store_bind_text(st, 10, e.compression);
+	sqlite3_bind_int64(st, 11, e.id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
