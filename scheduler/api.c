@@ -517,6 +517,7 @@ api_endpoint_opts(struct api_argv *a, const struct jsonr *body, int set,
 	api_opt(a, body, "username", "--username", bad);
 	api_opt(a, body, "sasl", "--sasl", bad);
 	api_opt(a, body, "kafka_version", "--kafka-version", bad);
+	api_opt(a, body, "compression", "--compression", bad);
 	api_opt(a, body, "tls_ca", "--tls-ca", bad);
 	api_opt(a, body, "password_ref", "--password-ref", bad);
 	if (tls != NULL && tls->type == JSONR_BOOL && tls->boolean)
@@ -537,6 +538,7 @@ static void
 api_job_opts(struct api_argv *a, const struct jsonr *body, int *bad)
 {
 	const struct jsonr	*mm = jsonr_get(body, "max_memory");
+	const struct jsonr	*nk = jsonr_get(body, "allow_no_key");
 	char			*s;
 
 	api_opt(a, body, "source", "--source", bad);
@@ -562,6 +564,11 @@ api_job_opts(struct api_argv *a, const struct jsonr *body, int *bad)
 		api_arg(a, "--max-memory");
 		api_arg(a, mm->str);
 	} else if (mm != NULL && mm->type != JSONR_NULL)
+		*bad = 1;
+	if (nk != NULL && nk->type == JSONR_BOOL && nk->boolean)
+		api_arg(a, "--allow-no-key");
+	else if (nk != NULL && nk->type != JSONR_BOOL && nk->type !=
+	    JSONR_NULL)
 		*bad = 1;
 }
 

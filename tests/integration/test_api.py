@@ -274,15 +274,17 @@ def main():
         local("--tenant", "acme", "endpoint", "add", "src", "--mysql",
               MYSQL, "--password-file", PWFILE)
         code, r = api("POST", "/v1/endpoints", acme,
-                      {"name": "k", "kafka": BROKER})
+                      {"name": "k", "kafka": BROKER, "compression": "lz4"})
         eq(code, 200, f"acme adds a Kafka endpoint: {r}")
-        eq(json.loads(local("--tenant", "acme", "endpoint", "show", "k",
-                            "--json"))["owner"], "tenant",
-           "the endpoint is marked the tenant's")
+        shown = json.loads(local("--tenant", "acme", "endpoint", "show", "k",
+                                 "--json"))
+        eq(shown["owner"], "tenant", "the endpoint is marked the tenant's")
+        eq(shown.get("compression"), "lz4", "its codec, from the body")
         code, r = api("POST", "/v1/jobs", acme, {
             "name": "j", "source": "src", "target": "k", "topic": topic,
-            "tables": [f"{schema}.t"]})
+            "tables": [f"{schema}.t"], "allow_no_key": True})
         eq(code, 201, f"acme creates a job: {r}")
+        eq(r.get("allow_no_key"), True, "allow_no_key, from the body")
         jid = r.get("id")
         eq(api("POST", f"/v1/jobs/{jid}/start", acme)[0], 200,
            "acme starts it")
