@@ -295,6 +295,58 @@ def codecs(db):
         wait_state(f"c-{c}", "stopped")
 
 
+def tls(db):
+    """TLS to the brokers, on the shared 4.4 broker's SSL and SASL_SSL
+    listeners (a private CA): a job writes through SASL_SSL with SCRAM and
+    its rows are in the topic; a CA that did not sign the broker's
+    certificate is refused, saying so, by the topic list and the
+    precheck."""
+    broker = os.environ["FERRY_TEST_KAFKA"]
+    ca = os.environ.get("FERRY_TEST_KAFKA_TLS_CA")
+    if not ca or not os.environ.get("FERRY_TEST_KAFKA_SASL_TLS"):
+        check(False, "the sandbox has no TLS listener (FERRY_TEST_KAFKA_"
+              "TLS_CA): restart it with this tools/sandbox")
+        return
+    topic = f"ferry-kv-tls-{TAG}"
+    sandbox("topic", os.environ["FERRY_SANDBOX"], topic, "1")
+    ferry("endpoint", "add", "tls", "--kafka",
+          os.environ["FERRY_TEST_KAFKA_TLS"], "--tls-ca", ca)
+    ferry("endpoint", "add", "sasl-tls", "--kafka",
+          os.environ["FERRY_TEST_KAFKA_SASL_TLS"], "--tls-ca", ca, "--sasl",
+          "scram-sha-256", "--username", os.environ["FERRY_TEST_KAFKA_USER"],
+          "--password-file", os.environ["FERRY_TEST_KAFKA_PASSWORD_FILE"])
+    for ep in ("tls", "sasl-tls"):
+        got = json.loads(ferry("endpoint", "topics", ep, "--json").stdout)
+        check(any(t["topic"] == topic for t in got),
+              f"{ep}: the topic list over TLS names {topic}")
+    db.sql("CREATE TABLE kv.tls (id INT PRIMARY KEY, v VARCHAR(20)); "
+           "INSERT INTO kv.tls VALUES (1, 'over'), (2, 'tls')")
+    ferry("job", "create", "tls", "--source", "src", "--target", "sasl-tls",
+          "--topic", topic, "--tables", "kv.tls", "--initial", "full")
+    ferry("job", "start", "tls")
+    j = wait_state("tls", "incremental")
+    eq(j["state"], "incremental", f"a job over SASL_SSL runs ({j['error']})")
+    recs = [r for _, _, _, r in dtstopic.read(broker, topic, expect=2)]
+    eq(sorted(dtstopic.image(r, "afterImages")["v"]["value"] for r in recs
+              if r["operation"] == "INIT"), [b"over", b"tls"],
+       "its rows, written over SASL_SSL")
+    ferry("job", "stop", "tls")
+    wait_state("tls", "stopped")
+    # The MariaDB sandbox's CA did not sign the broker's certificate.
+    ferry("endpoint", "add", "bad-ca", "--kafka",
+          os.environ["FERRY_TEST_KAFKA_TLS"], "--tls-ca",
+          os.environ["FERRY_TEST_MYSQL_TLS_CA"])
+    p = ferry("endpoint", "topics", "bad-ca", ok=False)
+    check(p.returncode == 1 and "certificate verify failed" in p.stderr,
+          f"a wrong CA is refused, saying why: {p.returncode} {p.stderr}")
+    ferry("job", "create", "bad-ca", "--source", "src", "--target",
+          "bad-ca", "--topic", topic, "--tables", "kv.tls")
+    rep = json.loads(ferry("precheck", "bad-ca", "--json", ok=False).stdout)
+    c = {i["name"]: i for i in rep["items"]}.get("target.connect bad-ca", {})
+    check(c.get("result") == "fail" and "certificate verify failed" in
+          c.get("found", ""), f"the precheck names the TLS failure: {c}")
+
+
 def main():
     db = tbl.DB(os.environ["FERRY_TEST_MYSQL_SOCKET"],
                 os.environ["FERRY_TEST_MYSQL_PASSWORD_FILE"])
@@ -308,6 +360,10 @@ def main():
             codecs(db)
         except RuntimeError as e:
             check(False, f"codecs: {e}")
+        try:
+            tls(db)
+        except RuntimeError as e:
+            check(False, f"tls: {e}")
         for n, v in enumerate(VERSIONS):
             try:
                 one_version(db, v, n)
