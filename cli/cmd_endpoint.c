@@ -45,12 +45,14 @@ endpoint_usage(FILE *fp)
 	    "--password-ref REF]\n"
 	    "             [--tls] [--tls-ca FILE] [--kafka-version X.Y.Z|auto]\n"
 	    "             [--compression none|gzip|snappy|lz4|zstd]\n"
+	    "             [--producer-prop KEY=VALUE ...]\n"
 	    "       ferry endpoint set NAME [--password-file F | --password-env VAR |\n"
 	    "             --password-ref REF | --prompt] [--tls | --no-tls] "
 	    "[--tls-ca FILE]\n"
 	    "             [--mysql URL | --kafka BROKERS] [--username U] "
 	    "[--sasl MECH]\n"
 	    "             [--kafka-version X.Y.Z|auto] [--compression CODEC]\n"
+	    "             [--producer-prop KEY=VALUE ... | --producer-prop none]\n"
 	    "       ferry endpoint list [--json]\n"
 	    "       ferry endpoint show NAME [--json]\n"
 	    "       ferry endpoint topics NAME [--json] [--all]\n"
@@ -88,9 +90,11 @@ endpoint_json(struct buf *b, const struct endpoint *e)
 	cli_json_str(b, "tls_ca", e->tls_ca, 0);
 	cli_json_str(b, "sasl", e->sasl, 0);
 	cli_json_str(b, "kafka_version", e->kafka_version, 0);
-	if (e->kind == ENDPOINT_KAFKA)
+	if (e->kind == ENDPOINT_KAFKA) {
 		cli_json_str(b, "compression", e->compression != NULL ?
 		    e->compression : "none", 0);
+		cli_json_str(b, "producer_props", e->producer_props, 0);
+	}
 	cli_json_str(b, "owner", e->tenant_owned ? "tenant" : "operator", 0);
 	if (e->updated_at != 0) {
 		cli_json_int(b, "updated_at", e->updated_at, 0);
@@ -116,6 +120,9 @@ struct endpoint_args {
 	int		 sasl_given;
 	const char	*kafka_version;
 	const char	*compression;
+	char		 props[2048];	/* "k=v\n..." */
+	size_t		 props_len;
+	int		 props_given;
 	const char	*name;
 };
 
@@ -147,6 +154,7 @@ endpoint_args(int argc, char **argv, int set, struct endpoint_args *a)
 		{ "tls-ca", required_argument, NULL, 'C' },
 		{ "kafka-version", required_argument, NULL, 'v' },
 		{ "compression", required_argument, NULL, 'z' },
+		{ "producer-prop", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -188,6 +196,26 @@ endpoint_args(int argc, char **argv, int set, struct endpoint_args *a)
 				    optarg));
 			a->sasl_given = 1;
 			break;
+		case 'O': {
+			char	*why = NULL;
+
+			a->props_given = 1;
+			if (strcmp(optarg, "none") == 0)
+				break;
+			if (!kafka_client_prop_ok(optarg, &why)) {
+				cli_usage_error("--producer-prop: %s", why);
+				free(why);
+				return (CLI_USAGE);
+			}
+			if (a->props_len + strlen(optarg) + 2 >
+			    sizeof a->props)
+				return (cli_usage_error("--producer-prop: too "
+				    "many settings"));
+			a->props_len += (size_t)snprintf(a->props +
+			    a->props_len, sizeof a->props - a->props_len,
+			    "%s%s", a->props_len > 0 ? "\n" : "", optarg);
+			break;
+		}
 		case 'z':
 			if (!kafka_client_compression_ok(optarg))
 				return (cli_usage_error("--compression takes "
@@ -239,10 +267,11 @@ endpoint_args(int argc, char **argv, int set, struct endpoint_args *a)
 	if (a->mysql != NULL && a->kafka != NULL)
 		return (cli_usage_error("give --mysql or --kafka, not both"));
 	if (a->mysql != NULL && (a->sasl_given || a->username != NULL ||
-	    a->compression != NULL ||
+	    a->compression != NULL || a->props_given ||
 	    a->kafka_version != NULL))
 		return (cli_usage_error("--sasl, --username, "
-		    "--kafka-version and --compression are for Kafka "
+		    "--kafka-version, --compression and --producer-prop are "
+		    "for Kafka "
 		    "endpoints (the MySQL user "
 		    "is in the URL)"));
 	if (cli_caller_tenant() && (a->pwfile != NULL || a->pwref != NULL ||
@@ -376,6 +405,7 @@ endpoint_add(struct cli_ctx *ctx, int argc, char **argv)
 	    xstrdup(a.kafka_version) : NULL;
 	e.compression = a.compression != NULL && strcmp(a.compression,
 	    "none") != 0 ? xstrdup(a.compression) : NULL;
+	e.producer_props = a.props_len > 0 ? xstrdup(a.props) : NULL;
 	if (a.sasl_given)
 		e.sasl = endpoint_sasl_name(a.sasl);
 	status = CLI_FAIL;
@@ -421,9 +451,11 @@ endpoint_changes(struct store *s, const struct endpoint *old,
 		return (cli_usage_error("endpoint %s is a Kafka endpoint: "
 		    "--mysql does not apply (give --kafka BROKERS)", old->name));
 	if (!kafka && (a->sasl_given || a->username != NULL ||
-	    a->kafka_version != NULL || a->compression != NULL))
+	    a->kafka_version != NULL || a->compression != NULL ||
+	    a->props_given))
 		return (cli_usage_error("--sasl, --username, "
-		    "--kafka-version and --compression are for Kafka "
+		    "--kafka-version, --compression and --producer-prop are "
+		    "for Kafka "
 		    "endpoints (the MySQL user "
 		    "is in the URL)"));
 	if ((status = endpoint_check_address(a)) != 0)
@@ -464,6 +496,11 @@ endpoint_changes(struct store *s, const struct endpoint *old,
 		c->compression = strcmp(a->compression, "none") != 0 ?
 		    xstrdup(a->compression) : NULL;
 		*what |= ENDPOINT_SET_COMPRESSION;
+	}
+	if (a->props_given) {
+		c->producer_props = a->props_len > 0 ? xstrdup(a->props) :
+		    NULL;
+		*what |= ENDPOINT_SET_PROPS;
 	}
 	if (a->pwfile != NULL || a->pwenv != NULL || a->pwref != NULL ||
 	    a->prompt) {

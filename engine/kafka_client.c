@@ -64,6 +64,7 @@ void
 kafka_client_opts_release(struct kafka_client_opts *o)
 {
 	free(o->compression);
+	free(o->props);
 	free(o->brokers);
 	free(o->user);
 	xfree_secret(o->password);
@@ -613,4 +614,76 @@ kafka_client_compression_ok(const char *codec)
 			return (1);
 	}
 	return (0);
+}
+
+/*
+ * The producer settings an operator may give a Kafka endpoint
+ * (--producer-prop KEY=VALUE): batching, timeouts, sockets, the client's
+ * name.  Not what ferry owns: the brokers, security, idempotence, acks,
+ * ordering, sizes and delivery timeouts its exactly-once resume and memory
+ * budget depend on.
+ */
+static const char *kafka_client_props[] = {
+	"batch.num.messages", "batch.size", "broker.address.family",
+	"client.id", "client.rack", "compression.level",
+	"connections.max.idle.ms", "linger.ms", "metadata.max.age.ms",
+	"queue.buffering.max.ms", "reconnect.backoff.max.ms",
+	"reconnect.backoff.ms", "request.timeout.ms", "retry.backoff.max.ms",
+	"retry.backoff.ms", "socket.connection.setup.timeout.ms",
+	"socket.keepalive.enable", "socket.nagle.disable",
+	"socket.receive.buffer.bytes", "socket.send.buffer.bytes",
+	"socket.timeout.ms", "sticky.partitioning.linger.ms",
+	"topic.metadata.refresh.interval.ms",
+};
+
+/* 1 when "key=value" sets an allowed producer setting, else 0 with
+ * *cause. */
+int
+kafka_client_prop_ok(const char *kv, char **cause)
+{
+	const char	*eq = strchr(kv, '=');
+	size_t		 i, len;
+
+	if (eq == NULL || eq == kv || strchr(kv, '\n') != NULL) {
+		*cause = xasprintf("'%s' is not KEY=VALUE", kv);
+		return (0);
+	}
+	len = (size_t)(eq - kv);
+	for (i = 0; i < sizeof kafka_client_props /
+	    sizeof kafka_client_props[0]; i++) {
+		if (strlen(kafka_client_props[i]) == len &&
+		    strncmp(kafka_client_props[i], kv, len) == 0)
+			return (1);
+	}
+	*cause = xasprintf("'%.*s' is not a producer setting an endpoint may "
+	    "change (ferry sets the brokers, security, idempotence, acks, "
+	    "ordering, sizes and timeouts itself); these may be: "
+	    "linger.ms, batch.size, batch.num.messages, client.id, "
+	    "request.timeout.ms, socket.* and the others in docs/CLI.md",
+	    (int)len, kv);
+	return (0);
+}
+
+/* Apply "key=value\n..." (each allowed) to conf. */
+int
+kafka_client_set_props(rd_kafka_conf_t *conf, const char *props, char **cause)
+{
+	char	*copy, *line, *save = NULL, *eq;
+	int	 rc = 0;
+
+	if (props == NULL)
+		return (0);
+	copy = xstrdup(props);
+	for (line = strtok_r(copy, "\n", &save); line != NULL && rc == 0;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (!kafka_client_prop_ok(line, cause) ||
+		    (eq = strchr(line, '=')) == NULL) {
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		rc = kafka_client_set(conf, line, eq + 1, cause);
+	}
+	free(copy);
+	return (rc);
 }

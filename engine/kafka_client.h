@@ -23,6 +23,8 @@ struct kafka_client_opts {
 	char		*tls_ca;
 	char		*version;	/* broker version hint, e.g. "0.10.1" */
 	char		*compression;	/* the producer's codec; NULL: none */
+	char		*props;		/* other producer settings,
+					   "key=value\n...", or NULL */
 	int		 confined;	/* a tenant's: every broker address
 					   must pass the network policy */
 };
@@ -31,6 +33,8 @@ void	 kafka_client_opts_init(struct kafka_client_opts *);
 void	 kafka_client_opts_release(struct kafka_client_opts *);
 int	 kafka_client_parse_sasl(const char *, enum kafka_sasl *);
 int	 kafka_client_compression_ok(const char *);
+int	 kafka_client_prop_ok(const char *, char **);
+int	 kafka_client_set_props(rd_kafka_conf_t *, const char *, char **);
 const char *kafka_client_sasl_name(enum kafka_sasl);
 char	*kafka_client_describe(const struct kafka_client_opts *);
 rd_kafka_conf_t *kafka_client_conf(const struct kafka_client_opts *,

@@ -210,8 +210,8 @@ producer_key(const struct kafka_client_opts *o, int legacy)
 	    o->tls_ca != NULL ? o->tls_ca : "", 0x1f,
 	    o->version != NULL ? o->version : "", 0x1f, legacy, 0x1f,
 	    o->confined);
-	buf_printf(&b, "%c%s", 0x1f, o->compression != NULL ?
-	    o->compression : "");
+	buf_printf(&b, "%c%s%c%s", 0x1f, o->compression != NULL ?
+	    o->compression : "", 0x1f, o->props != NULL ? o->props : "");
 	return (buf_detach(&b, NULL));
 }
 
@@ -276,6 +276,7 @@ producer_get(const struct kafka_client_opts *o, int legacy, char **cause)
 	    PRODUCER_QUEUE_KBYTES, cause) != 0 ||
 	    kafka_client_set(conf, "compression.codec",
 	    o->compression != NULL ? o->compression : "none", cause) != 0 ||
+	    kafka_client_set_props(conf, o->props, cause) != 0 ||
 	    (legacy && kafka_client_set(conf,
 	    "max.in.flight.requests.per.connection", "1", cause) != 0)) {
 		rd_kafka_conf_destroy(conf);

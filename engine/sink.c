@@ -206,6 +206,8 @@ sink_new(int64_t job, const struct sink_target_opts *targets, size_t n,
 		if (targets[i].kafka.compression != NULL)
 			t->opts.compression =
 			    xstrdup(targets[i].kafka.compression);
+		if (targets[i].kafka.props != NULL)
+			t->opts.props = xstrdup(targets[i].kafka.props);
 		/* The endpoint's --kafka-version overrides; else the
 		 * brokers say whether they take headers (0.11 and later). */
 		if (t->opts.version != NULL)

@@ -264,6 +264,8 @@ static const char *store_migrations[] = {
 	"  DEFAULT 0;",
 	/* 10: a Kafka endpoint's compression codec */
 	"ALTER TABLE endpoints ADD COLUMN compression TEXT;",
+	/* 11: a Kafka endpoint's other producer settings, "k=v\n..." */
+	"ALTER TABLE endpoints ADD COLUMN producer_props TEXT;",
 };
 
 #define STORE_SCHEMA	((int)nitems(store_migrations))

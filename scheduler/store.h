@@ -45,6 +45,7 @@ struct endpoint {
 	char		*sasl;		/* Kafka: plain, scram-sha-256, ... */
 	char		*kafka_version;
 	char		*compression;	/* Kafka: gzip, ...; NULL: none */
+	char		*producer_props;/* Kafka: "key=value\n...", or NULL */
 	int64_t		 created_at;
 	int64_t		 updated_at;	/* last ferry endpoint set; 0: never */
 	char		*updated_by;
@@ -62,6 +63,7 @@ struct endpoint {
 #define ENDPOINT_SET_SASL	0x20
 #define ENDPOINT_SET_VERSION	0x40
 #define ENDPOINT_SET_COMPRESSION 0x80
+#define ENDPOINT_SET_PROPS	0x100
 
 enum job_state {
 	JOB_CREATED = 0,

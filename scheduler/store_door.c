@@ -94,6 +94,8 @@ store_endpoint_kafka_opts(struct store *st, const struct endpoint *e,
 		o->version = xstrdup(e->kafka_version);
 	if (e->compression != NULL)
 		o->compression = xstrdup(e->compression);
+	if (e->producer_props != NULL)
+		o->props = xstrdup(e->producer_props);
 	return (endpoint_secret(st, e, &o->password, cause));
 }
 

@@ -18,7 +18,7 @@
 
 #define ENDPOINT_COLS "id, tenant_id, name, kind, address, username, " \
 	"secret, tls, tls_ca, sasl, kafka_version, created_at, updated_at, " \
-	"updated_by, owner, compression"
+	"updated_by, owner, compression, producer_props"
 
 void
 endpoint_release(struct endpoint *e)
@@ -31,6 +31,7 @@ endpoint_release(struct endpoint *e)
 	free(e->sasl);
 	free(e->kafka_version);
 	free(e->compression);
+	free(e->producer_props);
 	free(e->updated_by);
 	memset(e, 0, sizeof *e);
 }
@@ -59,6 +60,7 @@ endpoint_row(sqlite3_stmt *st, struct endpoint *e)
 	e->tenant_owned = sqlite3_column_text(st, 14) != NULL &&
 	    strcmp((const char *)sqlite3_column_text(st, 14), "tenant") == 0;
 	e->compression = store_col_text(st, 15);
+	e->producer_props = store_col_text(st, 16);
 }
 
 /* Add e (its id is set).  A name the tenant already uses is refused. */
@@ -70,8 +72,8 @@ store_endpoint_add(struct store *s, struct endpoint *e, char **cause)
 
 	if ((st = store_prepare(s, "INSERT INTO endpoints (tenant_id, name, "
 	    "kind, address, username, secret, tls, tls_ca, sasl, "
-	    "kafka_version, created_at, owner, compression) VALUES "
-	    "(?,?,?,?,?,?,?,?,?,?,?,?,?)", cause)) == NULL)
+	    "kafka_version, created_at, owner, compression, producer_props) "
+	    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cause)) == NULL)
 		return (-1);
 	e->created_at = store_now();
 	sqlite3_bind_int64(st, 1, e->tenant_id);
@@ -87,6 +89,7 @@ store_endpoint_add(struct store *s, struct endpoint *e, char **cause)
 	sqlite3_bind_int64(st, 11, e->created_at);
 	store_bind_text(st, 12, e->tenant_owned ? "tenant" : "operator");
 	store_bind_text(st, 13, e->compression);
+	store_bind_text(st, 14, e->producer_props);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_CONSTRAINT) {
@@ -238,6 +241,7 @@ endpoint_set_names(unsigned int what)
 		{ ENDPOINT_SET_SASL, "sasl" },
 		{ ENDPOINT_SET_VERSION, "kafka version" },
 		{ ENDPOINT_SET_COMPRESSION, "compression" },
+		{ ENDPOINT_SET_PROPS, "producer settings" },
 	};
 	struct buf	 b = BUF_INITIALIZER;
 	size_t		 i;
@@ -296,10 +300,13 @@ store_endpoint_set(struct store *s, int64_t tenant, const char *name,
 		endpoint_take(&e.kafka_version, c->kafka_version);
 	if (what & ENDPOINT_SET_COMPRESSION)
 		endpoint_take(&e.compression, c->compression);
+	if (what & ENDPOINT_SET_PROPS)
+		endpoint_take(&e.producer_props, c->producer_props);
 	if ((st = store_prepare(s, "UPDATE endpoints SET address = ?, "
 	    "username = ?, secret = ?, tls = ?, tls_ca = ?, sasl = ?, "
 	    "kafka_version = ?, updated_at = ?, updated_by = ?, "
-	    "compression = ? WHERE id = ?", cause)) == NULL)
+	    "compression = ?, producer_props = ? WHERE id = ?",
+	    cause)) == NULL)
 		goto fail_e;
 	store_bind_text(st, 1, e.address);
 	store_bind_text(st, 2, e.username);
@@ -311,7 +318,8 @@ store_endpoint_set(struct store *s, int64_t tenant, const char *name,
 	sqlite3_bind_int64(st, 8, store_now());
 	store_bind_text(st, 9, who);
 	store_bind_text(st, 10, e.compression);
-	sqlite3_bind_int64(st, 11, e.id);
+	store_bind_text(st, 11, e.producer_props);
+	sqlite3_bind_int64(st, 12, e.id);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {

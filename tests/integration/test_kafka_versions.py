@@ -295,6 +295,41 @@ def codecs(db):
         wait_state(f"c-{c}", "stopped")
 
 
+def producer_props(db):
+    """--producer-prop reaches the producer: with batch.num.messages=1
+    each record is a batch of its own in the topic's log (five records of
+    one transaction are five batches); a setting ferry owns is refused."""
+    broker = os.environ["FERRY_TEST_KAFKA"]
+    topic = f"ferry-kv-props-{TAG}"
+    sandbox("topic", os.environ["FERRY_SANDBOX"], topic, "1")
+    p = ferry("endpoint", "add", "p-bad", "--kafka", broker,
+              "--producer-prop", "enable.idempotence=false", ok=False)
+    check(p.returncode == 2 and "not a producer setting" in p.stderr,
+          f"a setting ferry owns is refused: {p.stderr}")
+    ferry("endpoint", "add", "p", "--kafka", broker, "--producer-prop",
+          "batch.num.messages=1", "--producer-prop", "linger.ms=50")
+    db.sql("CREATE TABLE kv.props (id INT PRIMARY KEY)")
+    ferry("job", "create", "p", "--source", "src", "--target", "p",
+          "--topic", topic, "--tables", "kv.props", "--initial", "none")
+    ferry("job", "start", "p")
+    j = wait_state("p", "incremental")
+    eq(j["state"], "incremental", f"the job runs ({j['error']})")
+    db.sql("BEGIN; INSERT INTO kv.props VALUES (1); INSERT INTO kv.props "
+           "VALUES (2); INSERT INTO kv.props VALUES (3); COMMIT")
+    recs = dtstopic.read(broker, topic, expect=5)
+    eq(len(recs), 5, "BEGIN, three inserts, COMMIT")
+    seg = os.path.join(os.environ["FERRY_SANDBOX"], "kafka", "data",
+                       f"{topic}-0", "00000000000000000000.log")
+    out = subprocess.run(
+        ["java", "-Xmx256m", "-cp", os.environ["FERRY_TEST_KAFKA_LIB"] +
+         "/*", "org.apache.kafka.tools.DumpLogSegments", "--files", seg],
+        capture_output=True, text=True, timeout=120).stdout
+    counts = re.findall(r" count: (\d+)", out)
+    eq(counts, ["1"] * 5, "one record a batch")
+    ferry("job", "stop", "p")
+    wait_state("p", "stopped")
+
+
 def tls(db):
     """TLS to the brokers, on the shared 4.4 broker's SSL and SASL_SSL
     listeners (a private CA): a job writes through SASL_SSL with SCRAM and
@@ -362,8 +397,9 @@ def main():
             check(False, f"codecs: {e}")
         try:
             tls(db)
+            producer_props(db)
         except RuntimeError as e:
-            check(False, f"tls: {e}")
+            check(False, f"tls, producer settings: {e}")
         for n, v in enumerate(VERSIONS):
             try:
                 one_version(db, v, n)
