@@ -73,6 +73,15 @@ def sandbox(*args):
     return p.stdout
 
 
+def precheck_item(ep, topic, table, item):
+    """A job named after endpoint ep (its target) made for its precheck:
+    the precheck's item named item, or {}."""
+    ferry("job", "create", ep, "--source", "src", "--target", ep,
+          "--topic", topic, "--tables", table)
+    rep = json.loads(ferry("precheck", ep, "--json", ok=False).stdout)
+    return {i["name"]: i for i in rep["items"]}.get(item, {})
+
+
 def wait_state(name, want, timeout=90):
     end = time.time() + timeout
     j = {}
@@ -209,12 +218,8 @@ def one_version(db, v, n):
                   env["FERRY_TEST_KAFKA_SCRAM"], "--sasl", "scram-sha-256",
                   "--username", env["FERRY_TEST_KAFKA_USER"],
                   "--password-file", env["FERRY_TEST_KAFKA_PASSWORD_FILE"])
-            ferry("job", "create", f"s{n}", "--source", "src", "--target",
-                  f"s{n}", "--topic", topic, "--tables", table)
-            rep = json.loads(ferry("precheck", f"s{n}", "--json",
-                                   ok=False).stdout)
-            c = {i["name"]: i for i in rep["items"]}.get(
-                f"target.connect s{n}", {})
+            c = precheck_item(f"s{n}", topic, table,
+                              f"target.connect s{n}")
             eq(c.get("result"), "pass", f"{v}: SCRAM-SHA-256 login ({c})")
         ferry("job", "start", job)
         j = wait_state(job, "incremental")
@@ -242,12 +247,8 @@ def one_version(db, v, n):
             # zstd came with Kafka 2.1: the precheck refuses it here.
             ferry("endpoint", "add", f"z{n}", "--kafka", broker,
                   "--compression", "zstd")
-            ferry("job", "create", f"z{n}", "--source", "src", "--target",
-                  f"z{n}", "--topic", topic, "--tables", table)
-            rep = json.loads(ferry("precheck", f"z{n}", "--json",
-                                   ok=False).stdout)
-            c = {i["name"]: i for i in rep["items"]}.get(
-                f"target.compression z{n}", {})
+            c = precheck_item(f"z{n}", topic, table,
+                              f"target.compression z{n}")
             eq(c.get("result"), "fail", f"{v}: zstd refused ({c})")
     finally:
         sandbox("stop", d)
@@ -374,10 +375,7 @@ def tls(db):
     p = ferry("endpoint", "topics", "bad-ca", ok=False)
     check(p.returncode == 1 and "certificate verify failed" in p.stderr,
           f"a wrong CA is refused, saying why: {p.returncode} {p.stderr}")
-    ferry("job", "create", "bad-ca", "--source", "src", "--target",
-          "bad-ca", "--topic", topic, "--tables", "kv.tls")
-    rep = json.loads(ferry("precheck", "bad-ca", "--json", ok=False).stdout)
-    c = {i["name"]: i for i in rep["items"]}.get("target.connect bad-ca", {})
+    c = precheck_item("bad-ca", topic, "kv.tls", "target.connect bad-ca")
     check(c.get("result") == "fail" and "certificate verify failed" in
           c.get("found", ""), f"the precheck names the TLS failure: {c}")
 
