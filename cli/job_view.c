@@ -273,6 +273,14 @@ view_json(struct job_view *v, const struct job *j, struct buf *b,
 	else
 		buf_printf(b, "%" PRId64, j->max_memory);
 	cli_json_int(b, "server_id", j->server_id, 0);
+	if (j->identity != NULL)
+		cli_json_str(b, "identity", j->identity, 0);
+	else {
+		char	id[24];
+
+		snprintf(id, sizeof id, "%lld", (long long)j->id);
+		cli_json_str(b, "identity", id, 0);
+	}
 	cli_json_int(b, "attempts", j->attempts, 0);
 	json_time(b, "next_attempt_at", j->next_attempt_at);
 	json_time(b, "created_at", j->created_at);

@@ -54,7 +54,7 @@ struct emitter {
 	int64_t			 rows;		/* drawn from it, not yet sent */
 	int			 tagged;	/* a target without headers: the
 						   resume reads tags */
-	char			 job_text[24];
+	char			 job_text[64];
 };
 
 struct emitter *
@@ -128,8 +128,12 @@ emitter_open_sink(struct emitter *em, char **cause)
 	    NULL || strstr(*cause, NETPOLICY_WORDS) != NULL))
 		em->ctx->permanent = 1;
 	router_bind(em->rt, em->sink);
+	if (em->sink != NULL)
+		sink_set_identity(em->sink, spec->identity);
 	em->tagged = em->sink != NULL && !sink_headers(em->sink);
-	util_fmt_i64(em->job_text, em->ctx->id);
+	if (em->sink != NULL)
+		util_strlcpy(em->job_text, sink_identity(em->sink),
+		    sizeof em->job_text);
 	return (em->sink);
 }
 

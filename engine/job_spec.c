@@ -24,6 +24,7 @@ job_spec_release(struct job_spec *s)
 {
 	size_t	 i;
 
+	free(s->identity);
 	free(s->source_name);
 	mysql_conn_opts_release(&s->source);
 	for (i = 0; i < s->ntargets; i++) {

@@ -36,6 +36,7 @@ enum job_large_row {
 
 struct job_spec {
 	int64_t			 id;
+	char			*identity;	/* in its records; NULL: the id */
 	char			*source_name;	/* the source endpoint's */
 	struct mysql_conn_opts	 source;
 	struct sink_target_opts	*targets;

@@ -97,7 +97,7 @@ struct sink_target {
 
 struct sink {
 	int64_t			 job;
-	char			 job_text[24];
+	char			 job_text[64];	/* the job's identity */
 	size_t			 job_len;
 	struct sink_target	*targets;
 	size_t			 ntargets;
@@ -577,7 +577,8 @@ sink_tail_set(struct sink_tail *t, rd_kafka_message_t *m, int64_t id,
 
 /* The ferry.job and ferry.init tags of a record, as the scan wants them. */
 struct sink_tags {
-	int64_t		 job;
+	const char	*job;
+	size_t		 joblen;
 	const char	*init;
 	size_t		 initlen;
 };
@@ -587,12 +588,10 @@ sink_tag(void *arg, const uint8_t *k, size_t klen, const uint8_t *v,
     size_t vlen)
 {
 	struct sink_tags	*tg = arg;
-	char			 tmp[24];
 
-	if (klen == 9 && memcmp(k, "ferry.job", 9) == 0 && vlen < sizeof tmp) {
-		memcpy(tmp, v, vlen);
-		tmp[vlen] = '\0';
-		tg->job = strtoll(tmp, NULL, 10);
+	if (klen == 9 && memcmp(k, "ferry.job", 9) == 0) {
+		tg->job = (const char *)v;
+		tg->joblen = vlen;
 	} else if (klen == 10 && memcmp(k, "ferry.init", 10) == 0) {
 		tg->init = (const char *)v;
 		tg->initlen = vlen;
@@ -627,18 +626,22 @@ static int
 sink_message_id(const struct sink *s, const struct sink_target *t,
     rd_kafka_message_t *m, int64_t *id, struct sink_tags *tags)
 {
+	const char	*v;
+	size_t		 len;
+
 	memset(tags, 0, sizeof *tags);
 	if (!t->legacy) {
-		if (sink_header(m, "ferry.job") != s->job)
+		if ((v = sink_header_raw(m, "ferry.job", &len)) == NULL ||
+		    len != s->job_len || memcmp(v, s->job_text, len) != 0)
 			return (0);
 		*id = sink_header(m, "ferry.id");
 		return (1);
 	}
-	tags->job = -1;
 	if (m->payload == NULL || dts_read_head(m->payload, m->len, id,
 	    sink_tag, tags) != 0)
 		return (0);
-	return (tags->job == s->job);
+	return (tags->job != NULL && tags->joblen == s->job_len &&
+	    memcmp(tags->job, s->job_text, s->job_len) == 0);
 }
 
 /*
@@ -1045,6 +1048,27 @@ int
 sink_permanent(const struct sink *s)
 {
 	return (s->permanent);
+}
+
+/*
+ * The job's identity in its records (the ferry.job header or tag), by
+ * which a resume knows its own: the job's id unless identity is given
+ * (a job's store-unique identity, which a job removed and made again
+ * never shares; jobs from before it keep their id).  Before sink_scan().
+ */
+void
+sink_set_identity(struct sink *s, const char *identity)
+{
+	if (identity == NULL || strlen(identity) >= sizeof s->job_text)
+		return;
+	s->job_len = util_strlcpy(s->job_text, identity, sizeof s->job_text);
+}
+
+/* The identity (see above). */
+const char *
+sink_identity(const struct sink *s)
+{
+	return (s->job_text);
 }
 
 /* 1 when every target takes record headers (Kafka 0.11 and later). */

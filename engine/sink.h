@@ -53,6 +53,8 @@ int	 sink_flush(struct sink *, int);
 size_t	 sink_inflight_bytes(const struct sink *);
 size_t	 sink_max_message(const struct sink *, int);
 int	 sink_headers(const struct sink *);
+void	 sink_set_identity(struct sink *, const char *);
+const char *sink_identity(const struct sink *);
 int	 sink_permanent(const struct sink *);
 char	*sink_meta_text(const struct sink_meta *, char *, size_t, size_t *);
 

@@ -266,6 +266,9 @@ static const char *store_migrations[] = {
 	"ALTER TABLE endpoints ADD COLUMN compression TEXT;",
 	/* 11: a Kafka endpoint's other producer settings, "k=v\n..." */
 	"ALTER TABLE endpoints ADD COLUMN producer_props TEXT;",
+	/* 12: a job's identity in its records, never reused (jobs from
+	 * before keep their id) */
+	"ALTER TABLE jobs ADD COLUMN identity TEXT;",
 };
 
 #define STORE_SCHEMA	((int)nitems(store_migrations))

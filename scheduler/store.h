@@ -115,6 +115,8 @@ struct job {
 						   precheck runs at its start */
 	int			 allow_no_key;	/* a table without a key is a
 						   warning, not a failure */
+	char			*identity;	/* in its records (128 random bits
+						   in hex); NULL: its id */
 	struct job_object	*objects;
 	size_t			 nobjects;
 };

@@ -197,6 +197,7 @@ door_load(struct jobstore *js, struct job_spec *s, int *permanent,
 	if (store_job_get(d->store, d->job, &j, cause) != 0)
 		return (-1);
 	s->id = j.id;
+	s->identity = j.identity != NULL ? xstrdup(j.identity) : NULL;
 	d->revision = j.revision;
 	s->topic = j.topic != NULL ? xstrdup(j.topic) : NULL;
 	s->topic_template = j.topic_template != NULL ?

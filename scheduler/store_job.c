@@ -19,12 +19,14 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <openssl/rand.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/log.h"
 #include "common/xmalloc.h"
 #include "scheduler/store.h"
 #include "scheduler/store_int.h"
@@ -68,6 +70,7 @@ job_release(struct job *j)
 	size_t	 i;
 
 	free(j->name);
+	free(j->identity);
 	free(j->target_ids);
 	free(j->topic);
 	free(j->topic_template);
@@ -97,7 +100,42 @@ job_list_free(struct job *jobs, size_t n)
 	"partition_policy, initial_schema, initial_full, ddl, large_row, " \
 	"max_memory, server_id, state, error, attempts, next_attempt_at, " \
 	"created_at, updated_at, started_at, revision, resnapshot_gen, " \
-	"precheck_due, allow_no_key"
+	"precheck_due, allow_no_key, identity"
+
+/*
+ * A new job's identity: 128 random bits in hex, so that no other job, of
+ * this store or another, removed or not, has it.
+ */
+/* FNV-1a of an identity: where a job's server_id comes from. */
+static uint64_t
+job_identity_hash(const char *s)
+{
+	uint64_t	h = 0xcbf29ce484222325ULL;
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return (h);
+}
+
+static char *
+job_identity_new(void)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	unsigned char		 raw[16];
+	char			 hex[33];
+	size_t			 i;
+
+	if (RAND_bytes(raw, sizeof raw) != 1)
+		fatalx("%s: no random bytes", __func__);
+	for (i = 0; i < sizeof raw; i++) {
+		hex[2 * i] = digits[raw[i] >> 4];
+		hex[2 * i + 1] = digits[raw[i] & 15];
+	}
+	hex[32] = '\0';
+	return (xstrdup(hex));
+}
 
 static void
 job_row(sqlite3_stmt *st, struct job *j)
@@ -130,6 +168,7 @@ job_row(sqlite3_stmt *st, struct job *j)
 	j->resnapshot_gen = sqlite3_column_int(st, 21);
 	j->precheck_due = sqlite3_column_int(st, 22);
 	j->allow_no_key = sqlite3_column_int(st, 23);
+	j->identity = store_col_text(st, 24);
 }
 
 /* Targets and selected objects of j. */
@@ -375,7 +414,7 @@ store_job_create(struct store *s, struct job *j, const char *who,
     char **cause)
 {
 	sqlite3_stmt	*st = NULL;
-	int64_t		 n, max_jobs = -1, max_mem = -1, instance = 0;
+	int64_t		 n, max_jobs = -1, max_mem = -1;
 	char		*tname = NULL, *msg;
 	size_t		 i;
 	int		 rc;
@@ -418,17 +457,12 @@ store_job_create(struct store *s, struct job *j, const char *who,
 			goto fail;
 		}
 	}
-	if ((st = store_prepare(s, "SELECT value FROM meta WHERE key = "
-	    "'instance'", cause)) == NULL)
-		goto fail;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		instance = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
 	if ((st = store_prepare(s, "INSERT INTO jobs (tenant_id, name, "
 	    "source_id, topic, topic_template, partition_policy, "
 	    "initial_schema, initial_full, ddl, large_row, max_memory, "
-	    "server_id, state, created_at, updated_at, allow_no_key) VALUES "
-	    "(?,?,?,?,?,?,?,?,?,?,?,0,'created',?,?,?)", cause)) == NULL)
+	    "server_id, state, created_at, updated_at, allow_no_key, "
+	    "identity) VALUES (?,?,?,?,?,?,?,?,?,?,?,0,'created',?,?,?,?)",
+	    cause)) == NULL)
 		goto fail;
 	j->created_at = j->updated_at = store_now();
 	sqlite3_bind_int64(st, 1, j->tenant_id);
@@ -445,6 +479,9 @@ store_job_create(struct store *s, struct job *j, const char *who,
 	sqlite3_bind_int64(st, 12, j->created_at);
 	sqlite3_bind_int64(st, 13, j->updated_at);
 	sqlite3_bind_int(st, 14, j->allow_no_key);
+	free(j->identity);
+	j->identity = job_identity_new();
+	store_bind_text(st, 15, j->identity);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	st = NULL;
@@ -455,11 +492,13 @@ store_job_create(struct store *s, struct job *j, const char *who,
 	j->id = sqlite3_last_insert_rowid(s->db);
 	/*
 	 * The replica server_id at the source: high (real replicas use low
-	 * ids), distinct per job, and per store (the instance number), so
-	 * that two stores' jobs on one source do not collide.
+	 * ids), and taken from the job's identity, so that jobs of two stores
+	 * on one source, or a job removed and made again (SQLite gives it the
+	 * same id) whose predecessor's binlog connection the server has not
+	 * dropped yet, do not collide.
 	 */
-	j->server_id = (uint32_t)(0x40000000u + (uint64_t)(instance * 1000003 +
-	    j->id) % 0x3fffffffu);
+	j->server_id = (uint32_t)(0x40000000u + job_identity_hash(j->identity) %
+	    0x3fffffffu);
 	{
 		char	*sql = xasprintf("UPDATE jobs SET server_id = %" PRIu32
 		    " WHERE id = %" PRId64, j->server_id, j->id);

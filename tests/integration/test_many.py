@@ -46,8 +46,11 @@ def ferry(*args, tenant=None):
     return p.stdout
 
 
+IDENT = {}	# a job's identity (its records' ferry.job header) -> its id
+
+
 def headers_count(topic):
-    """How many messages of each job the topic holds."""
+    """How many messages of each job (by id) the topic holds."""
     p = subprocess.run(["kcat", "-C", "-b", BROKER, "-t", topic, "-e", "-q",
                         "-f", "%h\n"], capture_output=True, text=True,
                        timeout=120)
@@ -55,7 +58,8 @@ def headers_count(topic):
     for line in p.stdout.splitlines():
         h = dict(kv.split("=", 1) for kv in line.split(",") if "=" in kv)
         if "ferry.job" in h:
-            n[int(h["ferry.job"])] = n.get(int(h["ferry.job"]), 0) + 1
+            j = IDENT.get(h["ferry.job"], h["ferry.job"])
+            n[j] = n.get(j, 0) + 1
     return n
 
 
@@ -80,6 +84,7 @@ def main():
                 "--topic", f"many-{TAG}-{t}", "--tables", f"{schema}.{t}",
                 "--initial", "none", "--json", tenant=t))
             jobs.setdefault(t, []).append(out["id"])
+            IDENT[out["identity"]] = out["id"]
             ferry("job", "start", str(out["id"]), tenant=t)
     # The dead one: a cluster that refuses connections.
     ferry("endpoint", "add", "dead", "--kafka", "127.0.0.1:1", tenant="t0")

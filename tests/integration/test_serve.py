@@ -522,8 +522,9 @@ def crashes(d):
                if p == part]
         check(pid == sorted(pid), f"partition {part} is in id order")
     for p, o, h, r in rows:
-        check(h.get("ferry.job") == str(job("crash")["id"]) and
-              h.get("ferry.id") == str(r["id"]), "headers ferry.job, ferry.id")
+        check(h.get("ferry.job") == job("crash")["identity"] and
+              h.get("ferry.id") == str(r["id"]), "headers ferry.job (the "
+              "job's identity), ferry.id")
         break
     return d
 
@@ -881,6 +882,45 @@ def unique_keys(d):
     ferry("job", "stop", "uk")
 
 
+def recreated_job(d):
+    """A job removed and made again with the same name and topic gets the
+    same store id (SQLite reuses the highest): its resume must not take the
+    old job's records for its own.  Its identity in the records is new, so
+    the second copy is whole: INIT of all five rows after the first job's
+    three (before, the new job skipped the ids the old one had written)."""
+    t = f"ferry-recreated-{TAG}"
+    topic(t, 1)
+    db.sql(f"CREATE TABLE {SCHEMA}.rc (id INT PRIMARY KEY); "
+           f"INSERT INTO {SCHEMA}.rc VALUES (1), (2), (3)")
+    first = json.loads(ferry("job", "create", "rc", "--source", "src",
+                             "--target", "k", "--topic", t, "--tables",
+                             f"{SCHEMA}.rc", "--initial", "full",
+                             "--json").stdout)
+    ferry("job", "start", "rc")
+    wait(lambda: job("rc")["state"] == "incremental", "rc runs")
+    ferry("job", "stop", "rc")
+    wait(lambda: job("rc")["state"] == "stopped", "rc stops")
+    ferry("job", "rm", "rc")
+    db.sql(f"INSERT INTO {SCHEMA}.rc VALUES (4), (5)")
+    again = json.loads(ferry("job", "create", "rc", "--source", "src",
+                             "--target", "k", "--topic", t, "--tables",
+                             f"{SCHEMA}.rc", "--initial", "full",
+                             "--json").stdout)
+    eq(again["id"], first["id"], "the store gave the new job the old id")
+    check(again["identity"] != first["identity"] and
+          again["server_id"] != first["server_id"], "but a new identity, and "
+          "a server_id of its own (the old one's binlog connection may "
+          "still be registered on the source)")
+    ferry("job", "start", "rc")
+    wait(lambda: job("rc")["state"] == "incremental", "rc runs again")
+    recs = [r for _, _, _, r in read_topic(t, expect=8)]
+    inits = [image(r, "afterImages")["id"]["value"] for r in recs
+             if r["operation"] == "INIT"]
+    eq(inits, ["1", "2", "3", "1", "2", "3", "4", "5"],
+       "the first job's copy, then the second's, whole")
+    ferry("job", "stop", "rc")
+
+
 def main():
     pw = os.environ["FERRY_TEST_MYSQL_PASSWORD_FILE"]
     ferry("endpoint", "add", "src", "--mysql", os.environ["FERRY_TEST_MYSQL"],
@@ -901,6 +941,7 @@ def main():
         schema_history(d)
         ddl_forward(d)
         unique_keys(d)
+        recreated_job(d)
         t0 = time.time()
         d = crashes(d)
         print(f"crashes: {time.time() - t0:.1f} s", flush=True)

@@ -28,7 +28,7 @@
 #include "tests/lib/testutil.h"
 
 /* The schema version this ferry writes (scheduler/store.c). */
-#define STORE_VERSION	11
+#define STORE_VERSION	12
 
 static char	 tmpdir[] = "/tmp/ferry-test-store-XXXXXX";
 static int	 tmpn;
@@ -226,10 +226,11 @@ START_TEST(test_migrate_from_1)
 	ck_assert_int_eq(store_checkpoint_save(f.s, f.job, &cp, NULL, 0,
 	    &cause), 0);
 	store_close(f.s);
-	/* Undo migrations 11 to 2 by hand: what a schema-1 file looks
+	/* Undo migrations 12 to 2 by hand: what a schema-1 file looks
 	 * like. */
 	ck_assert_int_eq(sqlite3_open(f.path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE endpoints DROP COLUMN "
+	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE jobs DROP COLUMN "
+	    "identity; ALTER TABLE endpoints DROP COLUMN "
 	    "producer_props; ALTER TABLE endpoints DROP COLUMN "
 	    "compression; ALTER TABLE jobs DROP COLUMN "
 	    "precheck_due; ALTER TABLE jobs DROP COLUMN allow_no_key; "
