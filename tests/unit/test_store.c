@@ -127,8 +127,11 @@ add_job(struct store *s, int64_t tenant, const char *name, int64_t src,
 	j.max_memory = STORE_UNLIMITED;
 	j.objects = &o;
 	j.nobjects = 1;
-	if (store_job_create(s, &j, "test", cause) != 0)
+	if (store_job_create(s, &j, "test", cause) != 0) {
+		free(j.identity);
 		return (-1);
+	}
+	free(j.identity);	/* the only field the store made */
 	id = j.id;
 	return (id);
 }
