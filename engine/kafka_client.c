@@ -598,7 +598,7 @@ kafka_client_headers(const struct kafka_client_opts *o, int timeout_ms,
 	}
 	v = kafka_client_produce_version(rk);
 	kafka_client_destroy(rk);
-	return (v < 0 || v >= 3);
+	return (v < 0 || v >= KAFKA_PRODUCE_HEADERS);
 }
 
 /* 1 when codec is one the producer can use (librdkafka's names). */

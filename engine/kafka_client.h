@@ -48,6 +48,11 @@ int	 kafka_client_check(rd_kafka_t *, int, char **);
 int	 kafka_client_check_until(rd_kafka_t *, int, int (*)(void *), void *,
 	    char **);
 void	 kafka_client_destroy(rd_kafka_t *);
+/* The Produce request versions that mark what a broker takes: record
+ * headers and the idempotent producer (Kafka 0.11), zstd (Kafka 2.1). */
+#define KAFKA_PRODUCE_HEADERS	3
+#define KAFKA_PRODUCE_ZSTD	7
+
 int	 kafka_client_produce_version(rd_kafka_t *);
 int	 kafka_client_leaderless(const struct rd_kafka_metadata_topic *);
 int	 kafka_client_headers(const struct kafka_client_opts *, int,

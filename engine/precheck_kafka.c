@@ -128,7 +128,7 @@ pk_version(struct precheck *pc, const char *item,
 	}
 	kafka = v <= 2 ? "0.10" : v <= 4 ? "0.11" : v == 5 ? "1.x" :
 	    v == 6 ? "2.0" : "2.1 or later";
-	if (v <= 2)
+	if (v < KAFKA_PRODUCE_HEADERS)
 		precheck_add(pc, PRECHECK_WARN, item, "upgrade the brokers to "
 		    "Kafka 0.11 or later for the idempotent producer", "Kafka "
 		    "%s (Produce v%d): no record headers and no idempotent "
@@ -151,7 +151,7 @@ pk_compression(struct precheck *pc, const struct sink_target_opts *t, int v)
 	char		*item, *fix;
 
 	item = xasprintf("target.compression %s", t->name);
-	if (strcmp(codec, "zstd") == 0 && v >= 0 && v < 7) {
+	if (strcmp(codec, "zstd") == 0 && v >= 0 && v < KAFKA_PRODUCE_ZSTD) {
 		fix = xasprintf("ferry endpoint set %s --compression lz4 (or "
 		    "gzip, snappy)", t->name);
 		precheck_add(pc, PRECHECK_FAIL, item, fix, "zstd, which these "
