@@ -6,7 +6,7 @@
  *	    [--poll-ms N]
  *	    [--lease-ms N] [--checkpoint-ms N] [--retry-min-ms N]
  *	    [--retry-max-ms N] [--chunk-rows N] [--heartbeat-ms N]
- *	    [--binlog-heartbeat-ms N]
+ *	    [--binlog-heartbeat-ms N] [--shared-reader on|off]
  *
  * Runs in the foreground until SIGTERM or SIGINT (a service manager
  * supervises it); logs at info level unless --log-level says otherwise.
@@ -83,7 +83,10 @@ serve_usage(FILE *fp)
 	    "                       idle (default 5000): how fresh an idle "
 	    "job's lag and\n"
 	    "                       checkpoint are; 3N ms of silence is a dead "
-	    "server\n");
+	    "server\n"
+	    "  --shared-reader on|off  jobs that read one server share one "
+	    "binlog\n"
+	    "                       connection (default on)\n");
 }
 
 static const struct option serve_opts[] = {
@@ -105,6 +108,7 @@ static const struct option serve_opts[] = {
 	{ "chunk-rows", required_argument, NULL, 'k' },
 	{ "heartbeat-ms", required_argument, NULL, 'b' },
 	{ "binlog-heartbeat-ms", required_argument, NULL, 'B' },
+	{ "shared-reader", required_argument, NULL, 'S' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -274,6 +278,15 @@ serve_main(struct cli_ctx *ctx, int argc, char **argv)
 				return (CLI_USAGE);
 			}
 			o.sync.heartbeat_ms = (int)v;
+			continue;
+		case 'S':
+			if (strcmp(optarg, "on") == 0)
+				o.sync.shared_reader = 1;
+			else if (strcmp(optarg, "off") == 0)
+				o.sync.shared_reader = 0;
+			else
+				return (cli_usage_error("--shared-reader takes "
+				    "on or off, not '%s'", optarg));
 			continue;
 		case 'p': target = &o.poll_ms; name = "--poll-ms"; break;
 		case 'l': target = &o.lease_ms; name = "--lease-ms"; break;

@@ -220,6 +220,9 @@ view_json(struct job_view *v, const struct job *j, struct buf *b,
 	buf_addc(b, '}');
 	cli_json_str(b, "reading", st->server[0] != '\0' ? st->server : NULL,
 	    0);
+	cli_json_str(b, "binlog_reader", st->server[0] == '\0' ? NULL :
+	    st->reader_jobs > 0 ? "shared" : "own", 0);
+	cli_json_int(b, "reader_jobs", st->reader_jobs, 0);
 	cli_json_int(b, "throttled_ms", st->throttled_ms, 0);
 
 	buf_adds(b, ",\"lag_seconds\":");
@@ -431,8 +434,12 @@ cli_job_print(struct store *s, const struct job *j, char **cause)
 	size_text(size, sizeof size, j->max_memory);
 	printf("  memory      %s\n", size);
 	printf("  server_id   %" PRIu32 "\n", j->server_id);
-	if (st.server[0] != '\0')
-		printf("  reading     %s\n", st.server);
+	if (st.server[0] != '\0' && st.reader_jobs > 0)
+		printf("  reading     %s, on the shared binlog reader (%d "
+		    "job%s)\n", st.server, st.reader_jobs,
+		    st.reader_jobs == 1 ? "" : "s");
+	else if (st.server[0] != '\0')
+		printf("  reading     %s, on its own connection\n", st.server);
 	if (st.throttled_ms > 0)
 		printf("  throttled   %" PRId64 ".%03d s waiting for the "
 		    "tenant's rows/s quota\n", st.throttled_ms / 1000,

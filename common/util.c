@@ -189,6 +189,18 @@ util_mono_us(void)
 	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
 }
 
+/* The CLOCK_REALTIME instant ms from now (pthread_cond_timedwait()). */
+void
+util_deadline(struct timespec *ts, int ms)
+{
+	uint64_t	 ns;
+
+	clock_gettime(CLOCK_REALTIME, ts);
+	ns = (uint64_t)ts->tv_nsec + (uint64_t)(ms > 0 ? ms : 0) * 1000000;
+	ts->tv_sec += (time_t)(ns / 1000000000);
+	ts->tv_nsec = (long)(ns % 1000000000);
+}
+
 /*
  * v in decimal at out (at least 21 bytes), NUL-terminated; returns its
  * length.  What the hot paths use instead of snprintf.

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct buf;
+struct timespec;
 
 #define nitems(a)	(sizeof (a) / sizeof (a)[0])
 
@@ -22,5 +23,6 @@ size_t	 util_fmt_i64(char *, int64_t);
 int	 util_parse_double(const char *, size_t, double *);
 uint64_t util_mono_us(void);
 uint64_t util_wall_us(void);
+void	 util_deadline(struct timespec *, int);
 
 #endif

@@ -32,6 +32,7 @@
 #include "engine/follow.h"
 #include "engine/gtid.h"
 #include "engine/job_spec.h"
+#include "engine/reader.h"
 #include "schema/ddl.h"
 
 #define FOLLOW_REPORT_POLL_MS	50
@@ -40,6 +41,12 @@
 #define FOLLOW_CTL_TIMEOUT_S	60
 /* How often the lag in bytes is measured (SHOW BINARY LOGS). */
 #define FOLLOW_LAG_BYTES_US	10000000
+/* How often a job on its own connection looks for the shared reader. */
+#define FOLLOW_SHARE_TRY_US	1000000
+/* After the shared reader went on without it, or could not start. */
+#define FOLLOW_SHARE_PAUSE_US	20000000
+/* How long a wait on the shared reader lasts between looks at the stop. */
+#define FOLLOW_SUB_WAIT_MS	200
 
 struct follower {
 	struct jobctx		*ctx;
@@ -51,6 +58,9 @@ struct follower {
 	struct mysql_lazy	 ctl;		/* definitions, lag */
 	struct snap_table	*tables;	/* borrowed: the job's */
 	size_t			 ntables;
+	struct binlog_client	*bc;		/* its own connection, or */
+	struct reader_sub	*sub;		/* the shared reader */
+	uint64_t		 share_tried_us;
 
 	char			*cur_file;
 	char			*read_file;	/* the end of the last event */
@@ -322,14 +332,15 @@ follow_lag_bytes(struct follower *f, int heartbeat)
  * than at the source's next heartbeat.
  */
 static int
-follow_await_source(struct follower *f, struct binlog_client *bc,
-    char **cause)
+follow_await_source(struct follower *f, char **cause)
 {
 	for (;;) {
 		watermark_advance(f->wm);
 		if (!watermark_dirty(f->wm) && !watermark_head_closed(f->wm))
 			return (0);	/* nothing finished is waiting */
-		if (binlog_client_wait(bc, FOLLOW_REPORT_POLL_MS) != 0)
+		if (f->sub != NULL ? reader_sub_wait(f->sub,
+		    FOLLOW_REPORT_POLL_MS) : binlog_client_wait(f->bc,
+		    FOLLOW_REPORT_POLL_MS))
 			return (0);
 		emitter_poll(f->em, 0);
 		(void)emitter_lag(f->em);
@@ -378,14 +389,15 @@ follow_purged(struct follower *f, char **cause)
  * leaves checkpoints without one.
  */
 static void
-follow_gtid_start(struct follower *f, struct binlog_client *bc)
+follow_gtid_start(struct follower *f)
 {
 	char	*sql, *cause = NULL, *pos = NULL, *esc;
 	MYSQL	*m;
 	size_t	 len;
 
 	f->have_txn_gtid = 0;
-	if (!binlog_client_mariadb(bc) || watermark_file(f->wm) == NULL ||
+	if (!(f->sub != NULL ? reader_sub_mariadb(f->sub) :
+	    binlog_client_mariadb(f->bc)) || watermark_file(f->wm) == NULL ||
 	    watermark_gtid(f->wm) != NULL || watermark_foreign(f->wm))
 		return;
 	if ((m = mysql_lazy_get(&f->ctl, &cause)) == NULL)
@@ -426,30 +438,107 @@ follow_by_gtid(struct follower *f)
 	return (NULL);
 }
 
-/* The replication connection from the watermark, or NULL with *cause
- * (and the job's permanent flag when retrying cannot help). */
-static struct binlog_client *
-follow_open(struct follower *f, char **cause)
+/* The replication stream the job asks for: from the watermark. */
+static void
+follow_stream_opts(struct follower *f, struct binlog_client_opts *o)
 {
 	const struct sync_options	*opts = &f->ctx->opts;
-	struct binlog_client_opts	 o;
-	struct binlog_client		*bc;
-	enum binlog_client_error	 kind;
 
-	binlog_client_opts_init(&o);
-	o.conn = f->ctx->spec->source;	/* borrowed: not released below */
-	o.server_id = f->ctx->spec->server_id;
-	o.file = (char *)watermark_file(f->wm);
-	o.pos = watermark_pos(f->wm);
-	o.gtid = (char *)follow_by_gtid(f);
-	o.heartbeat_ms = (unsigned int)opts->heartbeat_ms;
+	binlog_client_opts_init(o);
+	o->conn = f->ctx->spec->source;	/* borrowed: never released */
+	o->server_id = f->ctx->spec->server_id;
+	o->file = (char *)watermark_file(f->wm);
+	o->pos = watermark_pos(f->wm);
+	o->gtid = (char *)follow_by_gtid(f);
+	o->heartbeat_ms = (unsigned int)opts->heartbeat_ms;
 	/* HEARTBEAT records are sent when the thread wakes: often enough. */
 	if (opts->heartbeat_record_ms > 0 &&
-	    (unsigned int)opts->heartbeat_record_ms < o.heartbeat_ms)
-		o.heartbeat_ms = (unsigned int)opts->heartbeat_record_ms;
-	o.nonblocking = 0;
-	if ((bc = binlog_client_open(&o, &kind, cause)) != NULL)
-		return (bc);
+	    (unsigned int)opts->heartbeat_record_ms < o->heartbeat_ms)
+		o->heartbeat_ms = (unsigned int)opts->heartbeat_record_ms;
+	o->nonblocking = 0;
+}
+
+/* Whether the job may read on the shared reader now: not a run to an end
+ * position (tables being added), not paused after a detach. */
+static int
+follow_share_ok(const struct follower *f)
+{
+	return (f->ctx->opts.shared_reader && !f->until &&
+	    f->ctx->server_id != 0 && util_mono_us() >=
+	    f->ctx->share_after_us);
+}
+
+static void
+follow_want(const struct follower *f, const struct binlog_client_opts *o,
+    struct reader_want *w)
+{
+	w->tenant_id = f->ctx->spec->tenant_id;
+	w->conn = &f->ctx->spec->source;
+	w->source_id = f->ctx->server_id;
+	w->heartbeat_ms = o->heartbeat_ms;
+}
+
+/* Now on the shared reader: say so (job show, the job's log). */
+static void
+follow_shared(struct follower *f, const char *how)
+{
+	char	*msg, *who = mysql_conn_describe(&f->ctx->spec->source);
+	int	 n = reader_sub_peers(f->sub);
+
+	atomic_store(&f->ctx->reader_jobs, n);
+	msg = xasprintf("reads the binlog of %s on the shared reader (%s; %d "
+	    "job%s there)", who, how, n, n == 1 ? "" : "s");
+	log_info("job %" PRId64 ": %s", f->ctx->id, msg);
+	jobctx_log(f->ctx, "reader", msg);
+	free(msg);
+	free(who);
+}
+
+/*
+ * The stream from the watermark: the shared reader of the server when it
+ * holds the watermark's position (or there is none yet: this job starts
+ * it), else a connection of the job's own.  -1 with *cause (and the
+ * job's permanent flag when retrying cannot help).
+ */
+static int
+follow_open(struct follower *f, char **cause)
+{
+	struct binlog_client_opts	 o, ro;
+	struct reader_want		 w;
+	enum binlog_client_error	 kind = BINLOG_CLIENT_OK;
+	int				 exists = 0;
+
+	f->bc = NULL;
+	f->sub = NULL;
+	follow_stream_opts(f, &o);
+	if (follow_share_ok(f)) {
+		follow_want(f, &o, &w);
+		if (o.gtid == NULL && o.file != NULL &&
+		    (f->sub = reader_attach(&w, o.file, o.pos,
+		    &exists)) != NULL) {
+			follow_shared(f, "attached at its checkpoint");
+			return (0);
+		}
+		if (!exists) {
+			ro = o;
+			ro.server_id = reader_server_id(o.server_id);
+			if ((f->sub = reader_start(&w, &ro, &kind,
+			    cause)) != NULL) {
+				follow_shared(f, "started it");
+				return (0);
+			}
+			/* Its server_id still registered: read alone. */
+			if (kind != BINLOG_CLIENT_OK &&
+			    kind != BINLOG_CLIENT_ID_IN_USE)
+				goto failed;
+			free(*cause);
+			*cause = NULL;
+		}
+	}
+	atomic_store(&f->ctx->reader_jobs, 0);
+	if ((f->bc = binlog_client_open(&o, &kind, cause)) != NULL)
+		return (0);
+failed:
 	if (kind == BINLOG_CLIENT_PURGED)
 		follow_purged(f, cause);
 	if (kind == BINLOG_CLIENT_AUTH && strstr(*cause, "error 1045") != NULL)
@@ -457,7 +546,100 @@ follow_open(struct follower *f, char **cause)
 	if (kind == BINLOG_CLIENT_PURGED || kind == BINLOG_CLIENT_AUTH ||
 	    kind == BINLOG_CLIENT_FATAL)
 		f->ctx->permanent = 1;
-	return (NULL);
+	return (-1);
+}
+
+/*
+ * On its own connection at a transaction boundary, file:pos: move to the
+ * shared reader when it has that position, or start one there when the
+ * server has none (at most once a second).
+ */
+static void
+follow_try_share(struct follower *f, const char *file, uint64_t pos)
+{
+	struct binlog_client_opts	 o;
+	struct reader_want		 w;
+	struct reader_sub		*sub;
+	enum binlog_client_error	 kind;
+	uint64_t			 now = util_mono_us();
+	int				 exists;
+	char				*cause = NULL;
+
+	if (!follow_share_ok(f) || now - f->share_tried_us <
+	    FOLLOW_SHARE_TRY_US)
+		return;
+	f->share_tried_us = now;
+	follow_stream_opts(f, &o);
+	follow_want(f, &o, &w);
+	if ((sub = reader_attach(&w, file, pos, &exists)) == NULL) {
+		if (exists)
+			return;
+		o.file = (char *)file;
+		o.pos = pos;
+		o.gtid = NULL;
+		o.server_id = reader_server_id(o.server_id);
+		if ((sub = reader_start(&w, &o, &kind, &cause)) == NULL) {
+			if (kind != BINLOG_CLIENT_OK) {
+				log_info("job %" PRId64 ": no shared binlog "
+				    "reader: %s", f->ctx->id, cause);
+				f->ctx->share_after_us = now +
+				    FOLLOW_SHARE_PAUSE_US;
+			}
+			free(cause);
+			return;
+		}
+	}
+	(void)jobctx_attach(f->ctx, NULL);
+	binlog_client_close(f->bc);
+	f->bc = NULL;
+	f->sub = sub;
+	follow_shared(f, exists ? "caught up with it" : "started it");
+}
+
+/*
+ * The next event of the stream, and the binlog file it is in (as a
+ * replication connection names it): 1, or -1 with *kind and *cause.
+ */
+static int
+follow_next(struct follower *f, const uint8_t **raw, size_t *len,
+    uint64_t *off, const char **file, enum binlog_client_error *kind,
+    char **cause)
+{
+	int	 rc;
+
+	if (f->bc != NULL) {
+		rc = binlog_client_next(f->bc, raw, len, off, kind, cause);
+		*file = binlog_client_file(f->bc);
+		return (rc);
+	}
+	for (;;) {
+		rc = reader_sub_next(f->sub, FOLLOW_SUB_WAIT_MS, raw, len, off,
+		    file, kind, cause);
+		if (rc < 0 && reader_sub_detached(f->sub)) {
+			f->ctx->quick_retry = 1;
+			f->ctx->share_after_us = util_mono_us() +
+			    FOLLOW_SHARE_PAUSE_US;
+		}
+		if (rc != 0)
+			return (rc);
+		if (jobctx_stopping(f->ctx)) {
+			*kind = BINLOG_CLIENT_STOPPED;
+			*cause = xstrdup("stopped");
+			return (-1);
+		}
+	}
+}
+
+/* Whichever stream the job reads, closed. */
+static void
+follow_close(struct follower *f)
+{
+	(void)jobctx_attach(f->ctx, NULL);
+	binlog_client_close(f->bc);
+	f->bc = NULL;
+	reader_leave(f->sub);
+	f->sub = NULL;
+	atomic_store(&f->ctx->reader_jobs, 0);
 }
 
 /* After the events of one packet: lag, reports, checkpoint, heartbeat,
@@ -489,6 +671,11 @@ follow_between(struct follower *f, struct change_builder *cb, int heartbeat,
 	if (change_builder_at_boundary(cb) && follow_heartbeat(f, cause) != 0)
 		return (-1);
 	follow_lag_bytes(f, heartbeat);
+	if (f->sub != NULL && util_mono_us() - f->share_tried_us >
+	    FOLLOW_SHARE_TRY_US) {
+		f->share_tried_us = util_mono_us();
+		atomic_store(&f->ctx->reader_jobs, reader_sub_peers(f->sub));
+	}
 	jobctx_save_stats(f->ctx, 0);
 	if (jobctx_stopping(f->ctx)) {
 		*cause = xstrdup("stopped");
@@ -552,8 +739,8 @@ follow_decode(struct follower *f, struct binlog_decoder *dec,
 
 /* The reading loop: 0 at the end position, -1 with *cause otherwise. */
 static int
-follow_loop(struct follower *f, struct binlog_client *bc,
-    struct binlog_decoder *dec, struct change_builder *cb, char **cause)
+follow_loop(struct follower *f, struct binlog_decoder *dec,
+    struct change_builder *cb, char **cause)
 {
 	enum binlog_client_error	 kind;
 	const uint8_t			*raw;
@@ -564,9 +751,9 @@ follow_loop(struct follower *f, struct binlog_client *bc,
 	char				*why;
 
 	for (;;) {
-		if (follow_await_source(f, bc, cause) != 0)
+		if (follow_await_source(f, cause) != 0)
 			return (-1);
-		rc = binlog_client_next(bc, &raw, &len, &off, &kind, cause);
+		rc = follow_next(f, &raw, &len, &off, &file, &kind, cause);
 		if (rc <= 0) {
 			if (rc == 0 || kind == BINLOG_CLIENT_STOPPED ||
 			    jobctx_stopping(f->ctx)) {
@@ -581,7 +768,6 @@ follow_loop(struct follower *f, struct binlog_client *bc,
 			}
 			return (-1);
 		}
-		file = binlog_client_file(bc);
 		if (f->cur_file == NULL || strcmp(f->cur_file, file) != 0) {
 			free(f->cur_file);
 			f->cur_file = xstrdup(file);
@@ -610,6 +796,8 @@ follow_loop(struct follower *f, struct binlog_client *bc,
 			    emitter_next_id(f->em), f->have_txn_gtid ?
 			    &f->txn_gtid : NULL);
 			f->have_txn_gtid = 0;
+			if (f->bc != NULL && !heartbeat)
+				follow_try_share(f, file, off + len);
 		}
 		if (change_builder_at_boundary(cb) &&
 		    follow_past_until(f, file, off + len))
@@ -628,7 +816,6 @@ int
 follower_run(struct follower *f, const char *until_file, uint64_t until_pos,
     char **cause)
 {
-	struct binlog_client	*bc;
 	struct binlog_decoder	*dec = NULL;
 	struct change_builder	*cb = NULL;
 	int			 status = -1;
@@ -638,15 +825,16 @@ follower_run(struct follower *f, const char *until_file, uint64_t until_pos,
 	f->until_pos = until_pos;
 	f->ctl.opts = &f->ctx->spec->source;
 	f->ctl.read_timeout = FOLLOW_CTL_TIMEOUT_S;
-	if ((bc = follow_open(f, cause)) == NULL)
+	if (follow_open(f, cause) != 0)
 		return (-1);
-	if (jobctx_attach(f->ctx, bc)) {
+	if (jobctx_attach(f->ctx, f->bc)) {
 		*cause = xstrdup("stopped");
 		goto out;
 	}
-	follow_gtid_start(f, bc);
+	follow_gtid_start(f);
 	dec = binlog_decoder_new();
-	binlog_decoder_set_checksum(dec, binlog_client_checksum(bc));
+	binlog_decoder_set_checksum(dec, f->sub != NULL ?
+	    reader_sub_checksum(f->sub) : binlog_client_checksum(f->bc));
 	cb = change_builder_new(follow_change, follow_selected, f);
 	emitter_restart(f->em, watermark_next_id(f->wm));
 	watermark_heartbeat_reset(f->wm);
@@ -675,16 +863,15 @@ follower_run(struct follower *f, const char *until_file, uint64_t until_pos,
 	    watermark_file(f->wm), watermark_pos(f->wm)))
 		status = 0;
 	else
-		status = follow_loop(f, bc, dec, cb, cause);
+		status = follow_loop(f, dec, cb, cause);
 out:
 	if (cb != NULL && !change_builder_at_boundary(cb) && f->have_txn_gtid)
 		watermark_leave(f->wm, emitter_next_id(f->em), &f->txn_gtid);
 	mysql_lazy_close(&f->ctl);
 	shapes_forget(f->sh);
-	(void)jobctx_attach(f->ctx, NULL);
+	follow_close(f);
 	change_builder_free(cb);
 	binlog_decoder_free(dec);
-	binlog_client_close(bc);
 	f->until = 0;
 	return (status);
 }

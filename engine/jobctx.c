@@ -205,6 +205,8 @@ jobctx_save_stats(struct jobctx *ctx, int force)
 	ctx->js.lag_bytes = ctx->stats.lag_bytes;
 	pthread_mutex_unlock(&ctx->mtx);
 	memcpy(ctx->js.server, ctx->server, sizeof ctx->js.server);
+	ctx->js.reader_jobs = atomic_load_explicit(&ctx->reader_jobs,
+	    memory_order_relaxed);
 	ctx->js.throttled_ms = ctx->throttled_base_ms + (int64_t)
 	    (atomic_load_explicit(&ctx->n_throttled_us, memory_order_relaxed) /
 	    1000);

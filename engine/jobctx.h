@@ -48,6 +48,8 @@ struct sync_options {
 	int		 heartbeat_record_ms;	/* HEARTBEAT records when idle;
 					   0: none */
 	uint64_t	 chunk_rows;	/* full sync */
+	int		 shared_reader;	/* jobs on one server share one
+					   binlog connection (engine/reader.c) */
 };
 
 struct jobctx {
@@ -68,6 +70,13 @@ struct jobctx {
 	/* Set by a stage that fails for good: the attempt's error is
 	 * permanent (the job fails instead of retrying). */
 	int			 permanent;
+	/* The attempt ended for a reason that needs no back-off (the
+	 * shared reader went on without the job). */
+	int			 quick_retry;
+	uint64_t		 share_after_us;	/* no shared reader before
+						   (mono clock) */
+	_Atomic int		 reader_jobs;	/* on the shared reader: how
+						   many; 0: its own */
 
 	/* ferry status's figures: the job's thread only. */
 	struct job_stats	 js;

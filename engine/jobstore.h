@@ -95,6 +95,9 @@ struct job_stats {
 	int		 ck_oldest;	/* the checkpoint is in the source's
 					   oldest binlog, newer ones exist */
 	int64_t		 throttled_ms;	/* waited for the tenant's rows/s */
+	int		 reader_jobs;	/* on the shared binlog reader: how
+					   many jobs read there; 0: its own
+					   connection */
 	char		 server[JOB_SERVER_LEN];	/* the server read: "host:port
 					   (server_id N)"; "" unknown */
 };

@@ -929,7 +929,6 @@ static void
 sink_wait(struct sink *s, int timeout_ms)
 {
 	struct timespec	 ts;
-	uint64_t	 ns;
 
 	if (!producer_attached()) {
 		pthread_mutex_lock(&s->mtx);
@@ -941,10 +940,7 @@ sink_wait(struct sink *s, int timeout_ms)
 	}
 	if (timeout_ms <= 0)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ns = (uint64_t)ts.tv_nsec + (uint64_t)timeout_ms * 1000000;
-	ts.tv_sec += (time_t)(ns / 1000000000);
-	ts.tv_nsec = (long)(ns % 1000000000);
+	util_deadline(&ts, timeout_ms);
 	pthread_mutex_lock(&s->mtx);
 	while (s->nreports == 0) {
 		if (pthread_cond_timedwait(&s->cv, &s->mtx, &ts) == ETIMEDOUT)

@@ -94,6 +94,7 @@ sync_options_init(struct sync_options *o)
 	o->heartbeat_ms = 5000;
 	o->heartbeat_record_ms = 10000;
 	o->chunk_rows = 10000;
+	o->shared_reader = 1;
 }
 
 static void
@@ -386,6 +387,13 @@ sync_failed(struct sync_job *sj, const char *cause, int64_t attempts)
 	char		*why = NULL;
 	int64_t		 delay;
 
+	if (ctx->quick_retry) {
+		/* Not a failure: on again at once, on its own connection. */
+		ctx->quick_retry = 0;
+		log_info("job %" PRId64 ": %s", ctx->id, cause);
+		jobctx_log(ctx, "reader", cause);
+		return (jobctx_sleep(ctx, 100));
+	}
 	if (ctx->permanent) {
 		log_warnx("job %" PRId64 " failed: %s", ctx->id, cause);
 		if (JOBSTORE(ctx, fail, cause, &why) != 0) {
@@ -439,7 +447,8 @@ sync_main(void *arg)
 			cause = xstrdup("unknown failure");
 		if (strcmp(cause, "stopped") == 0)
 			break;	/* the user moved the job meanwhile */
-		if (sync_failed(sj, cause, ++attempts))
+		if (sync_failed(sj, cause, ctx->quick_retry ? attempts :
+		    ++attempts))
 			break;
 	}
 	free(cause);

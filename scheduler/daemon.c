@@ -42,6 +42,7 @@
 #include "common/xmalloc.h"
 #include "engine/netpolicy.h"
 #include "engine/producer.h"
+#include "engine/reader.h"
 #include "engine/sync.h"
 #include "scheduler/api.h"
 #include "scheduler/daemon.h"
@@ -879,6 +880,7 @@ daemon_run(const struct daemon_options *o, char **cause)
 		if (d.njobs > 0)
 			producer_serve_wait(50);
 	}
+	reader_shutdown();
 	event_free(kafka);
 	event_free(tick);
 	event_free(d.reap);

@@ -269,6 +269,10 @@ static const char *store_migrations[] = {
 	/* 12: a job's identity in its records, never reused (jobs from
 	 * before keep their id) */
 	"ALTER TABLE jobs ADD COLUMN identity TEXT;",
+	/* 13: whether a job reads on the shared binlog reader (how many
+	 * jobs do), or on its own connection (0) */
+	"ALTER TABLE job_stats ADD COLUMN reader_jobs INTEGER NOT NULL "
+	"  DEFAULT 0;",
 };
 
 #define STORE_SCHEMA	((int)nitems(store_migrations))

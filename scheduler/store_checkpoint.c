@@ -504,8 +504,8 @@ store_stats_save(struct store *s, int64_t job, const struct job_stats *js,
 	if ((st = store_prepare(s, "INSERT OR REPLACE INTO job_stats (job_id, "
 	    "lag_seconds, lag_bytes, rows_per_sec, tables_done, tables_total, "
 	    "rows_copied, rows_estimated, updated_at, ck_oldest, server, "
-	    "throttled_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, nullif(?, ''), "
-	    "?)", cause)) == NULL)
+	    "throttled_ms, reader_jobs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "nullif(?, ''), ?, ?)", cause)) == NULL)
 		return (store_normal_end(s, 0, cause));
 	sqlite3_bind_int64(st, 1, job);
 	sqlite3_bind_int64(st, 2, js->lag_seconds);
@@ -519,6 +519,7 @@ store_stats_save(struct store *s, int64_t job, const struct job_stats *js,
 	sqlite3_bind_int(st, 10, js->ck_oldest);
 	store_bind_text(st, 11, js->server);
 	sqlite3_bind_int64(st, 12, js->throttled_ms);
+	sqlite3_bind_int(st, 13, js->reader_jobs);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -541,7 +542,7 @@ store_stats_get(struct store *s, int64_t job, struct job_stats *js,
 	if ((st = store_prepare(s, "SELECT lag_seconds, lag_bytes, "
 	    "rows_per_sec, tables_done, tables_total, rows_copied, "
 	    "rows_estimated, updated_at, ck_oldest, coalesce(server, ''), "
-	    "throttled_ms FROM job_stats WHERE job_id = ?",
+	    "throttled_ms, reader_jobs FROM job_stats WHERE job_id = ?",
 	    cause)) == NULL)
 		return (-1);
 	sqlite3_bind_int64(st, 1, job);
@@ -559,6 +560,7 @@ store_stats_get(struct store *s, int64_t job, struct job_stats *js,
 		util_strlcpy(js->server, (const char *)sqlite3_column_text(st,
 		    9), sizeof js->server);
 		js->throttled_ms = sqlite3_column_int64(st, 10);
+		js->reader_jobs = sqlite3_column_int(st, 11);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -599,7 +601,8 @@ store_progress_list(struct store *s, int64_t tenant, struct job_progress **out,
 	    "coalesce(t.rows_copied, 0), coalesce(t.rows_estimated, 0), "
 	    "coalesce(t.updated_at, 0), coalesce(t.ck_oldest, 0), "
 	    "coalesce(t.server, ''), coalesce(c.server_id, 0), c.server, "
-	    "coalesce(t.throttled_ms, 0) FROM jobs j "
+	    "coalesce(t.throttled_ms, 0), coalesce(t.reader_jobs, 0) "
+	    "FROM jobs j "
 	    "LEFT JOIN checkpoints c ON c.job_id = j.id "
 	    "LEFT JOIN job_stats t ON t.job_id = j.id "
 	    "WHERE j.tenant_id = ? ORDER BY j.id", cause)) == NULL)
@@ -629,6 +632,7 @@ store_progress_list(struct store *s, int64_t tenant, struct job_progress **out,
 		p->cp.server_id = (uint32_t)sqlite3_column_int64(st, 16);
 		p->cp.server = store_col_text(st, 17);
 		p->stats.throttled_ms = sqlite3_column_int64(st, 18);
+		p->stats.reader_jobs = sqlite3_column_int(st, 19);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {

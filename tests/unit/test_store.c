@@ -28,7 +28,7 @@
 #include "tests/lib/testutil.h"
 
 /* The schema version this ferry writes (scheduler/store.c). */
-#define STORE_VERSION	12
+#define STORE_VERSION	13
 
 static char	 tmpdir[] = "/tmp/ferry-test-store-XXXXXX";
 static int	 tmpn;
@@ -229,10 +229,11 @@ START_TEST(test_migrate_from_1)
 	ck_assert_int_eq(store_checkpoint_save(f.s, f.job, &cp, NULL, 0,
 	    &cause), 0);
 	store_close(f.s);
-	/* Undo migrations 12 to 2 by hand: what a schema-1 file looks
+	/* Undo migrations 13 to 2 by hand: what a schema-1 file looks
 	 * like. */
 	ck_assert_int_eq(sqlite3_open(f.path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE jobs DROP COLUMN "
+	ck_assert_int_eq(sqlite3_exec(db, "ALTER TABLE job_stats DROP COLUMN "
+	    "reader_jobs; ALTER TABLE jobs DROP COLUMN "
 	    "identity; ALTER TABLE endpoints DROP COLUMN "
 	    "producer_props; ALTER TABLE endpoints DROP COLUMN "
 	    "compression; ALTER TABLE jobs DROP COLUMN "
