@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/cli.h"
 #include "cli/cli_job.h"
@@ -302,9 +303,52 @@ parse_initial(const char *v, struct job *j)
 	}
 }
 
+static char	 job_shared_broker[256];
+
+/*
+ * Whether Kafka endpoint e is the same cluster as a target already given:
+ * the same endpoint, or a broker address in both lists (a broker is one
+ * cluster's).  The other's name, or NULL; the broker in
+ * job_shared_broker.  (The precheck compares the clusters' ids.)
+ */
+static const char *
+job_same_cluster(char **addr, char **names, const int64_t *ids, size_t n,
+    const struct endpoint *e)
+{
+	const char	*p, *q, *a, *b;
+	size_t		 i, la, lb;
+
+	for (i = 0; i < n; i++) {
+		if (ids[i] == e->id) {
+			util_strlcpy(job_shared_broker, e->address,
+			    sizeof job_shared_broker);
+			return (names[i]);
+		}
+		for (p = e->address; *p != '\0'; p = *q != '\0' ? q + 1 : q) {
+			q = p + strcspn(p, ",");
+			la = (size_t)(q - p);
+			for (a = addr[i]; *a != '\0'; a = *b != '\0' ? b + 1 :
+			    b) {
+				b = a + strcspn(a, ",");
+				lb = (size_t)(b - a);
+				if (la == lb && la > 0 && strncasecmp(p, a,
+				    la) == 0) {
+					snprintf(job_shared_broker,
+					    sizeof job_shared_broker, "%.*s",
+					    (int)la, p);
+					return (names[i]);
+				}
+			}
+		}
+	}
+	return (NULL);
+}
+
 static int
 job_create(struct cli_ctx *ctx, int argc, char **argv)
 {
+	char				**taddr = NULL, **tnames = NULL;
+	const char			*other;
 	static const struct option	 opts[] = {
 		{ "source", required_argument, NULL, 's' },
 		{ "target", required_argument, NULL, 't' },
@@ -487,9 +531,22 @@ job_create(struct cli_ctx *ctx, int argc, char **argv)
 			endpoint_release(&e);
 			goto out_t;
 		}
-		free(name);
+		if ((other = job_same_cluster(taddr, tnames, j.target_ids,
+		    j.ntargets, &e)) != NULL) {
+			cli_error("--target: endpoints '%s' and '%s' name the "
+			    "same Kafka cluster (broker %s): each record would "
+			    "be written there twice; give the job one target per "
+			    "cluster", other, name, job_shared_broker);
+			free(name);
+			endpoint_release(&e);
+			goto out_t;
+		}
 		j.target_ids = xreallocarray(j.target_ids, j.ntargets + 1,
 		    sizeof *j.target_ids);
+		taddr = xreallocarray(taddr, j.ntargets + 1, sizeof *taddr);
+		tnames = xreallocarray(tnames, j.ntargets + 1, sizeof *tnames);
+		taddr[j.ntargets] = xstrdup(e.address);
+		tnames[j.ntargets] = name;
 		j.target_ids[j.ntargets++] = e.id;
 		endpoint_release(&e);
 	}
@@ -514,6 +571,12 @@ job_create(struct cli_ctx *ctx, int argc, char **argv)
 out_t:
 	tenant_release(&t);
 out:
+	for (size_t k = 0; taddr != NULL && k < j.ntargets; k++) {
+		free(taddr[k]);
+		free(tnames[k]);
+	}
+	free(taddr);
+	free(tnames);
 	free(cause);
 	buf_release(&targets);
 	job_release(&j);

@@ -266,6 +266,8 @@ emitter_send(struct emitter *em, const struct change *c, enum emit_part part,
 		init = sink_meta_text(meta, small, sizeof small, &initlen);
 	record_maker_set_ferry(em->maker, em->tagged ? em->job_text : NULL,
 	    init);
+	record_maker_set_source(em->maker, ctx->spec->source_name,
+	    ctx->source_tag);
 	rc = record_make(em->maker, c, em->enc, &em->out, cause);
 	if (init != small)
 		free(init);

@@ -67,6 +67,9 @@ struct jobctx {
 						   NULL */
 	char			 server[JOB_SERVER_LEN];	/* the server read, for the
 						   statistics ("" unknown) */
+	char			 source_tag[40];	/* the server read, in
+						   records: server_uuid, or
+						   server_id ("" unknown) */
 	/* Set by a stage that fails for good: the attempt's error is
 	 * permanent (the job fails instead of retrying). */
 	int			 permanent;

@@ -12,7 +12,8 @@
  *				row (the DTS SDK's reader fails on a null one)
  *	tags			pk_uk_info and metaVersion for rows; server_id,
  *				thread_id, readerThroughoutTime always; GTID on
- *				BEGIN, COMMIT and DDL
+ *				BEGIN, COMMIT and DDL; ferry.source and
+ *				ferry.source_id when the job's source is known
  *	bornTimestamp		= sourceTimestamp (seconds, as observed)
  *
  * metaVersion starts at 1 per table and goes up whenever the table's
@@ -59,6 +60,9 @@ struct record_maker {
 	 * generation, key and table, as tags (borrowed, the next record's). */
 	const char		*ferry_job;
 	const char		*ferry_init;
+	/* The source endpoint and the server read (borrowed). */
+	const char		*source_name;
+	const char		*source_id;
 };
 
 /* v in decimal at p; returns the end. */
@@ -111,6 +115,20 @@ record_maker_set_ferry(struct record_maker *m, const char *job,
 {
 	m->ferry_job = job;
 	m->ferry_init = init;
+}
+
+/*
+ * Each record names its source, for the topics several sources write
+ * (many-to-one): the tags ferry.source, the source endpoint's name, and
+ * ferry.source_id, the server read (its server_uuid, or its server_id
+ * on MariaDB).  Borrowed until changed; NULL or "" leaves one out.
+ */
+void
+record_maker_set_source(struct record_maker *m, const char *name,
+    const char *id)
+{
+	m->source_name = name != NULL && *name != '\0' ? name : NULL;
+	m->source_id = id != NULL && *id != '\0' ? id : NULL;
 }
 
 void
@@ -280,7 +298,7 @@ record_make(struct record_maker *m, const struct change *c,
     struct dts_encoder *enc, struct buf *out, char **cause)
 {
 	struct dts_record	 r;
-	struct dts_tag		 tags[8];
+	struct dts_tag		 tags[12];
 	uint64_t		 fileno = change_file_number(c->file);
 	struct timeval		 tv;
 	size_t			 n = 0;
@@ -364,6 +382,14 @@ record_make(struct record_maker *m, const struct change *c,
 	}
 	tags[n].key = "readerThroughoutTime";
 	tags[n++].value = m->ts;
+	if (m->source_name != NULL) {
+		tags[n].key = "ferry.source";
+		tags[n++].value = m->source_name;
+	}
+	if (m->source_id != NULL) {
+		tags[n].key = "ferry.source_id";
+		tags[n++].value = m->source_id;
+	}
 	if (m->ferry_job != NULL) {
 		tags[n].key = "ferry.job";
 		tags[n++].value = m->ferry_job;

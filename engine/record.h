@@ -19,6 +19,8 @@ int	 record_make(struct record_maker *, const struct change *,
 int64_t	 record_maker_next_id(const struct record_maker *);
 int64_t	 record_maker_time_ms(const struct record_maker *);
 void	 record_maker_set_next_id(struct record_maker *, int64_t);
+void	 record_maker_set_source(struct record_maker *, const char *,
+	    const char *);
 void	 record_maker_set_ferry(struct record_maker *, const char *,
 	    const char *);
 const char *record_maker_meta_version(struct record_maker *,

@@ -49,6 +49,7 @@
 struct source_server {
 	MYSQL		*m;
 	uint32_t	 server_id;
+	char		 uuid[40];	/* MySQL's server_uuid, or "" */
 	int		 mariadb;
 	char		*addr;		/* as the endpoint names it */
 };
@@ -109,7 +110,7 @@ static int
 source_reach(struct mysql_conn_opts *opts, size_t i, struct source_server *sv,
     char **cause)
 {
-	char	*v = NULL;
+	char	*v = NULL, *why = NULL;
 
 	memset(sv, 0, sizeof *sv);
 	mysql_conn_opts_pick(opts, i);
@@ -123,6 +124,14 @@ source_reach(struct mysql_conn_opts *opts, size_t i, struct source_server *sv,
 	free(v);
 	v = (char *)mysql_get_server_info(sv->m);
 	sv->mariadb = v != NULL && strstr(v, "MariaDB") != NULL;
+	/* MySQL names itself by server_uuid; MariaDB has none (error
+	 * 1193), nor need a MySQL-compatible server. */
+	v = NULL;
+	if (!sv->mariadb && mysql_conn_query_string(sv->m,
+	    "SELECT @@server_uuid", &v, &why) == 0 && v != NULL)
+		util_strlcpy(sv->uuid, v, sizeof sv->uuid);
+	free(why);
+	free(v);
 	return (0);
 }
 
@@ -284,6 +293,11 @@ source_open(struct jobctx *ctx, struct mysql_conn_opts *opts,
 	memset(ctx->server, 0, sizeof ctx->server);
 	snprintf(ctx->server, sizeof ctx->server, "%s (server_id %" PRIu32 ")",
 	    sv.addr, sv.server_id);
+	if (sv.uuid[0] != '\0')
+		util_strlcpy(ctx->source_tag, sv.uuid, sizeof ctx->source_tag);
+	else
+		snprintf(ctx->source_tag, sizeof ctx->source_tag, "%" PRIu32,
+		    sv.server_id);
 	m = sv.m;
 	sv.m = NULL;
 out:

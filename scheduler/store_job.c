@@ -457,11 +457,22 @@ store_job_create(struct store *s, struct job *j, const char *who,
 			goto fail;
 		}
 	}
-	if ((st = store_prepare(s, "INSERT INTO jobs (tenant_id, name, "
+	/*
+	 * Ids are never reused (SQLite's rowid would give a removed job's id
+	 * to the next job made when it was the highest): a removed job's
+	 * thread may still be draining, and its checkpoint, statistics and
+	 * log must not land on its successor.  The highest id ever given is
+	 * kept in meta; a removed job's rows are gone (ON DELETE CASCADE)
+	 * and what its thread writes after is refused (foreign keys).
+	 */
+	if ((st = store_prepare(s, "INSERT INTO jobs (id, tenant_id, name, "
 	    "source_id, topic, topic_template, partition_policy, "
 	    "initial_schema, initial_full, ddl, large_row, max_memory, "
 	    "server_id, state, created_at, updated_at, allow_no_key, "
-	    "identity) VALUES (?,?,?,?,?,?,?,?,?,?,?,0,'created',?,?,?,?)",
+	    "identity) VALUES (1 + max(coalesce((SELECT CAST(value AS "
+	    "INTEGER) FROM meta WHERE key = 'last_job_id'), 0), "
+	    "coalesce((SELECT max(id) FROM jobs), 0)), "
+	    "?,?,?,?,?,?,?,?,?,?,?,0,'created',?,?,?,?)",
 	    cause)) == NULL)
 		goto fail;
 	j->created_at = j->updated_at = store_now();
@@ -490,12 +501,22 @@ store_job_create(struct store *s, struct job *j, const char *who,
 		goto fail;
 	}
 	j->id = sqlite3_last_insert_rowid(s->db);
+	{
+		char	*sql = xasprintf("INSERT INTO meta VALUES "
+		    "('last_job_id', '%" PRId64 "') ON CONFLICT (key) DO "
+		    "UPDATE SET value = excluded.value", j->id);
+
+		rc = store_exec(s, sql, cause);
+		free(sql);
+		if (rc != 0)
+			goto fail;
+	}
 	/*
 	 * The replica server_id at the source: high (real replicas use low
 	 * ids), and taken from the job's identity, so that jobs of two stores
-	 * on one source, or a job removed and made again (SQLite gives it the
-	 * same id) whose predecessor's binlog connection the server has not
-	 * dropped yet, do not collide.
+	 * on one source (whose ids both start at 1), or a job made again whose
+	 * predecessor's binlog connection the server has not dropped yet, do
+	 * not collide.
 	 */
 	j->server_id = (uint32_t)(0x40000000u + job_identity_hash(j->identity) %
 	    0x3fffffffu);

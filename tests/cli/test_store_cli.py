@@ -284,6 +284,8 @@ refusals = [
       "--topic", "t", "--tables", "a.b"], 2, "only digits"),
     (["job", "create", "j", "--source", "src", "--target", "kafka",
       "--topic", "t", "--tables", "a.b", "--no-such-option"], 2, ""),
+    (["job", "create", "j", "--source", "src", "--target", "kafka,kafka",
+      "--topic", "t", "--tables", "a.b"], 1, "name the same Kafka cluster"),
     (["job", "frob"], 2, "unknown job command"),
     (["job", "show", "nope"], 1, "no job 'nope'"),
     (["job", "start", "999"], 1, "no job '999'"),

@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
 """One binlog reader per source server (engine/reader.c), on a private
 sandbox with a second Kafka cluster: three jobs on one MariaDB into three
-topics, two on one cluster and one on the other, under a writer.
+topics, two on one cluster and one on the other, and a fourth job with a
+target on each cluster (one-to-many within a job), under a writer.
 
 - Once they follow the binlog, the source has one Binlog Dump thread, and
-  each job says it reads on the shared reader with 3 jobs.
+  each job says it reads on the shared reader with 4 jobs.
 - The second cluster is stopped for 30 s: the two jobs on the first keep
-  up (their lag stays low) while the third is left behind; the reader went
-  on without it, its log says so, and the source still has one dump
-  thread.  Back, it catches up and attaches again.
+  up (their lag stays low) while the one on the second is left behind:
+  the reader went on without it, its log says so, and the source still
+  has one dump thread.  Back, it catches up and attaches again.
 - The daemon is killed twice under the writer.
-- Afterwards each topic, replayed, equals its table's SELECT; every
-  inserted row has exactly one INSERT record and every update one UPDATE
-  record; no record id twice, ids increasing along the partition.
-- With --shared-reader off, the same three jobs open three dump threads.
+- Afterwards each topic (the fourth job's on both clusters), replayed,
+  equals its table's SELECT; every inserted row has exactly one INSERT
+  record and every update one UPDATE record; no record id twice, ids
+  increasing along each partition.
+- With --shared-reader off, the same four jobs open four dump threads.
 """
 import json
 import os
@@ -98,6 +100,8 @@ def main():
     sandbox("topic", DIR, "sa", "1")
     sandbox("topic", DIR, "sb", "1")
     sandbox("topic", DIR2, "sc", "1")
+    sandbox("topic", DIR, "sd", "2")
+    sandbox("topic", DIR2, "sd", "2")
     ferry("endpoint", "add", "src", "--mysql", env["FERRY_TEST_MYSQL"],
           "--password-file", env["FERRY_TEST_MYSQL_PASSWORD_FILE"])
     ferry("endpoint", "add", "k1", "--kafka", broker)
@@ -107,6 +111,9 @@ def main():
               "--topic", f"s{t}", "--tables",
               "s.c,s.cbig" if t == "c" else f"s.{t}")
         ferry("job", "start", f"j{t}")
+    ferry("job", "create", "jd", "--source", "src", "--target", "k1,k2",
+          "--topic", "sd", "--tables", "s.a", "--partition", "pk")
+    ferry("job", "start", "jd")
     log = open(os.path.join(TMP, "serve.log"), "a")
 
     def serve(*extra):
@@ -117,9 +124,9 @@ def main():
                                 stderr=log)
 
     def shown():
-        return {t: P.job(f"j{t}") for t in TABLES}
+        return {t: P.job(f"j{t}") for t in TABLES + ("d",)}
 
-    def all_shared(n=3):
+    def all_shared(n=4):
         js = shown()
         return all(j["state"] == "incremental" and
                    j.get("binlog_reader") == "shared" and
@@ -140,10 +147,10 @@ def main():
     w = Writer(db)
     try:
         # Idle first: each job attaches at its snapshot's position.
-        wait_for(all_shared, 60, "the three jobs read on one shared reader")
+        wait_for(all_shared, 60, "the four jobs read on one shared reader")
         w.start()
         wait_for(lambda: (dump_threads(db) == 1, dump_threads(db)), 10,
-                 "one Binlog Dump thread for three jobs")
+                 "one Binlog Dump thread for four jobs")
         eq(dump_threads(db), 1, "the source sends its binlog once")
 
         # The second cluster stops for 30 s; the jobs on the first keep up.
@@ -165,16 +172,16 @@ def main():
         check(max(lags[5:]) <= 10, "the jobs on the running cluster keep up "
               f"while the other is stopped (lag s every 2 s: {lags})")
         eq(dumps, {1}, "one dump thread while a cluster is down")
-        wait_for(lambda: (shown()["a"]["reader_jobs"] == 2,
+        wait_for(lambda: (shown()["a"]["reader_jobs"] <= 3,
                           shown()["a"]["reader_jobs"]), 10,
-                 "the other two jobs are the reader's while one is behind")
+                 "the other jobs are the reader's while one is behind")
         sandbox("start", "--only", "kafka", DIR2)
         # It learns it was left once its budget frees (the cluster back).
         wait_for(lambda: ("went on without the job" in
                           ferry("job", "log", "jc"), "no such line"), 60,
                  "the stalled job's log says the reader went on without it")
         # Back: it catches up on its own and attaches again.
-        wait_for(all_shared, 120, "the third job attaches again")
+        wait_for(all_shared, 120, "the stalled job attaches again")
 
         # Killed twice under the writer.
         for k in range(2):
@@ -186,18 +193,20 @@ def main():
         # saves its own: the dump threads say it.)
         wait_for(lambda: (all_shared()[0] and dump_threads(db) == 1,
                           (dump_threads(db), shown())), 60,
-                 "the three jobs on one reader after the kills, one dump "
+                 "the four jobs on one reader after the kills, one dump "
                  "thread")
         w.stop.set()
         w.join()
         check(w.error is None, f"the writer: {w.error}")
 
-        for t, b in (("a", broker), ("b", broker), ("c", broker2)):
+        for t, b, top in (("a", broker, "sa"), ("b", broker, "sb"),
+                          ("c", broker2, "sc"), ("a", broker, "sd"),
+                          ("a", broker2, "sd")):
             want = {int(r[0]): int(r[1]) for r in
                     db.sql(f"SELECT id, v FROM s.{t}")}
             end = time.time() + 120
             while True:
-                msgs = dtstopic.read(b, f"s{t}")
+                msgs = dtstopic.read(b, top)
                 recs = sorted((m[3] for m in msgs), key=lambda r: r["id"])
                 state, inserts, updates = {}, {}, 0
                 for r in recs:
@@ -215,15 +224,17 @@ def main():
                 if state == want or time.time() > end:
                     break
                 time.sleep(1)
-            eq(state == want, True, f"topic s{t} replayed equals SELECT "
-               f"({len(state)} rows, {len(want)} in the table)")
-            dtstopic.check_ids(msgs, f" in s{t}")
+            eq(state == want, True, f"topic {top} on {b} replayed equals "
+               f"SELECT of s.{t} ({len(state)} rows, {len(want)} in the "
+               "table)")
+            dtstopic.check_ids(msgs, f" in {top} on {b}")
             eq(sorted(k for k, n in inserts.items() if n != 1), [],
-               f"every insert into s.{t} once")
+               f"every insert into s.{t} once in {top} on {b}")
             eq(sorted(inserts), list(range(101, w.n + 1)),
-               f"an INSERT record for each row inserted into s.{t}")
+               f"an INSERT record for each row inserted into s.{t} in "
+               f"{top} on {b}")
             eq(updates, w.updates[t], f"an UPDATE record for each update "
-               f"of s.{t}")
+               f"of s.{t} in {top} on {b}")
 
         big = [int(dtstopic.image(m[3], "afterImages")["id"]["value"])
                for m in dtstopic.read(broker2, "sc")
@@ -240,8 +251,8 @@ def main():
                               j.get("binlog_reader") == "own"
                               for j in shown().values()), shown()), 60,
                  "--shared-reader off: each job on its own connection")
-        wait_for(lambda: (dump_threads(db) == 3, dump_threads(db)), 20,
-                 "--shared-reader off: three dump threads")
+        wait_for(lambda: (dump_threads(db) == 4, dump_threads(db)), 20,
+                 "--shared-reader off: four dump threads")
         d.send_signal(signal.SIGTERM)
         eq(d.wait(timeout=60), 0, "SIGTERM: exit 0")
     finally:

@@ -985,6 +985,26 @@ START_TEST(test_snapshot_stats_cascade)
 	    "(SELECT count(*) FROM job_stats) + (SELECT count(*) FROM "
 	    "job_events) + (SELECT count(*) FROM job_objects) + (SELECT "
 	    "count(*) FROM job_targets) + (SELECT count(*) FROM leases)"), 0);
+	/*
+	 * The next job made does not get the removed one's id (the highest):
+	 * what the removed job's thread still writes while it drains is
+	 * refused, not taken for the new job's.
+	 */
+	{
+		int64_t	 again = add_job(f.s, f.tenant, "j", f.src, f.dst,
+			    &cause);
+
+		ck_assert_int_gt(again, f.job);
+		ck_assert_int_ne(store_checkpoint_save(f.s, f.job, &cp, NULL,
+		    0, &cause), 0);
+		free(cause);
+		cause = NULL;
+		ck_assert_int_ne(store_stats_save(f.s, f.job, &js, &cause), 0);
+		free(cause);
+		cause = NULL;
+		ck_assert_int_eq(peek(f.path, "SELECT count(*) FROM "
+		    "checkpoints"), 0);
+	}
 	fixture_close(&f);
 }
 END_TEST
