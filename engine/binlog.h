@@ -271,6 +271,9 @@ int	 binlog_decoder_set_fde(struct binlog_decoder *, const uint8_t *,
 	    size_t, char **);
 const struct binlog_fde *binlog_decoder_fde(const struct binlog_decoder *);
 void	 binlog_decoder_set_checksum(struct binlog_decoder *, int);
+void	 binlog_decoder_set_verified(struct binlog_decoder *, int);
+int	 binlog_event_verify(const uint8_t *, size_t, int, char **);
+int	 binlog_is_rows(uint8_t);
 int	 binlog_rows_next(struct binlog_decoder *, struct binlog_rows *,
 	    struct binlog_row *, char **);
 

@@ -102,6 +102,38 @@ binlog_decoder_set_checksum(struct binlog_decoder *dec, int on)
 		dec->checksum = on;
 }
 
+/* Whether an event of this type holds rows (of the table its id maps). */
+int
+binlog_is_rows(uint8_t type)
+{
+	switch (type) {
+	case BINLOG_WRITE_ROWS_V1:
+	case BINLOG_UPDATE_ROWS_V1:
+	case BINLOG_DELETE_ROWS_V1:
+	case BINLOG_WRITE_ROWS:
+	case BINLOG_UPDATE_ROWS:
+	case BINLOG_DELETE_ROWS:
+	case BINLOG_PARTIAL_UPDATE_ROWS:
+	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED_V1:
+	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_V1:
+	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED_V1:
+	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED:
+	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED:
+	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED:
+		return (1);
+	default:
+		return (0);
+	}
+}
+
+/* The events fed were checked already (their CRC32, by the shared
+ * reader): feed checks their size only. */
+void
+binlog_decoder_set_verified(struct binlog_decoder *dec, int on)
+{
+	dec->verified = on;
+}
+
 const struct binlog_fde *
 binlog_decoder_fde(const struct binlog_decoder *dec)
 {
@@ -153,13 +185,31 @@ int
 binlog_decoder_feed(struct binlog_decoder *dec, const uint8_t *p, size_t len,
     uint64_t offset, char **cause)
 {
-	struct binlog_header	 h;
-	struct binlog_fde	 fde;
-	int			 crc = dec->checksum;
-	uint32_t		 want, got;
-
 	dec->state = BINLOG_DEC_DONE;
 	dec->ev = NULL;
+	if (binlog_event_verify(p, len, dec->verified ? -1 : dec->checksum,
+	    cause) != 0)
+		return (-1);
+	dec->ev = p;
+	dec->ev_len = len;
+	dec->ev_offset = offset;
+	dec->state = BINLOG_DEC_FRESH;
+	return (0);
+}
+
+/*
+ * Whether the len bytes at p are one whole event: its header's size, and
+ * with crc 1 its CRC32 (a format description says itself whether it has
+ * one); crc -1 checks the size only (the shared reader checked the rest).
+ * 0, or -1 with *cause.
+ */
+int
+binlog_event_verify(const uint8_t *p, size_t len, int crc, char **cause)
+{
+	struct binlog_header	 h;
+	struct binlog_fde	 fde;
+	uint32_t		 want, got;
+
 	if (binlog_header_parse(p, len, &h) != 0) {
 		*cause = xasprintf("event of %zu bytes is shorter than a "
 		    "header", len);
@@ -170,14 +220,14 @@ binlog_decoder_feed(struct binlog_decoder *dec, const uint8_t *p, size_t len,
 		    "were read", h.size, len);
 		return (-1);
 	}
-	if (h.type == BINLOG_FORMAT_DESCRIPTION) {
+	if (h.type == BINLOG_FORMAT_DESCRIPTION && crc >= 0) {
 		/* It says itself whether it has a checksum. */
 		if (binlog_fde_parse(p + BINLOG_HEADER_LEN,
 		    len - BINLOG_HEADER_LEN, &fde, cause) != 0)
 			return (-1);
 		crc = fde.checksum_alg == 1;
 	}
-	if (crc) {
+	if (crc > 0) {
 		if (len < BINLOG_HEADER_LEN + BINLOG_CHECKSUM_LEN) {
 			*cause = xstrdup("event too short for its checksum");
 			return (-1);
@@ -192,10 +242,6 @@ binlog_decoder_feed(struct binlog_decoder *dec, const uint8_t *p, size_t len,
 			return (-1);
 		}
 	}
-	dec->ev = p;
-	dec->ev_len = len;
-	dec->ev_offset = offset;
-	dec->state = BINLOG_DEC_FRESH;
 	return (0);
 }
 

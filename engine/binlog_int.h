@@ -21,6 +21,8 @@ struct binlog_decoder {
 	int			 have_fde;
 	int			 checksum;	/* events end with a CRC32 */
 	int			 checksum_forced; /* -1: from the FDE */
+	int			 verified;	/* events checked before: the
+						   size only */
 
 	/* the raw event being decoded */
 	const uint8_t		*ev;

@@ -61,6 +61,8 @@ struct follower {
 	struct binlog_client	*bc;		/* its own connection, or */
 	struct reader_sub	*sub;		/* the shared reader */
 	uint64_t		 share_tried_us;
+	char			*alone;		/* reading alone, counted
+						   (reader_alone()) */
 
 	char			*cur_file;
 	char			*read_file;	/* the end of the last event */
@@ -496,8 +498,9 @@ follow_shared(struct follower *f, const char *how)
 
 /*
  * The stream from the watermark: the shared reader of the server when it
- * holds the watermark's position (or there is none yet: this job starts
- * it), else a connection of the job's own.  -1 with *cause (and the
+ * holds the watermark's position (or there is none yet and another job
+ * reads the server alone: this job starts it), else a connection of the
+ * job's own.  -1 with *cause (and the
  * job's permanent flag when retrying cannot help).
  */
 static int
@@ -515,15 +518,18 @@ follow_open(struct follower *f, char **cause)
 		follow_want(f, &o, &w);
 		if (o.gtid == NULL && o.file != NULL &&
 		    (f->sub = reader_attach(&w, o.file, o.pos,
-		    &exists)) != NULL) {
+		    follow_selected, f, &exists)) != NULL) {
 			follow_shared(f, "attached at its checkpoint");
 			return (0);
 		}
-		if (!exists) {
+		/* A server only this job reads: its own connection (one
+		 * reader thread more would only cost); the second job to
+		 * read it starts the shared reader. */
+		if (!exists && reader_alone_count(&w) > 0) {
 			ro = o;
 			ro.server_id = reader_server_id(o.server_id);
-			if ((f->sub = reader_start(&w, &ro, &kind,
-			    cause)) != NULL) {
+			if ((f->sub = reader_start(&w, &ro, follow_selected,
+			    f, &kind, cause)) != NULL) {
 				follow_shared(f, "started it");
 				return (0);
 			}
@@ -536,8 +542,15 @@ follow_open(struct follower *f, char **cause)
 		}
 	}
 	atomic_store(&f->ctx->reader_jobs, 0);
-	if ((f->bc = binlog_client_open(&o, &kind, cause)) != NULL)
+	if ((f->bc = binlog_client_open(&o, &kind, cause)) != NULL) {
+		if (follow_share_ok(f)) {
+			int	 others;
+
+			follow_want(f, &o, &w);
+			f->alone = reader_alone(&w, NULL, 1, &others);
+		}
 		return (0);
+	}
 failed:
 	if (kind == BINLOG_CLIENT_PURGED)
 		follow_purged(f, cause);
@@ -549,13 +562,25 @@ failed:
 	return (-1);
 }
 
+/* No longer reading alone. */
+static void
+follow_alone_end(struct follower *f)
+{
+	int	 others;
+
+	if (f->alone != NULL)
+		f->alone = reader_alone(NULL, f->alone, -1, &others);
+}
+
 /*
  * On its own connection at a transaction boundary, file:pos: move to the
  * shared reader when it has that position, or start one there when the
- * server has none (at most once a second).
+ * server has none and another job reads it alone too (at most once a
+ * second).
  */
 static void
-follow_try_share(struct follower *f, const char *file, uint64_t pos)
+follow_try_share(struct follower *f, struct binlog_decoder *dec,
+    const char *file, uint64_t pos)
 {
 	struct binlog_client_opts	 o;
 	struct reader_want		 w;
@@ -571,14 +596,16 @@ follow_try_share(struct follower *f, const char *file, uint64_t pos)
 	f->share_tried_us = now;
 	follow_stream_opts(f, &o);
 	follow_want(f, &o, &w);
-	if ((sub = reader_attach(&w, file, pos, &exists)) == NULL) {
-		if (exists)
+	if ((sub = reader_attach(&w, file, pos, follow_selected, f,
+	    &exists)) == NULL) {
+		if (exists || reader_alone_count(&w) < 2)
 			return;
 		o.file = (char *)file;
 		o.pos = pos;
 		o.gtid = NULL;
 		o.server_id = reader_server_id(o.server_id);
-		if ((sub = reader_start(&w, &o, &kind, &cause)) == NULL) {
+		if ((sub = reader_start(&w, &o, follow_selected, f, &kind,
+		    &cause)) == NULL) {
 			if (kind != BINLOG_CLIENT_OK) {
 				log_info("job %" PRId64 ": no shared binlog "
 				    "reader: %s", f->ctx->id, cause);
@@ -593,6 +620,8 @@ follow_try_share(struct follower *f, const char *file, uint64_t pos)
 	binlog_client_close(f->bc);
 	f->bc = NULL;
 	f->sub = sub;
+	binlog_decoder_set_verified(dec, 1);
+	follow_alone_end(f);
 	follow_shared(f, exists ? "caught up with it" : "started it");
 }
 
@@ -634,6 +663,7 @@ follow_next(struct follower *f, const uint8_t **raw, size_t *len,
 static void
 follow_close(struct follower *f)
 {
+	follow_alone_end(f);
 	(void)jobctx_attach(f->ctx, NULL);
 	binlog_client_close(f->bc);
 	f->bc = NULL;
@@ -797,7 +827,7 @@ follow_loop(struct follower *f, struct binlog_decoder *dec,
 			    &f->txn_gtid : NULL);
 			f->have_txn_gtid = 0;
 			if (f->bc != NULL && !heartbeat)
-				follow_try_share(f, file, off + len);
+				follow_try_share(f, dec, file, off + len);
 		}
 		if (change_builder_at_boundary(cb) &&
 		    follow_past_until(f, file, off + len))
@@ -835,6 +865,7 @@ follower_run(struct follower *f, const char *until_file, uint64_t until_pos,
 	dec = binlog_decoder_new();
 	binlog_decoder_set_checksum(dec, f->sub != NULL ?
 	    reader_sub_checksum(f->sub) : binlog_client_checksum(f->bc));
+	binlog_decoder_set_verified(dec, f->sub != NULL);
 	cb = change_builder_new(follow_change, follow_selected, f);
 	emitter_restart(f->em, watermark_next_id(f->wm));
 	watermark_heartbeat_reset(f->wm);

@@ -77,6 +77,8 @@ struct reader;
 struct reader_sub {
 	struct reader_sub *next;
 	struct reader	*r;
+	reader_filter_cb selected;	/* its tables; NULL: all */
+	void		*arg;
 	/* Under the reader's lock. */
 	struct rqueue	 q;		/* given, not taken yet */
 	size_t		 qbytes;
@@ -102,6 +104,7 @@ struct reader {
 	struct binlog_client *bc;
 	int		 checksum;
 	int		 mariadb;
+	struct binlog_decoder *dec;	/* the table maps, for the filters */
 
 	pthread_mutex_t	 mtx;
 	pthread_cond_t	 cv_sub;	/* an entry for a subscriber */
@@ -125,10 +128,18 @@ struct reader {
 	uint64_t	 tail_end;
 };
 
+/* The servers jobs read alone, on connections of their own: how many. */
+struct reader_alone {
+	struct reader_alone *next;
+	char		*key;
+	int		 n;
+};
+
 static pthread_mutex_t	 readers_mtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 readers_cv = PTHREAD_COND_INITIALIZER;
 static struct reader	*readers;
 static int		 readers_live;	/* threads */
+static struct reader_alone *alones;
 
 static void
 rentry_unref(struct rentry *e)
@@ -179,6 +190,65 @@ reader_key(const struct reader_want *w)
 	    w->source_id, w->heartbeat_ms));
 }
 
+/*
+ * A job reads w's server on a connection of its own (delta 1), or no
+ * longer does (-1; key as the first call returned, which it frees).
+ * Returns the key (for the second call), with *others the number of
+ * other jobs that read that server alone.
+ */
+char *
+reader_alone(const struct reader_want *w, char *key, int delta, int *others)
+{
+	struct reader_alone	**pp, *a;
+
+	if (key == NULL)
+		key = reader_key(w);
+	pthread_mutex_lock(&readers_mtx);
+	for (pp = &alones; (a = *pp) != NULL; pp = &a->next)
+		if (strcmp(a->key, key) == 0)
+			break;
+	if (a == NULL && delta > 0) {
+		a = xcalloc(1, sizeof *a);
+		a->key = xstrdup(key);
+		a->next = alones;
+		alones = a;
+		pp = &alones;
+	}
+	if (a != NULL) {
+		a->n += delta;
+		*others = a->n - (delta > 0 ? 1 : 0);
+		if (a->n <= 0) {
+			*pp = a->next;
+			free(a->key);
+			free(a);
+		}
+	} else
+		*others = 0;
+	pthread_mutex_unlock(&readers_mtx);
+	if (delta < 0) {
+		free(key);
+		return (NULL);
+	}
+	return (key);
+}
+
+/* How many jobs read w's server alone. */
+int
+reader_alone_count(const struct reader_want *w)
+{
+	struct reader_alone	*a;
+	char			*key = reader_key(w);
+	int			 n = 0;
+
+	pthread_mutex_lock(&readers_mtx);
+	for (a = alones; a != NULL; a = a->next)
+		if (strcmp(a->key, key) == 0)
+			n = a->n;
+	pthread_mutex_unlock(&readers_mtx);
+	free(key);
+	return (n);
+}
+
 /* The live reader for w, or NULL; under the registry's lock. */
 static struct reader *
 reader_find(const struct reader_want *w)
@@ -211,6 +281,7 @@ reader_free(struct reader *r)
 	free(r->cause);
 	free(r->fde);
 	free(r->tail_file);
+	binlog_decoder_free(r->dec);
 	pthread_mutex_destroy(&r->mtx);
 	pthread_cond_destroy(&r->cv_sub);
 	pthread_cond_destroy(&r->cv_space);
@@ -229,11 +300,13 @@ reader_unref_unlock(struct reader *r)
 }
 
 static struct reader_sub *
-reader_sub_new(struct reader *r)
+reader_sub_new(struct reader *r, reader_filter_cb selected, void *arg)
 {
 	struct reader_sub	*s = xcalloc(1, sizeof *s);
 
 	s->r = r;
+	s->selected = selected;
+	s->arg = arg;
 	s->took_us = util_mono_us();
 	s->next = r->subs;
 	r->subs = s;
@@ -249,7 +322,7 @@ reader_sub_new(struct reader *r)
  */
 struct reader_sub *
 reader_attach(const struct reader_want *w, const char *file, uint64_t pos,
-    int *exists)
+    reader_filter_cb selected, void *arg, int *exists)
 {
 	struct reader		*r;
 	struct reader_sub	*s = NULL;
@@ -285,7 +358,7 @@ reader_attach(const struct reader_want *w, const char *file, uint64_t pos,
 	}
 	if (!found)
 		goto out;
-	s = reader_sub_new(r);
+	s = reader_sub_new(r, selected, arg);
 	s->fde = xmalloc(r->fde_len);
 	memcpy(s->fde, r->fde, r->fde_len);
 	s->fde_len = r->fde_len;
@@ -358,9 +431,10 @@ reader_others_wait(const struct reader *r, const struct reader_sub *s)
 	return (0);
 }
 
-/* Give e to every subscriber, waiting for room; under r's lock. */
+/* Give e (rows of table def, or NULL) to every subscriber that carries
+ * it, waiting for room; under r's lock. */
 static void
-reader_give(struct reader *r, struct rentry *e)
+reader_give(struct reader *r, struct rentry *e, const struct table_def *def)
 {
 	struct reader_sub	*s;
 	struct timespec		 ts;
@@ -371,6 +445,11 @@ again:
 	for (s = r->subs; s != NULL && !r->stop; s = s->next) {
 		if (s->detached || s->pushed >= e->seq)
 			continue;
+		if (def != NULL && s->selected != NULL &&
+		    !s->selected(s->arg, def->db, def->name)) {
+			s->pushed = e->seq;	/* not its table's */
+			continue;
+		}
 		if (s->qbytes >= READER_QUEUE_BYTES) {
 			now = util_mono_us();
 			if (now - s->took_us > (uint64_t)READER_STALL_MS *
@@ -447,6 +526,38 @@ reader_quits(const struct reader *r)
 	    r->idle_since_us > (uint64_t)READER_LINGER_MS * 1000));
 }
 
+/*
+ * The table whose rows (or map) the event is, from the reader's own
+ * decoder, which sees every event (row images stay undecoded); NULL for
+ * any other event, and for one it cannot read (the jobs' decoders say
+ * why).
+ */
+static const struct table_def *
+reader_table(struct reader *r, const uint8_t *raw, size_t len, uint64_t off)
+{
+	struct binlog_event	 ev;
+	const struct table_def	*def = NULL;
+	char			*cause = NULL;
+	int			 rc, n = 0;
+
+	memset(&ev, 0, sizeof ev);
+	if (binlog_decoder_feed(r->dec, raw, len, off, &cause) != 0) {
+		free(cause);
+		return (NULL);
+	}
+	while ((rc = binlog_decoder_next(r->dec, &ev, &cause)) == 1) {
+		n++;
+		if (ev.h.type == BINLOG_TABLE_MAP && !ev.in_payload)
+			def = ev.table_map;
+		else if (binlog_is_rows(ev.h.type) && !ev.in_payload)
+			def = ev.rows.table;
+	}
+	if (rc < 0)
+		free(cause);
+	/* A payload's events (MySQL's compressed transactions): all given. */
+	return (rc < 0 || n != 1 ? NULL : def);
+}
+
 static void *
 reader_main(void *arg)
 {
@@ -456,6 +567,7 @@ reader_main(void *arg)
 	struct rentry			*e;
 	const uint8_t			*raw;
 	const char			*file, *prev;
+	const struct table_def		*def;
 	size_t				 len, flen, plen;
 	uint64_t			 off;
 	char				*cause, *infile_dup = NULL;
@@ -480,6 +592,17 @@ reader_main(void *arg)
 		file = binlog_client_file(r->bc);
 		if (file == NULL)
 			file = "";
+		/* Checked once here: the jobs' decoders check sizes only. */
+		if (binlog_event_verify(raw, len, r->checksum, &cause) != 0) {
+			char	*why = cause;
+
+			cause = xasprintf("reading the binlog of %s: %s: offset "
+			    "%" PRIu64 ": %s", r->who, file, off, why);
+			free(why);
+			reader_end(r, BINLOG_CLIENT_FATAL, cause);
+			break;
+		}
+		def = reader_table(r, raw, len, off);
 		flen = strlen(file) + 1;
 		plen = strlen(infile_dup) + 1;
 		e = xmalloc(sizeof *e + len + flen + plen);
@@ -519,7 +642,7 @@ reader_main(void *arg)
 		}
 		e->seq = ++r->seq;
 		reader_remember(r, e);
-		reader_give(r, e);
+		reader_give(r, e, def);
 		pthread_mutex_unlock(&r->mtx);
 		rentry_unref(e);
 	}
@@ -547,7 +670,8 @@ reader_main(void *arg)
  */
 struct reader_sub *
 reader_start(const struct reader_want *w, const struct binlog_client_opts *o,
-    enum binlog_client_error *kind, char **cause)
+    reader_filter_cb selected, void *arg, enum binlog_client_error *kind,
+    char **cause)
 {
 	struct binlog_client	*bc;
 	struct reader		*r;
@@ -572,6 +696,9 @@ reader_start(const struct reader_want *w, const struct binlog_client_opts *o,
 	r->bc = bc;
 	r->checksum = binlog_client_checksum(bc);
 	r->mariadb = binlog_client_mariadb(bc);
+	r->dec = binlog_decoder_new();
+	binlog_decoder_set_checksum(r->dec, r->checksum);
+	binlog_decoder_set_verified(r->dec, 1);
 	r->refs = 1;			/* the thread's */
 	/* A job's start is a transaction boundary: one at the same place
 	 * attaches before the first event. */
@@ -582,7 +709,7 @@ reader_start(const struct reader_want *w, const struct binlog_client_opts *o,
 	pthread_mutex_init(&r->mtx, NULL);
 	pthread_cond_init(&r->cv_sub, NULL);
 	pthread_cond_init(&r->cv_space, NULL);
-	s = reader_sub_new(r);
+	s = reader_sub_new(r, selected, arg);
 
 	pthread_mutex_lock(&readers_mtx);
 	if (reader_find(w) != NULL) {

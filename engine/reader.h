@@ -24,11 +24,15 @@ struct reader_want {
 
 struct reader_sub;
 
+/* Whether a job carries db.table: the events of other tables' rows are not
+ * given to it.  Called on the reader's thread. */
+typedef int (*reader_filter_cb)(void *, const char *, const char *);
+
 struct reader_sub *reader_attach(const struct reader_want *, const char *,
-	    uint64_t, int *);
+	    uint64_t, reader_filter_cb, void *, int *);
 struct reader_sub *reader_start(const struct reader_want *,
-	    const struct binlog_client_opts *, enum binlog_client_error *,
-	    char **);
+	    const struct binlog_client_opts *, reader_filter_cb, void *,
+	    enum binlog_client_error *, char **);
 int	 reader_sub_next(struct reader_sub *, int, const uint8_t **, size_t *,
 	    uint64_t *, const char **, enum binlog_client_error *, char **);
 int	 reader_sub_wait(struct reader_sub *, int);
@@ -37,6 +41,8 @@ int	 reader_sub_mariadb(const struct reader_sub *);
 int	 reader_sub_detached(const struct reader_sub *);
 int	 reader_sub_peers(struct reader_sub *);
 void	 reader_leave(struct reader_sub *);
+char	*reader_alone(const struct reader_want *, char *, int, int *);
+int	 reader_alone_count(const struct reader_want *);
 uint32_t reader_server_id(uint32_t);
 void	 reader_shutdown(void);
 

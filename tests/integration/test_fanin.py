@@ -16,7 +16,6 @@ two jobs, under write load on both.
   update one UPDATE record; per source and key the updates come in commit
   order.
 """
-import json
 import os
 import signal
 import subprocess
@@ -39,12 +38,6 @@ import dtstopic  # noqa: E402
 
 P = privsb.Private("fanin")
 TMP, DIR, sandbox = P.tmp, P.dir, P.sandbox
-DIR2 = os.path.join(TMP, "sandbox2")
-
-
-def env_of(d):
-    return dict(line.split("=", 1) for line in
-                sandbox("env", d).replace("export ", "").splitlines())
 
 
 class Writer(threading.Thread):
@@ -90,8 +83,8 @@ class Writer(threading.Thread):
 def main():
     env = P.start()
     broker = env["FERRY_TEST_KAFKA"]
-    sandbox("start", "--only", "mariadb", DIR2)
-    env2 = env_of(DIR2)
+    env2 = P.second("mariadb")
+    DIR2 = env2["FERRY_SANDBOX"]
     dbs = {"A": tbl.DB(env["FERRY_TEST_MYSQL_SOCKET"],
                        env["FERRY_TEST_MYSQL_PASSWORD_FILE"]),
            "B": tbl.DB(env2["FERRY_TEST_MYSQL_SOCKET"],
@@ -247,15 +240,11 @@ def main():
         if d.poll() is None:
             d.kill()
         log.close()
-        for dd in (DIR2, DIR):
-            try:
-                sandbox("stop", dd)
-            except RuntimeError as e:
-                print(e, file=sys.stderr)
 
 
 try:
     main()
 finally:
+    P.stop_all()	# also when the setup failed
     P.cleanup()
 finish()

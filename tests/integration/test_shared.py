@@ -4,8 +4,9 @@ sandbox with a second Kafka cluster: three jobs on one MariaDB into three
 topics, two on one cluster and one on the other, and a fourth job with a
 target on each cluster (one-to-many within a job), under a writer.
 
-- Once they follow the binlog, the source has one Binlog Dump thread, and
-  each job says it reads on the shared reader with 4 jobs.
+- Once they follow the binlog, under the writer, the source has one
+  Binlog Dump thread, and each job says it reads on the shared reader
+  with 4 jobs.
 - The second cluster is stopped for 30 s: the two jobs on the first keep
   up (their lag stays low) while the one on the second is left behind:
   the reader went on without it, its log says so, and the source still
@@ -17,7 +18,6 @@ target on each cluster (one-to-many within a job), under a writer.
   increasing along each partition.
 - With --shared-reader off, the same four jobs open four dump threads.
 """
-import json
 import os
 import signal
 import subprocess
@@ -41,13 +41,7 @@ import dtstopic  # noqa: E402
 
 P = privsb.Private("shared")
 TMP, DIR, sandbox = P.tmp, P.dir, P.sandbox
-DIR2 = os.path.join(TMP, "sandbox2")
 TABLES = ("a", "b", "c")
-
-
-def env_of(d):
-    return dict(line.split("=", 1) for line in
-                sandbox("env", d).replace("export ", "").splitlines())
 
 
 class Writer(threading.Thread):
@@ -87,8 +81,8 @@ def dump_threads(db):
 def main():
     env = P.start()
     broker = env["FERRY_TEST_KAFKA"]
-    sandbox("start", "--only", "kafka", DIR2)
-    broker2 = env_of(DIR2)["FERRY_TEST_KAFKA"]
+    env2 = P.second("kafka")
+    DIR2, broker2 = env2["FERRY_SANDBOX"], env2["FERRY_TEST_KAFKA"]
     db = tbl.DB(env["FERRY_TEST_MYSQL_SOCKET"],
                 env["FERRY_TEST_MYSQL_PASSWORD_FILE"])
     ferry = P.ferry
@@ -146,9 +140,15 @@ def main():
     d = serve()
     w = Writer(db)
     try:
-        # Idle first: each job attaches at its snapshot's position.
-        wait_for(all_shared, 60, "the four jobs read on one shared reader")
+        # The first job reads alone (one job on a server gets no reader
+        # thread); the second starts the shared reader, the others attach
+        # at their snapshots' position, and the first moves there at a
+        # transaction boundary once rows flow.
+        wait_for(lambda: (all(j["state"] == "incremental"
+                              for j in shown().values()), shown()), 60,
+                 "the four jobs follow the binlog")
         w.start()
+        wait_for(all_shared, 60, "the four jobs read on one shared reader")
         wait_for(lambda: (dump_threads(db) == 1, dump_threads(db)), 10,
                  "one Binlog Dump thread for four jobs")
         eq(dump_threads(db), 1, "the source sends its binlog once")
@@ -260,15 +260,11 @@ def main():
         if d.poll() is None:
             d.kill()
         log.close()
-        for dd in (DIR2, DIR):
-            try:
-                sandbox("stop", dd)
-            except RuntimeError as e:
-                print(e, file=sys.stderr)
 
 
 try:
     main()
 finally:
+    P.stop_all()	# also when the setup failed
     P.cleanup()
 finish()

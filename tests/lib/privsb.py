@@ -30,6 +30,7 @@ class Private:
         self.fenv = dict(os.environ,
                          FERRY_DB=os.path.join(self.tmp, "ferry.db"))
         self.env = {}
+        self.seconds = []	# the directories of second() servers
 
     def sandbox(self, *args, env=None):
         """tools/sandbox with args (the directory is the caller's to
@@ -52,6 +53,26 @@ class Private:
 
     def stop(self):
         self.sandbox("stop", self.dir)
+
+    def second(self, only):
+        """Another server of one kind (tools/sandbox start --only ONLY)
+        in a directory of its own under this test's: its FERRY_TEST_*
+        variables, with its directory as FERRY_SANDBOX."""
+        d = os.path.join(self.tmp, f"sandbox-{only}")
+        self.sandbox("start", "--only", only, d)
+        self.seconds.append(d)
+        return dict(line.split("=", 1) for line in
+                    self.sandbox("env", d).replace("export ",
+                                                   "").splitlines())
+
+    def stop_all(self):
+        """Stop every server this test started; say, not raise, what
+        refused."""
+        for d in self.seconds + [self.dir]:
+            try:
+                self.sandbox("stop", d)
+            except RuntimeError as e:
+                print(e, file=sys.stderr)
 
     def ferry(self, *args):
         """The ferry CLI on this test's store: stdout, or RuntimeError."""
