@@ -17,7 +17,8 @@
 #   dumps       Binlog Dump threads on the source while the jobs ran
 #   shared      jobs on the shared reader at the end (a server one job
 #               reads it reads alone)
-#   CPU s       the daemon's user+sys seconds, and per busy job
+#   CPU s       the daemon's user+sys seconds; own s, those of ferry's
+#               own threads (not librdkafka's), and per busy job
 #
 # The target: the source sends the binlog once whatever N, and ferry's
 # CPU per job falls as N grows.  Everything shares the machine's 2 cores.
@@ -41,6 +42,19 @@ dumps() {
 }
 binlog_end() { sql -N -B -e "SHOW MASTER STATUS" | awk '{print $1, $2}'; }
 cpu() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
+# The CPU seconds of librdkafka's threads (named rdk:...) in process $1:
+# its broker threads' share varies a lot from run to run on this machine
+# (0.2 to 0.6 s for the same 300k messages), so ferry's own threads are
+# shown apart.
+rdk_cpu() {
+	local t s=0
+	for t in /proc/"$1"/task/*; do
+		case $(cat "$t/comm" 2>/dev/null) in
+		rdk:*) s=$(awk -v s="$s" '{printf "%.2f", s + ($14 + $15) / 100}' "$t/stat") ;;
+		esac
+	done
+	echo "$s"
+}
 # Whether every job's checkpoint is at "FILE POS".
 at_end() {
 	"$ferry" status --json | /usr/bin/python3 -c '
@@ -61,7 +75,7 @@ run=0
 # One run: N jobs ($1), --shared-reader $2; prints its line unless $3 is
 # "quiet" (the warm-up).
 measure() {
-	local n=$1 mode=$2 k serve end b0 b1 c0 c1 t0 t1 d sh perf= tables
+	local n=$1 mode=$2 k serve end b0 b1 c0 c1 r0 r1 t0 t1 d sh perf= tables
 	local busy=$n
 	run=$((run + 1))
 	export FERRY_DB=$sb/ferry$run.db
@@ -94,6 +108,7 @@ measure() {
 	fi
 	b0=$(bytes_sent)
 	c0=$(cpu "$serve")
+	r0=$(rdk_cpu "$serve")
 	t0=$(date +%s.%N)
 	sql -e "CALL ferry_bench.fill_narrow($rows)"
 	d=$(dumps)
@@ -101,6 +116,7 @@ measure() {
 	until at_end $end; do sleep 0.1; done
 	t1=$(date +%s.%N)
 	c1=$(cpu "$serve")
+	r1=$(rdk_cpu "$serve")
 	b1=$(bytes_sent)
 	sh=$("$ferry" status --json | /usr/bin/python3 -c '
 import json, sys
@@ -109,18 +125,19 @@ print(sum(j.get("binlog_reader") == "shared" for j in json.load(sys.stdin)))')
 	kill "$serve"
 	wait "$serve" || true
 	[ "${3:-}" = quiet ] ||
-	echo "$mode $n $rows $t0 $t1 $b0 $b1 $d $c0 $c1 $sh $busy" | awk '{
-	    w = $5 - $4; c = $10 - $9;
-	    printf "%-6s %3d %4d %7d %10.0f %8.2f %12.1f %6d %8.2f %10.2f\n",
+	echo "$mode $n $rows $t0 $t1 $b0 $b1 $d $c0 $c1 $sh $busy $r0 $r1" |
+	awk '{
+	    w = $5 - $4; c = $10 - $9; k = $14 - $13;
+	    printf "%-6s %3d %4d %7d %10.0f %8.2f %12.1f %6d %8.2f %8.2f %10.2f\n",
 	        $1, $2, $12, $11, $3 / w, w, ($7 - $6) / 1048576, $8, c,
-	        c / $12 }'
+	        c - k, (c - k) / $12 }'
 }
 
 echo "warming up (the broker's JIT): a run of each kind, not counted"
 measure 1 on quiet
 measure 1 off quiet
-printf '%-6s %3s %4s %7s %10s %8s %12s %6s %8s %10s\n' reader N busy shared \
-    rows/s wall_s sent_MB dumps CPU_s CPU_s/busy
+printf '%-6s %3s %4s %7s %10s %8s %12s %6s %8s %8s %10s\n' reader N busy \
+    shared rows/s wall_s sent_MB dumps CPU_s own_s own_s/busy
 # Two rounds; the order alternates, so that neither kind always runs on a
 # warmer broker (runs vary by a third on this machine: compare rounds).
 for round in 1 2; do

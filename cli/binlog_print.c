@@ -327,6 +327,8 @@ static int
 bp_body(struct binlog_printer *bp, struct binlog_decoder *dec,
     struct binlog_event *ev, FILE *fp, char **cause)
 {
+	if (binlog_is_rows(ev->h.type))
+		return (bp_rows(bp, dec, ev, fp, cause));
 	switch (ev->h.type) {
 	case BINLOG_FORMAT_DESCRIPTION:
 		bp_cstr(bp, "server_version", ev->fde.server_version);
@@ -387,20 +389,6 @@ bp_body(struct binlog_printer *bp, struct binlog_decoder *dec,
 	case BINLOG_TABLE_MAP:
 		bp_table_map(bp, ev->table_map, ev->table_map->table_id);
 		break;
-	case BINLOG_WRITE_ROWS_V1:
-	case BINLOG_UPDATE_ROWS_V1:
-	case BINLOG_DELETE_ROWS_V1:
-	case BINLOG_WRITE_ROWS:
-	case BINLOG_UPDATE_ROWS:
-	case BINLOG_DELETE_ROWS:
-	case BINLOG_PARTIAL_UPDATE_ROWS:
-	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED_V1:
-	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_V1:
-	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED_V1:
-	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED:
-	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED:
-	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED:
-		return (bp_rows(bp, dec, ev, fp, cause));
 	case BINLOG_ROWS_QUERY:
 	case BINLOG_MARIA_ANNOTATE_ROWS:
 		bp_sql(bp, "sql", ev->text.text, ev->text.len);

@@ -463,6 +463,8 @@ binlog_parse(struct binlog_decoder *dec, struct binlog_event *ev,
 {
 	const char	*name;
 
+	if (binlog_is_rows(ev->h.type))
+		return (binlog_rows(dec, ev, cause));
 	switch (ev->h.type) {
 	case BINLOG_FORMAT_DESCRIPTION:
 		/* The FDE parser wants its algorithm byte and checksum. */
@@ -478,20 +480,6 @@ binlog_parse(struct binlog_decoder *dec, struct binlog_event *ev,
 		return (0);
 	case BINLOG_TABLE_MAP:
 		return (binlog_table_map(dec, ev, cause));
-	case BINLOG_WRITE_ROWS_V1:
-	case BINLOG_UPDATE_ROWS_V1:
-	case BINLOG_DELETE_ROWS_V1:
-	case BINLOG_WRITE_ROWS:
-	case BINLOG_UPDATE_ROWS:
-	case BINLOG_DELETE_ROWS:
-	case BINLOG_PARTIAL_UPDATE_ROWS:
-	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED_V1:
-	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_V1:
-	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED_V1:
-	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED:
-	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED:
-	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED:
-		return (binlog_rows(dec, ev, cause));
 	case BINLOG_MARIA_START_ENCRYPTION:
 		*cause = xstrdup("the binlog is encrypted "
 		    "(encrypt_binlog=ON); ferry cannot read encrypted binlogs "

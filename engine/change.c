@@ -329,20 +329,9 @@ change_builder_feed(struct change_builder *b, struct binlog_decoder *dec,
 		return (change_query(b, ev, cause));
 	case BINLOG_XID:
 		return (change_txn_end(b, ev, CHANGE_COMMIT, ev->xid, cause));
-	case BINLOG_WRITE_ROWS_V1:
-	case BINLOG_UPDATE_ROWS_V1:
-	case BINLOG_DELETE_ROWS_V1:
-	case BINLOG_WRITE_ROWS:
-	case BINLOG_UPDATE_ROWS:
-	case BINLOG_DELETE_ROWS:
-	case BINLOG_PARTIAL_UPDATE_ROWS:
-	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED_V1:
-	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED_V1:
-	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED_V1:
-	case BINLOG_MARIA_WRITE_ROWS_COMPRESSED:
-	case BINLOG_MARIA_UPDATE_ROWS_COMPRESSED:
-	case BINLOG_MARIA_DELETE_ROWS_COMPRESSED:
-		return (change_rows(b, dec, ev, cause));
+	default:
+		if (binlog_is_rows(ev->h.type))
+			return (change_rows(b, dec, ev, cause));
 	}
 	return (0);
 }

@@ -1,12 +1,15 @@
 /*
  * The shared binlog reader (DESIGN.md §4): the jobs of a daemon that read
  * the same server (its server_id at the same address, through the same
- * account, for the same tenant) share one replication connection.  The
- * reader is a thread of its own that reads the stream and hands each
- * event, undecoded, to every job attached to it: each job decodes and
- * filters for itself, keeps its own schema history, routing, targets,
- * watermark and checkpoint, so what it writes is what it would write on
- * a connection of its own.
+ * account, for the same tenant) share one replication connection, once
+ * two jobs read it (reader_alone(): one job alone reads on its own).  The
+ * reader is a thread of its own that reads the stream, checks each
+ * event's CRC32 once, and hands each event, undecoded, to every attached
+ * job that carries it: its own decoder keeps the table maps, so a job is
+ * given only the rows events and maps of its tables (reader_filter_cb),
+ * and every other event.  Each job decodes its rows itself and keeps its
+ * own schema history, routing, targets, watermark and checkpoint, so
+ * what it writes is what it would write on a connection of its own.
  *
  * Each subscriber has a queue bounded in bytes (READER_QUEUE_BYTES); the
  * events are shared (counted references), so N jobs hold one copy.  When
@@ -84,8 +87,9 @@ struct reader_sub {
 	size_t		 qbytes;
 	uint64_t	 pushed;	/* the newest entry's seq given */
 	uint64_t	 took_us;	/* when it last took its queue */
-	int		 waiting;	/* for an entry */
+	int		 waiting;	/* for an entry, on cv */
 	int		 detached;
+	pthread_cond_t	 cv;		/* an entry, or the end, for it */
 	/* The subscriber's own. */
 	struct rqueue	 batch;		/* taken */
 	size_t		 bi;
@@ -107,7 +111,6 @@ struct reader {
 	struct binlog_decoder *dec;	/* the table maps, for the filters */
 
 	pthread_mutex_t	 mtx;
-	pthread_cond_t	 cv_sub;	/* an entry for a subscriber */
 	pthread_cond_t	 cv_space;	/* room in a queue */
 	int		 refs;		/* the thread, each subscriber */
 	int		 registered;
@@ -283,7 +286,6 @@ reader_free(struct reader *r)
 	free(r->tail_file);
 	binlog_decoder_free(r->dec);
 	pthread_mutex_destroy(&r->mtx);
-	pthread_cond_destroy(&r->cv_sub);
 	pthread_cond_destroy(&r->cv_space);
 	free(r);
 }
@@ -307,6 +309,7 @@ reader_sub_new(struct reader *r, reader_filter_cb selected, void *arg)
 	s->r = r;
 	s->selected = selected;
 	s->arg = arg;
+	pthread_cond_init(&s->cv, NULL);
 	s->took_us = util_mono_us();
 	s->next = r->subs;
 	r->subs = s;
@@ -439,7 +442,6 @@ reader_give(struct reader *r, struct rentry *e, const struct table_def *def)
 	struct reader_sub	*s;
 	struct timespec		 ts;
 	uint64_t		 now;
-	int			 wake = 0;
 
 again:
 	for (s = r->subs; s != NULL && !r->stop; s = s->next) {
@@ -461,12 +463,9 @@ again:
 				    "nothing for %d s while others waited: it "
 				    "reads on its own connection", r->who,
 				    READER_STALL_MS / 1000);
-				pthread_cond_broadcast(&r->cv_sub);
+				pthread_cond_signal(&s->cv);
 				continue;
 			}
-			if (wake)
-				pthread_cond_broadcast(&r->cv_sub);
-			wake = 0;
 			util_deadline(&ts, READER_WAIT_MS);
 			r->space_waiting = 1;
 			(void)pthread_cond_timedwait(&r->cv_space, &r->mtx,
@@ -478,10 +477,8 @@ again:
 		s->qbytes += e->cost;
 		s->pushed = e->seq;
 		if (s->waiting)
-			wake = 1;
+			pthread_cond_signal(&s->cv);	/* only its own */
 	}
-	if (wake)
-		pthread_cond_broadcast(&r->cv_sub);
 }
 
 /* The thread ends: out of the registry, subscribers told; under the
@@ -490,7 +487,8 @@ static void
 reader_end_locked(struct reader *r, enum binlog_client_error kind,
     char *cause)
 {
-	struct reader	**pp;
+	struct reader		**pp;
+	struct reader_sub	*s;
 
 	if (r->registered) {
 		for (pp = &readers; *pp != NULL; pp = &(*pp)->next)
@@ -504,7 +502,8 @@ reader_end_locked(struct reader *r, enum binlog_client_error kind,
 	r->kind = kind;
 	free(r->cause);
 	r->cause = cause;
-	pthread_cond_broadcast(&r->cv_sub);
+	for (s = r->subs; s != NULL; s = s->next)
+		pthread_cond_signal(&s->cv);
 }
 
 static void
@@ -707,7 +706,6 @@ reader_start(const struct reader_want *w, const struct binlog_client_opts *o,
 		r->tail_end = o->pos;
 	}
 	pthread_mutex_init(&r->mtx, NULL);
-	pthread_cond_init(&r->cv_sub, NULL);
 	pthread_cond_init(&r->cv_space, NULL);
 	s = reader_sub_new(r, selected, arg);
 
@@ -715,6 +713,7 @@ reader_start(const struct reader_want *w, const struct binlog_client_opts *o,
 	if (reader_find(w) != NULL) {
 		/* Another job started one meanwhile. */
 		pthread_mutex_unlock(&readers_mtx);
+		pthread_cond_destroy(&s->cv);
 		free(s);
 		binlog_client_close(bc);
 		r->bc = NULL;
@@ -729,6 +728,7 @@ reader_start(const struct reader_want *w, const struct binlog_client_opts *o,
 		*kind = BINLOG_CLIENT_TRANSIENT;
 		*cause = xasprintf("starting the binlog reader of %s: %s",
 		    r->who, strerror(err));
+		pthread_cond_destroy(&s->cv);
 		free(s);
 		binlog_client_close(bc);
 		r->bc = NULL;
@@ -785,7 +785,7 @@ reader_sub_take(struct reader_sub *s, int timeout_ms,
 			break;
 		}
 		s->waiting = 1;
-		if (pthread_cond_timedwait(&r->cv_sub, &r->mtx, &ts) ==
+		if (pthread_cond_timedwait(&s->cv, &r->mtx, &ts) ==
 		    ETIMEDOUT)
 			timed = 1;
 		s->waiting = 0;
@@ -859,7 +859,7 @@ reader_sub_wait(struct reader_sub *s, int timeout_ms)
 	pthread_mutex_lock(&r->mtx);
 	if (s->q.n == 0 && !s->detached && !r->dead) {
 		s->waiting = 1;
-		(void)pthread_cond_timedwait(&r->cv_sub, &r->mtx, &ts);
+		(void)pthread_cond_timedwait(&s->cv, &r->mtx, &ts);
 		s->waiting = 0;
 	}
 	ready = s->q.n > 0 || s->detached || r->dead;
@@ -932,6 +932,7 @@ reader_leave(struct reader_sub *s)
 	free(s->batch.v);
 	free(s->fde);
 	free(s->fde_file);
+	pthread_cond_destroy(&s->cv);
 	free(s);
 }
 
