@@ -15,9 +15,9 @@
  * events are shared (counted references), so N jobs hold one copy.  When
  * a queue is full the reader waits for it, which is back-pressure to the
  * source as with a connection of its own: jobs that all run slowly run
- * together.  When one job has taken nothing for READER_STALL_MS while
- * another waits with an empty queue (its targets are down or slow), the
- * reader detaches it: it ends its attempt and reads on its own connection
+ * together.  When one job has taken nothing, nor gone on in what it took,
+ * for READER_STALL_MS while another waits with an empty queue (its
+ * targets are down or stuck), the reader detaches it: it ends its attempt and reads on its own connection
  * from its checkpoint, so a stuck cluster never stalls the other jobs.
  *
  * A job attaches at a transaction boundary it has reached: the reader
@@ -57,6 +57,7 @@
 #define READER_STALL_MS		5000
 #define READER_LINGER_MS	10000
 #define READER_WAIT_MS		100
+#define READER_PROGRESS		64
 
 struct rentry {
 	_Atomic int	 refs;
@@ -87,6 +88,9 @@ struct reader_sub {
 	size_t		 qbytes;
 	uint64_t	 pushed;	/* the newest entry's seq given */
 	uint64_t	 took_us;	/* when it last took its queue */
+	_Atomic uint64_t progress_us;	/* when it last went on in its
+					   batch (every READER_PROGRESS
+					   events) */
 	int		 waiting;	/* for an entry, on cv */
 	int		 detached;
 	pthread_cond_t	 cv;		/* an entry, or the end, for it */
@@ -454,13 +458,17 @@ again:
 		}
 		if (s->qbytes >= READER_QUEUE_BYTES) {
 			now = util_mono_us();
+			/* Stalled, not slow: nothing taken, and nothing of
+			 * its batch done, for READER_STALL_MS. */
 			if (now - s->took_us > (uint64_t)READER_STALL_MS *
-			    1000 && reader_others_wait(r, s)) {
+			    1000 && now - atomic_load(&s->progress_us) >
+			    (uint64_t)READER_STALL_MS * 1000 &&
+			    reader_others_wait(r, s)) {
 				s->detached = 1;
 				rqueue_clear(&s->q, 0);
 				s->qbytes = 0;
-				log_info("binlog reader of %s: a job took "
-				    "nothing for %d s while others waited: it "
+				log_info("binlog reader of %s: a job made no "
+				    "progress for %d s while others waited: it "
 				    "reads on its own connection", r->who,
 				    READER_STALL_MS / 1000);
 				pthread_cond_signal(&s->cv);
@@ -763,8 +771,8 @@ reader_sub_take(struct reader_sub *s, int timeout_ms,
 		if (s->detached) {
 			*kind = BINLOG_CLIENT_TRANSIENT;
 			*cause = xasprintf("the shared binlog reader of %s went "
-			    "on without the job: it took nothing for %d s "
-			    "while other jobs waited (its targets are slow or "
+			    "on without the job: it made no progress for %d s "
+			    "while other jobs waited (its targets are stuck or "
 			    "down); it reads on its own connection from its "
 			    "checkpoint", r->who, READER_STALL_MS / 1000);
 			rc = -1;
@@ -838,6 +846,8 @@ reader_sub_next(struct reader_sub *s, int timeout_ms, const uint8_t **ev,
 	}
 	e = s->batch.v[s->bi++];
 	s->cur = e;		/* the batch's reference, now ours */
+	if (s->bi % READER_PROGRESS == 0)
+		atomic_store(&s->progress_us, util_mono_us());
 	*ev = e->data;
 	*len = e->len;
 	*off = e->off;
