@@ -42,19 +42,6 @@ dumps() {
 }
 binlog_end() { sql -N -B -e "SHOW MASTER STATUS" | awk '{print $1, $2}'; }
 cpu() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
-# The CPU seconds of librdkafka's threads (named rdk:...) in process $1:
-# its broker threads' share varies a lot from run to run on this machine
-# (0.2 to 0.6 s for the same 300k messages), so ferry's own threads are
-# shown apart.
-rdk_cpu() {
-	local t s=0
-	for t in /proc/"$1"/task/*; do
-		case $(cat "$t/comm" 2>/dev/null) in
-		rdk:*) s=$(awk -v s="$s" '{printf "%.2f", s + ($14 + $15) / 100}' "$t/stat") ;;
-		esac
-	done
-	echo "$s"
-}
 # Whether every job's checkpoint is at "FILE POS".
 at_end() {
 	"$ferry" status --json | /usr/bin/python3 -c '
@@ -108,7 +95,7 @@ measure() {
 	fi
 	b0=$(bytes_sent)
 	c0=$(cpu "$serve")
-	r0=$(rdk_cpu "$serve")
+	r0=$(ferry_rdk_cpu "$serve")
 	t0=$(date +%s.%N)
 	sql -e "CALL ferry_bench.fill_narrow($rows)"
 	d=$(dumps)
@@ -116,7 +103,7 @@ measure() {
 	until at_end $end; do sleep 0.1; done
 	t1=$(date +%s.%N)
 	c1=$(cpu "$serve")
-	r1=$(rdk_cpu "$serve")
+	r1=$(ferry_rdk_cpu "$serve")
 	b1=$(bytes_sent)
 	sh=$("$ferry" status --json | /usr/bin/python3 -c '
 import json, sys

@@ -185,13 +185,15 @@ perf_stop() {
 for k in "${!bins[@]}"; do
 	use "$k"
 	perf_start "full$sfx"
-	s0=$(srv_cpu); c0=$(cpu); t0=$(now)
+	s0=$(srv_cpu); c0=$(cpu); t0=$(now); r0=$(ferry_rdk_cpu "$serve")
 	"$ferry_k" job start full >/dev/null
 	until_state full incremental
 	t1=$(now); c1=$(cpu); full_srv[$k]=$(srv_delta "$s0" "$(srv_cpu)")
+	r1=$(ferry_rdk_cpu "$serve")
 	perf_stop
 	full_s[$k]=$(echo "$t1 - $t0" | bc)
 	full_cpu[$k]=$(echo "$c1 - $c0" | bc)
+	full_own[$k]=$(echo "$c1 - $c0 - ($r1 - $r0)" | bc)
 	full_rss[$k]=$(hwm)
 	full_o1[$k]=$(end_offset "bench-full$sfx")	# before any heartbeat
 	"$ferry_k" job stop full >/dev/null
@@ -215,13 +217,15 @@ for k in "${!bins[@]}"; do
 	use "$k"
 	stream_o0[$k]=$(end_offset "bench-stream$sfx")
 	perf_start "stream$sfx"
-	s0=$(srv_cpu); c0=$(cpu); t0=$(now)
+	s0=$(srv_cpu); c0=$(cpu); t0=$(now); r0=$(ferry_rdk_cpu "$serve")
 	"$ferry_k" job resume stream >/dev/null
 	while [ "$(ckpos stream)" != "$end" ]; do sleep 0.25; done
 	t1=$(now); c1=$(cpu); stream_srv[$k]=$(srv_delta "$s0" "$(srv_cpu)")
+	r1=$(ferry_rdk_cpu "$serve")
 	perf_stop
 	stream_s[$k]=$(echo "$t1 - $t0" | bc)
 	stream_cpu[$k]=$(echo "$c1 - $c0" | bc)
+	stream_own[$k]=$(echo "$c1 - $c0 - ($r1 - $r0)" | bc)
 	stream_rss[$k]=$(hwm)
 	stream_o1[$k]=$(end_offset "bench-stream$sfx")
 	"$ferry_k" job pause stream >/dev/null
@@ -261,6 +265,8 @@ for k in "${!bins[@]}"; do
 	    "${stream_o1[$k]}")"
 	echo "the servers meanwhile: full sync ${full_srv[$k]}; streaming" \
 	    "${stream_srv[$k]}"
+	echo "ferry's own threads (CPU s without librdkafka's): full sync" \
+	    "${full_own[$k]}, streaming ${stream_own[$k]}"
 done
 echo "binlog read (mariadb-binlog --read-from-remote-server --raw, the" \
     "streaming phase's binlog, $read_bytes bytes): $read_s s"

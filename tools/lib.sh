@@ -75,6 +75,20 @@ ferry_release_build() {
 # MariaDB.  On exit the processes listed in $bench_pids (the script adds
 # what it starts) are killed, the sandbox stopped and its directory
 # removed.  Run from the top of the checkout.
+# The CPU seconds of librdkafka's threads (named rdk:...) of process $1.
+# Their share varies a lot between identical runs on this machine (the
+# broker thread's polling: 0.2 to 1.2 s for the same 500k messages), so
+# the benchmarks show ferry's own threads apart.
+ferry_rdk_cpu() {
+	local t s=0
+	for t in /proc/"$1"/task/*; do
+		case $(cat "$t/comm" 2>/dev/null) in
+		rdk:*) s=$(awk -v s="$s" '{printf "%.2f", s + ($14 + $15) / 100}' "$t/stat") ;;
+		esac
+	done
+	echo "$s"
+}
+
 bench_pids=
 ferry_bench_sandbox() {
 	sb=$(mktemp -d "/tmp/ferry-bench-$1.XXXXXX")
