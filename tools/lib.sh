@@ -17,8 +17,16 @@ FERRY_DOLT=${FERRY_DOLT:-$FERRY_CACHE/dolt-$FERRY_DOLT_VERSION/dolt}
 # Older brokers, ZooKeeper mode, for the version matrix (tools/sandbox
 # start --kafka VERSION): each with the Scala build Maven Central has.
 FERRY_KAFKA_LEGACY=${FERRY_KAFKA_LEGACY:-"0.10.1.0 0.10.2.2 0.11.0.3 1.0.2 2.8.2"}
+# The peer bench/peer.sh runs beside ferry: Debezium's MySQL connector on a
+# Kafka Connect standalone worker of the Kafka version it is built against
+# (2.5 is the last release whose connector asks MariaDB SHOW MASTER STATUS;
+# from 2.6 it asks MySQL 8.4's SHOW BINARY LOG STATUS, which MariaDB 10.11
+# refuses).
+FERRY_DEBEZIUM_VERSION=2.5.4.Final
+FERRY_CONNECT_VERSION=3.6.1
+FERRY_DEBEZIUM_LIB=${FERRY_DEBEZIUM_LIB:-$FERRY_CACHE/debezium-$FERRY_DEBEZIUM_VERSION/lib}
 export FERRY_CACHE FERRY_KAFKA_VERSION FERRY_KAFKA_LIB FERRY_RDKAFKA FERRY_DOLT
-export FERRY_KAFKA_LEGACY
+export FERRY_KAFKA_LEGACY FERRY_DEBEZIUM_LIB
 
 # The jar directory of Kafka VERSION (the default's, or a legacy one's).
 ferry_kafka_lib() {
