@@ -668,6 +668,17 @@ reader_main(void *arg)
 	return (NULL);
 }
 
+/* A reader that did not start: its connection, its first subscriber. */
+static void
+reader_unmade(struct reader *r, struct reader_sub *s)
+{
+	pthread_cond_destroy(&s->cv);
+	free(s);
+	binlog_client_close(r->bc);
+	r->bc = NULL;
+	reader_free(r);
+}
+
 /*
  * Start a reader for w's server with the replication connection o asks
  * for (its server_id the reader's), opened here; the first job is
@@ -721,11 +732,7 @@ reader_start(const struct reader_want *w, const struct binlog_client_opts *o,
 	if (reader_find(w) != NULL) {
 		/* Another job started one meanwhile. */
 		pthread_mutex_unlock(&readers_mtx);
-		pthread_cond_destroy(&s->cv);
-		free(s);
-		binlog_client_close(bc);
-		r->bc = NULL;
-		reader_free(r);
+		reader_unmade(r, s);
 		return (NULL);
 	}
 	pthread_attr_init(&attr);
@@ -736,11 +743,7 @@ reader_start(const struct reader_want *w, const struct binlog_client_opts *o,
 		*kind = BINLOG_CLIENT_TRANSIENT;
 		*cause = xasprintf("starting the binlog reader of %s: %s",
 		    r->who, strerror(err));
-		pthread_cond_destroy(&s->cv);
-		free(s);
-		binlog_client_close(bc);
-		r->bc = NULL;
-		reader_free(r);
+		reader_unmade(r, s);
 		return (NULL);
 	}
 	pthread_attr_destroy(&attr);

@@ -17,6 +17,8 @@ int64_t		 store_now(void);
 int		 store_error(struct store *, const char *, char **);
 char		*store_errmsg(struct store *, const char *, const char *);
 int		 store_exec(struct store *, const char *, char **);
+char		*store_job_identity_new(void);
+int		 store_job_named(struct store *, struct job *, char **);
 sqlite3_stmt	*store_prepare(struct store *, const char *, char **);
 int		 store_begin(struct store *, char **);
 int		 store_commit(struct store *, char **);

@@ -19,7 +19,6 @@
 #include "config.h"
 
 #include <inttypes.h>
-#include <openssl/rand.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,41 +100,6 @@ job_list_free(struct job *jobs, size_t n)
 	"max_memory, server_id, state, error, attempts, next_attempt_at, " \
 	"created_at, updated_at, started_at, revision, resnapshot_gen, " \
 	"precheck_due, allow_no_key, identity"
-
-/*
- * A new job's identity: 128 random bits in hex, so that no other job, of
- * this store or another, removed or not, has it.
- */
-/* FNV-1a of an identity: where a job's server_id comes from. */
-static uint64_t
-job_identity_hash(const char *s)
-{
-	uint64_t	h = 0xcbf29ce484222325ULL;
-
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
-	return (h);
-}
-
-static char *
-job_identity_new(void)
-{
-	static const char	 digits[] = "0123456789abcdef";
-	unsigned char		 raw[16];
-	char			 hex[33];
-	size_t			 i;
-
-	if (RAND_bytes(raw, sizeof raw) != 1)
-		fatalx("%s: no random bytes", __func__);
-	for (i = 0; i < sizeof raw; i++) {
-		hex[2 * i] = digits[raw[i] >> 4];
-		hex[2 * i + 1] = digits[raw[i] & 15];
-	}
-	hex[32] = '\0';
-	return (xstrdup(hex));
-}
 
 static void
 job_row(sqlite3_stmt *st, struct job *j)
@@ -491,7 +455,7 @@ store_job_create(struct store *s, struct job *j, const char *who,
 	sqlite3_bind_int64(st, 13, j->updated_at);
 	sqlite3_bind_int(st, 14, j->allow_no_key);
 	free(j->identity);
-	j->identity = job_identity_new();
+	j->identity = store_job_identity_new();
 	store_bind_text(st, 15, j->identity);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
@@ -501,34 +465,8 @@ store_job_create(struct store *s, struct job *j, const char *who,
 		goto fail;
 	}
 	j->id = sqlite3_last_insert_rowid(s->db);
-	{
-		char	*sql = xasprintf("INSERT INTO meta VALUES "
-		    "('last_job_id', '%" PRId64 "') ON CONFLICT (key) DO "
-		    "UPDATE SET value = excluded.value", j->id);
-
-		rc = store_exec(s, sql, cause);
-		free(sql);
-		if (rc != 0)
-			goto fail;
-	}
-	/*
-	 * The replica server_id at the source: high (real replicas use low
-	 * ids), and taken from the job's identity, so that jobs of two stores
-	 * on one source (whose ids both start at 1), or a job made again whose
-	 * predecessor's binlog connection the server has not dropped yet, do
-	 * not collide.
-	 */
-	j->server_id = (uint32_t)(0x40000000u + job_identity_hash(j->identity) %
-	    0x3fffffffu);
-	{
-		char	*sql = xasprintf("UPDATE jobs SET server_id = %" PRIu32
-		    " WHERE id = %" PRId64, j->server_id, j->id);
-
-		rc = store_exec(s, sql, cause);
-		free(sql);
-		if (rc != 0)
-			goto fail;
-	}
+	if (store_job_named(s, j, cause) != 0)
+		goto fail;
 	j->state = JOB_CREATED;
 	for (i = 0; i < j->ntargets; i++) {
 		if ((st = store_prepare(s, "INSERT OR IGNORE INTO job_targets "
